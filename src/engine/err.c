@@ -1,0 +1,58 @@
+/* Error state and allocation wrappers: one place where failures become codes and messages. */
+#include "engine/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cb_err_set(cb_err *e, int code, const char *fmt, ...) {
+  if (!e || e->code != CB_OK) return e ? e->code : code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+  e->code = code;
+  return code;
+}
+
+void cb_err_prefix(cb_err *e, const char *fmt, ...) {
+  if (!e) return;
+  char head[CB_ERRMSG_MAX], tail[CB_ERRMSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(head, sizeof head, fmt, ap);
+  va_end(ap);
+  memcpy(tail, e->msg, sizeof tail);
+  snprintf(e->msg, sizeof e->msg, "%s%s", head, tail);
+}
+
+void cb_err_clear(cb_err *e) {
+  e->code = CB_OK;
+  e->msg[0] = '\0';
+}
+
+void *cb_xmalloc(cb_err *e, size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) cb_err_set(e, CB_ENOMEM, "out of memory allocating %zu bytes; reduce the population sizes or free memory", n);
+  return p;
+}
+
+void *cb_xcalloc(cb_err *e, size_t count, size_t size) {
+  void *p = calloc(count ? count : 1, size ? size : 1);
+  if (!p) cb_err_set(e, CB_ENOMEM, "out of memory allocating %zu x %zu bytes; reduce the population sizes or free memory", count, size);
+  return p;
+}
+
+void *cb_xrealloc(cb_err *e, void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) cb_err_set(e, CB_ENOMEM, "out of memory growing a buffer to %zu bytes; reduce the population sizes or free memory", n);
+  return q;
+}
+
+char *cb_xstrdup(cb_err *e, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = cb_xmalloc(e, n);
+  if (p) memcpy(p, s, n);
+  return p;
+}

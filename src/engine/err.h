@@ -1,0 +1,30 @@
+/* Error state shared by every layer: a code plus a message that says what is wrong, where, and how
+ * to fix it (SQLite's errcode/errmsg). Nothing in the library prints or exits; callers read this. */
+#ifndef CB_ENGINE_ERR_H
+#define CB_ENGINE_ERR_H
+
+#include <stddef.h>
+
+#include "contraband.h"
+
+#define CB_ERRMSG_MAX 2048
+
+typedef struct cb_err {
+  int code;                  /* CB_OK or one of the CB_E* codes in contraband.h */
+  char msg[CB_ERRMSG_MAX];
+} cb_err;
+
+/* Sets code and a printf-style message; returns code so callers can `return cb_err_set(...)`.
+ * Does not overwrite an error already set (the first cause is the useful one) unless force. */
+int cb_err_set(cb_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prefixes the current message with more context, e.g. the file being read. */
+void cb_err_prefix(cb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cb_err_clear(cb_err *e);
+
+/* Allocation wrappers that report failure through e instead of aborting. */
+void *cb_xmalloc(cb_err *e, size_t n);
+void *cb_xcalloc(cb_err *e, size_t count, size_t size);
+void *cb_xrealloc(cb_err *e, void *p, size_t n);
+char *cb_xstrdup(cb_err *e, const char *s);
+
+#endif

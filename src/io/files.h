@@ -1,0 +1,25 @@
+/* File output that never leaves anything half-written: every file goes to a temporary name in the
+ * same directory, is flushed and fsync'ed, then renamed over the target (Redis's approach), so a
+ * crash or a full disk leaves either the previous complete file or the new complete one. */
+#ifndef CB_IO_FILES_H
+#define CB_IO_FILES_H
+
+#include <stdio.h>
+
+#include "engine/err.h"
+
+/* Callback that writes the content; returns 0 on success, non-zero on failure (it may set e). */
+typedef int (*cb_writer_fn)(FILE *f, void *ctx, cb_err *e);
+
+/* Writes path atomically via writer. On any failure (open, write, flush, fsync, rename — a full
+ * disk included) the temporary file is removed, the previous file at path is untouched, and
+ * CB_EIO is returned with a message naming the path and the system error. */
+int cb_atomic_write(const char *path, cb_writer_fn writer, void *ctx, cb_err *e);
+/* Creates a directory and its parents (like mkdir -p); CB_EIO with the path on failure. */
+int cb_mkdir_p(const char *dir, cb_err *e);
+/* SHA-256 of a file's bytes as 64 lowercase hex digits (nettle). CB_EIO if unreadable. */
+int cb_sha256_file(const char *path, char hex[65], cb_err *e);
+/* Directory part of a path ("a/b/c.yaml" -> "a/b", "c.yaml" -> "."), into out of size n. */
+void cb_dirname(const char *path, char *out, size_t n);
+
+#endif

@@ -1,0 +1,68 @@
+/* Test helpers: small file and process utilities so each test states only what it checks. */
+#include "support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+const char *cbt_tmpdir(const char *tag) {
+  static char paths[16][512];
+  static int next = 0;
+  char *p = paths[next++ % 16];
+  snprintf(p, 512, "%s/tmp/%s", CB_BINARY_DIR, tag);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", p, p);
+  if (system(cmd) != 0) fail_msg("cannot create %s", p);
+  return p;
+}
+
+char *cbt_write_file(const char *dir, const char *name, const char *text) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *path = malloc(n);
+  snprintf(path, n, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) fail_msg("cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+char *cbt_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += r;
+    if (cap - n < 2) buf = realloc(buf, cap *= 2);
+  }
+  fclose(f);
+  buf[n] = '\0';
+  if (len) *len = n;
+  return buf;
+}
+
+int cbt_run(char **output, const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd - 8, fmt, ap);
+  va_end(ap);
+  strcat(cmd, " 2>&1");
+  FILE *p = popen(cmd, "r");
+  if (!p) fail_msg("cannot run %s", cmd);
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t r;
+  while ((r = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+    n += r;
+    if (cap - n < 2) buf = realloc(buf, cap *= 2);
+  }
+  buf[n] = '\0';
+  int st = pclose(p);
+  if (output) *output = buf; else free(buf);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
