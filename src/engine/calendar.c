@@ -43,5 +43,5 @@ int cb_parse_date(const char *s, int32_t *out) {
 void cb_format_date(int32_t z, char buf[11]) {
   int y, m, d;
   cb_civil_from_days(z, &y, &m, &d);
-  snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+  snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
 }

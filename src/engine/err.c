@@ -18,13 +18,17 @@ int cb_err_set(cb_err *e, int code, const char *fmt, ...) {
 
 void cb_err_prefix(cb_err *e, const char *fmt, ...) {
   if (!e) return;
-  char head[CB_ERRMSG_MAX], tail[CB_ERRMSG_MAX];
+  char head[CB_ERRMSG_MAX];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(head, sizeof head, fmt, ap);
   va_end(ap);
-  memcpy(tail, e->msg, sizeof tail);
-  snprintf(e->msg, sizeof e->msg, "%s%s", head, tail);
+  size_t h = strlen(head), t = strlen(e->msg);
+  if (h >= sizeof e->msg) h = sizeof e->msg - 1;
+  if (h + t >= sizeof e->msg) t = sizeof e->msg - 1 - h;
+  memmove(e->msg + h, e->msg, t);
+  memcpy(e->msg, head, h);
+  e->msg[h + t] = '\0';
 }
 
 void cb_err_clear(cb_err *e) {

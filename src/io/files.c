@@ -1,0 +1,213 @@
+/* File-system helpers for everything the simulator writes: atomic replacement of output files and
+ * snapshots (a crash or a full disk must never leave a half-written file where a good one was),
+ * directory creation, and the SHA-256 fingerprints that tie outputs to their exact inputs. */
+#include "io/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Temporary names must stay under NAME_MAX (255) even for long targets, so only this much of
+ * the target's name goes into them; the pid keeps them distinct. */
+#define TMP_BASE_MAX 200
+
+static int io_fail(cb_err *e, const char *path, const char *doing, int err, const char *advice) {
+  return cb_err_set(e, CB_EIO, "%s: %s: %s; %s", path, doing, strerror(err), advice);
+}
+
+void cb_dirname(const char *path, char *out, size_t n) {
+  if (n == 0) return;
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/') len--; /* "a/b/" names b, like POSIX dirname */
+  while (len > 0 && path[len - 1] != '/') len--; /* drop the last component */
+  if (len == 0) {
+    snprintf(out, n, "%s", path[0] == '/' ? "/" : ".");
+    return;
+  }
+  while (len > 1 && path[len - 1] == '/') len--; /* "a//b" -> "a", but "/b" -> "/" */
+  snprintf(out, n, "%.*s", (int)len, path);
+}
+
+/* ---- atomic write ---------------------------------------------------------------------- */
+
+/* "dir/.name.tmp.pid" next to the target: the same file system, so rename is atomic. */
+static char *temp_path_for(const char *path, cb_err *e) {
+  const char *slash = strrchr(path, '/');
+  size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+  const char *base = path + dirlen;
+  size_t baselen = strlen(base);
+  if (baselen > TMP_BASE_MAX) baselen = TMP_BASE_MAX;
+  size_t n = dirlen + 1 + baselen + 32;
+  char *tmp = cb_xmalloc(e, n);
+  if (tmp)
+    snprintf(tmp, n, "%.*s.%.*s.tmp.%ld", (int)dirlen, path, (int)baselen, base, (long)getpid());
+  return tmp;
+}
+
+static FILE *open_temp(const char *tmp) {
+  /* O_CLOEXEC: a child process started by the embedding program must not inherit the file. */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return NULL;
+  FILE *f = fdopen(fd, "wb");
+  if (!f) {
+    int err = errno;
+    close(fd);
+    errno = err;
+  }
+  return f;
+}
+
+/* The writer's failure: keep its own message if it gave one, otherwise explain it from the
+ * stream's state (most writers just stop when fprintf fails). errno is trusted only when the
+ * stream says a write failed; otherwise it may be left over from unrelated work in the writer. */
+static int writer_failed(cb_err *e, const char *path, FILE *f, int err) {
+  if (e && e->code != CB_OK) return e->code;
+  if (ferror(f))
+    return io_fail(e, path, "write failed", err ? err : EIO, "check free disk space and permissions");
+  return cb_err_set(e, CB_EIO, "%s: the content could not be produced, so the previous file was kept; "
+                    "see earlier messages for the cause", path);
+}
+
+/* Everything the writer put in the stdio buffer reaches the disk, or we learn why not. A writer
+ * that ignored a failed fprintf leaves only the stream's error flag; then the errno seen after
+ * the writer (earlier_err) is the best explanation left. */
+static int flush_and_sync(FILE *f, const char *path, int earlier_err, cb_err *e) {
+  errno = 0;
+  if (fflush(f) != 0 || ferror(f)) {
+    int err = errno ? errno : earlier_err ? earlier_err : EIO;
+    return io_fail(e, path, "write failed", err, "check free disk space and permissions");
+  }
+  if (fsync(fileno(f)) != 0)
+    return io_fail(e, path, "fsync failed", errno, "check free disk space and the storage device");
+  return CB_OK;
+}
+
+/* Makes the rename itself durable. File systems that cannot sync a directory say EINVAL; on
+ * those the rename is as durable as it will get, so that is not an error. */
+static int sync_dir(const char *path, cb_err *e) {
+  size_t n = strlen(path) + 2;
+  char *dir = cb_xmalloc(e, n);
+  if (!dir) return e ? e->code : CB_ENOMEM;
+  cb_dirname(path, dir, n);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free(dir);
+  if (fd < 0)
+    return io_fail(e, path, "written, but its directory could not be opened to sync it", errno,
+                   "check the directory's permissions");
+  int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : errno;
+  close(fd);
+  if (rc != 0)
+    return io_fail(e, path, "written, but its directory could not be synced", rc,
+                   "check the storage device");
+  return CB_OK;
+}
+
+/* Writes and closes the temporary file; on failure it is closed but still on disk. */
+static int fill_temp(FILE *f, const char *path, cb_writer_fn writer, void *ctx, cb_err *e) {
+  errno = 0;
+  int rc = writer(f, ctx, e);
+  int err = errno;
+  if (rc != 0) rc = writer_failed(e, path, f, err);
+  if (rc == CB_OK) rc = flush_and_sync(f, path, err, e);
+  errno = 0;
+  if (fclose(f) != 0 && rc == CB_OK)
+    rc = io_fail(e, path, "closing failed", errno ? errno : EIO, "check free disk space");
+  return rc;
+}
+
+int cb_atomic_write(const char *path, cb_writer_fn writer, void *ctx, cb_err *e) {
+  size_t len = strlen(path);
+  if (len == 0 || path[len - 1] == '/')
+    return cb_err_set(e, CB_EIO, "%s: not a file name; give the path of a file to write", path);
+  char *tmp = temp_path_for(path, e);
+  if (!tmp) return e ? e->code : CB_ENOMEM;
+  int rc;
+  FILE *f = open_temp(tmp);
+  int created = f != NULL;
+  if (!created)
+    rc = io_fail(e, path, "cannot create a temporary file next to it", errno,
+                 "check that the directory exists and is writable");
+  else
+    rc = fill_temp(f, path, writer, ctx, e);
+  if (rc == CB_OK && rename(tmp, path) != 0)
+    rc = io_fail(e, path, "cannot replace it", errno, "check the permissions of the file and directory");
+  if (rc != CB_OK && created) unlink(tmp); /* when open failed there is nothing of ours to remove */
+  free(tmp);
+  if (rc == CB_OK) rc = sync_dir(path, e);
+  return rc;
+}
+
+/* ---- directories ----------------------------------------------------------------------- */
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Any error on a component that turns out to exist as a directory is harmless (EEXIST, but
+ * also EACCES or EROFS on a parent we may not write but only need to pass through). */
+static int mkdir_one(const char *prefix, const char *dir, cb_err *e) {
+  if (mkdir(prefix, 0777) == 0) return CB_OK;
+  int err = errno;
+  if (is_dir(prefix)) return CB_OK;
+  if (err == EEXIST)
+    return cb_err_set(e, CB_EIO, "%s: cannot create directory: %s exists and is not a directory; "
+                      "remove it or choose another directory", dir, prefix);
+  return cb_err_set(e, CB_EIO, "%s: cannot create directory %s: %s; check the path and permissions",
+                    dir, prefix, strerror(err));
+}
+
+int cb_mkdir_p(const char *dir, cb_err *e) {
+  if (dir[0] == '\0')
+    return cb_err_set(e, CB_EIO, "cannot create a directory with an empty name; give a path");
+  char *p = cb_xstrdup(e, dir);
+  if (!p) return e ? e->code : CB_ENOMEM;
+  int rc = CB_OK;
+  size_t len = strlen(p);
+  /* Create each prefix ending before a '/', then the whole path; skip empty components. */
+  for (size_t i = 1; i <= len && rc == CB_OK; i++) {
+    if (i < len && p[i] != '/') continue;
+    if (p[i - 1] == '/') continue;
+    char saved = p[i];
+    p[i] = '\0';
+    rc = mkdir_one(p, dir, e);
+    p[i] = saved;
+  }
+  free(p);
+  return rc;
+}
+
+/* ---- hashing --------------------------------------------------------------------------- */
+
+static void to_hex(const uint8_t *bytes, size_t n, char *hex) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    hex[2 * i] = digits[bytes[i] >> 4];
+    hex[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  hex[2 * n] = '\0';
+}
+
+int cb_sha256_file(const char *path, char hex[65], cb_err *e) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return io_fail(e, path, "cannot open", errno, "check the path and its permissions");
+  struct sha256_ctx ctx;
+  sha256_init(&ctx);
+  uint8_t buf[1 << 14];
+  size_t got;
+  errno = 0;
+  while ((got = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&ctx, got, buf);
+  int err = errno;
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) return io_fail(e, path, "cannot read", err ? err : EIO, "check that it is a readable file");
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
+  to_hex(digest, sizeof digest, hex);
+  return CB_OK;
+}
