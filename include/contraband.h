@@ -42,6 +42,7 @@ typedef struct cb_totals {
   double buyer_income_usd, buyer_spending_usd;
   double sinuiju_share_kr_jp_electronics; /* share of South Korean and Japanese electronics delivered through the crossing named "sinuiju"; -1 if none */
   int32_t active_traders;
+  int64_t buyers, traders_max, middlemen, officials; /* agent counts, for per-agent figures */
   double wall_seconds;
 } cb_totals;
 

@@ -1,0 +1,137 @@
+/* Metric definitions (names, dimensions, units: the output contract) and their accumulation. */
+#include "io/metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/calendar.h"
+
+#define CH CB_DIM_CHANNEL
+#define OR CB_DIM_ORIGIN
+#define CA CB_DIM_CATEGORY
+
+const cb_metric_def cb_metric_defs[CB_NMETRICS] = {
+    [CB_M_ORDERED_UNITS] = {"ordered_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units buyers ordered from traders or bought in state shops"},
+    [CB_M_DELIVERED_UNITS] = {"delivered_units", CB_PLACE_CROSSING, CH | OR | CA, 0, "units", "units that reached their market, by the crossing and channel they used"},
+    [CB_M_SEIZED_UNITS] = {"seized_units", CB_PLACE_CHECKPOINT, CH | OR | CA, 0, "units", "units confiscated from consignments"},
+    [CB_M_RELABELED_UNITS] = {"relabeled_units", CB_PLACE_HUB, OR | CA, 0, "units", "units whose labels and packaging were replaced with Chinese ones"},
+    [CB_M_PRICE_USD] = {"price_usd", CB_PLACE_MARKET, OR | CA, 1, "USD", "market price per unit at the period's end"},
+    [CB_M_PRICE_WON] = {"price_won", CB_PLACE_MARKET, OR | CA, 1, "won", "the same price in won at the market's exchange rate"},
+    [CB_M_INSPECTIONS] = {"inspections", CB_PLACE_CHECKPOINT, 0, 0, "count", "consignments or buyers inspected"},
+    [CB_M_BRIBES] = {"bribes", CB_PLACE_CHECKPOINT, 0, 0, "count", "detected violations settled by a bribe"},
+    [CB_M_BRIBES_USD] = {"bribes_usd", CB_PLACE_CHECKPOINT, 0, 0, "USD", "bribes paid"},
+    [CB_M_FINES] = {"fines", CB_PLACE_CHECKPOINT, 0, 0, "count", "detected violations punished by a fine"},
+    [CB_M_FINES_USD] = {"fines_usd", CB_PLACE_CHECKPOINT, 0, 0, "USD", "fines paid"},
+    [CB_M_CONFISCATIONS] = {"confiscations", CB_PLACE_CHECKPOINT, 0, 0, "count", "detected violations punished by confiscation"},
+    [CB_M_PRETEXTS] = {"pretexts", CB_PLACE_CHECKPOINT, 0, 0, "count", "possession violations excused by the children's-education pretext"},
+    [CB_M_BUYER_INCOME_USD] = {"buyer_income_usd", CB_PLACE_MARKET, 0, 0, "USD", "hard currency buyers put aside for goods"},
+    [CB_M_BUYER_SPENDING_USD] = {"buyer_spending_usd", CB_PLACE_MARKET, 0, 0, "USD", "what buyers paid for goods received"},
+    [CB_M_ACTIVE_TRADERS] = {"active_traders", CB_PLACE_NONE, 0, 1, "traders", "traders in business at the period's end"},
+    [CB_M_CANCELLED_ORDERS] = {"cancelled_orders", CB_PLACE_MARKET, 0, 0, "orders", "orders cancelled and refunded because no goods came in time"},
+    [CB_M_TRADER_ENTRIES] = {"trader_entries", CB_PLACE_NONE, 0, 0, "traders", "traders who entered"},
+    [CB_M_TRADER_EXITS] = {"trader_exits", CB_PLACE_NONE, 0, 0, "traders", "traders ruined who left"},
+    [CB_M_DECLARED_VALUE_USD] = {"declared_value_usd", CB_PLACE_CROSSING, OR | CA, 0, "USD", "value of goods through official customs by the origin on their labels (what customs records)"},
+    [CB_M_TRUE_VALUE_USD] = {"true_value_usd", CB_PLACE_CROSSING, OR | CA, 0, "USD", "value of the same goods by true origin (the gap is relabelling)"},
+    [CB_M_WON_PER_USD] = {"won_per_usd", CB_PLACE_MARKET, 0, 1, "won", "market exchange rate at the period's end"},
+    [CB_M_SOLD_UNITS] = {"sold_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units handed to buyers (orders filled, shelf and state-shop sales)"},
+};
+
+int cb_metrics_init(cb_metrics *m, cb_err *e) {
+  uint32_t off = 0;
+  for (int id = 0; id < CB_NMETRICS; id++) {
+    const cb_metric_def *d = &cb_metric_defs[id];
+    uint32_t n = (uint32_t)(d->place != CB_PLACE_NONE ? m->nplace[d->place] : 1);
+    if (d->dims & CH) n *= (uint32_t)m->nch;
+    if (d->dims & OR) n *= (uint32_t)m->norig;
+    if (d->dims & CA) n *= (uint32_t)m->ncat;
+    m->offset[id] = off;
+    m->size[id] = n;
+    off += n;
+  }
+  m->nslots = off;
+  m->cur = cb_xcalloc(e, off, sizeof *m->cur);
+  return m->cur ? CB_OK : CB_ENOMEM;
+}
+
+void cb_metrics_free(cb_metrics *m) {
+  free(m->cur);
+  free(m->hist);
+  free(m->period_start);
+  m->cur = m->hist = NULL;
+  m->period_start = NULL;
+}
+
+int cb_metrics_close_period(cb_metrics *m, int32_t period_start, cb_err *e) {
+  if (m->nperiods == m->cap_periods) {
+    uint32_t cap = m->cap_periods ? m->cap_periods * 2 : 128;
+    double *h = cb_xrealloc(e, m->hist, (size_t)cap * m->nslots * sizeof *h);
+    if (!h) return CB_ENOMEM;
+    m->hist = h;
+    int32_t *ps = cb_xrealloc(e, m->period_start, (size_t)cap * sizeof *ps);
+    if (!ps) return CB_ENOMEM;
+    m->period_start = ps;
+    m->cap_periods = cap;
+  }
+  memcpy(m->hist + (size_t)m->nperiods * m->nslots, m->cur, m->nslots * sizeof *m->cur);
+  m->period_start[m->nperiods++] = period_start;
+  for (int id = 0; id < CB_NMETRICS; id++)
+    if (!cb_metric_defs[id].stock) memset(m->cur + m->offset[id], 0, m->size[id] * sizeof *m->cur);
+  return CB_OK;
+}
+
+double cb_metrics_total(const cb_metrics *m, cb_metric_id id) {
+  double s = 0;
+  for (uint32_t p = 0; p < m->nperiods; p++) {
+    const double *v = m->hist + (size_t)p * m->nslots + m->offset[id];
+    for (uint32_t i = 0; i < m->size[id]; i++) s += v[i];
+  }
+  return s;
+}
+
+/* Splits a slot index back into coordinates (the inverse of cb_metrics_slot). */
+static void coords(const cb_metrics *m, int id, uint32_t i, int *place, int *ch, int *orig, int *cat) {
+  const cb_metric_def *d = &cb_metric_defs[id];
+  *cat = *orig = *ch = *place = -1;
+  if (d->dims & CA) { *cat = (int)(i % (uint32_t)m->ncat); i /= (uint32_t)m->ncat; }
+  if (d->dims & OR) { *orig = (int)(i % (uint32_t)m->norig); i /= (uint32_t)m->norig; }
+  if (d->dims & CH) { *ch = (int)(i % (uint32_t)m->nch); i /= (uint32_t)m->nch; }
+  if (d->place != CB_PLACE_NONE) *place = (int)i;
+}
+
+/* Marks the series to write: stocks always, flows that are non-zero in some period. */
+static uint8_t *used_series(const cb_metrics *m, cb_err *e) {
+  uint8_t *used = cb_xcalloc(e, m->nslots, 1);
+  if (!used) return NULL;
+  for (int id = 0; id < CB_NMETRICS; id++)
+    if (cb_metric_defs[id].stock) memset(used + m->offset[id], 1, m->size[id]);
+  for (uint32_t p = 0; p < m->nperiods; p++) {
+    const double *row = m->hist + (size_t)p * m->nslots;
+    for (uint32_t s = 0; s < m->nslots; s++) used[s] |= row[s] != 0.0;
+  }
+  return used;
+}
+
+int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e) {
+  uint8_t *used = used_series(m, e);
+  if (!used) return -1;
+  fputs("date,metric,place,channel,origin,category,value\n", f);
+  for (uint32_t p = 0; p < m->nperiods; p++) {
+    char date[11];
+    cb_format_date(m->period_start[p], date);
+    const double *row = m->hist + (size_t)p * m->nslots;
+    for (int id = 0; id < CB_NMETRICS; id++) {
+      const cb_metric_def *d = &cb_metric_defs[id];
+      for (uint32_t i = 0; i < m->size[id]; i++) {
+        uint32_t slot = m->offset[id] + i;
+        if (!used[slot]) continue;
+        int pl, ch, og, ca;
+        coords(m, id, i, &pl, &ch, &og, &ca);
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%.10g\n", date, d->name, pl >= 0 ? m->place_names[d->place][pl] : "",
+                ch >= 0 ? m->channel_names[ch] : "", og >= 0 ? m->origin_names[og] : "",
+                ca >= 0 ? m->category_names[ca] : "", row[slot]);
+      }
+    }
+  }
+  free(used);
+  return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,381 @@
+/* The scenario's parameter table — the single source of truth for every key a scenario may hold:
+ * its type, storage, range, default, unit and meaning. Binding, --set overrides and the generated
+ * parameter reference (docs/parameters.md) all read this table. Rules that span several fields
+ * are checked after binding, here too, so a scenario is either wholly valid or rejected. */
+#include "io/scenario.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/calendar.h"
+
+const char *const cb_channel_names[] = {"legal", "disguised", "smuggled", "luggage", NULL};
+const char *const cb_checkpoint_kind_names[] = {"cn_customs", "kp_customs", "border_guard", "road_check", "possession", NULL};
+static const char *const period_names[] = {"day", "week", "month", "quarter", "year", NULL};
+static const char *const action_names[] = {"impose", "ease", NULL};
+static const char *const shock_names[] = {"kaesong_dependent", "all", NULL};
+
+#define BIG 1e12
+#define FLD(T, f, ty, lo, hi, def, unit, doc) {#f, ty, offsetof(T, f), lo, hi, def, NULL, NULL, unit, doc}
+#define DBL(T, f, lo, hi, def, unit, doc) FLD(T, f, CB_T_DOUBLE, lo, hi, def, unit, doc)
+#define INT(T, f, lo, hi, def, unit, doc) FLD(T, f, CB_T_INT, lo, hi, def, unit, doc)
+#define BOOL(T, f, def, doc) FLD(T, f, CB_T_BOOL, 0, 1, def, NULL, doc)
+#define DATE(T, f, def, doc) FLD(T, f, CB_T_DATE, 0, 0, def, "date", doc)
+#define STR(T, f, def, doc) FLD(T, f, CB_T_STRING, 0, 0, def, NULL, doc)
+#define ENUM(T, f, names, def, doc) {#f, CB_T_ENUM, offsetof(T, f), 0, 0, def, names, NULL, NULL, doc}
+#define FLAGS(T, f, names, def, doc) {#f, CB_T_FLAGS, offsetof(T, f), 0, 0, def, names, NULL, NULL, doc}
+#define REF(T, f, target, def, doc) {#f, CB_T_REF, offsetof(T, f), 0, 0, def, NULL, target, NULL, doc}
+#define REFS(T, f, target, def, doc) {#f, CB_T_REFLIST, offsetof(T, f), 0, 0, def, NULL, target, NULL, doc}
+#define DMAP(T, f, target, lo, hi, def, unit, doc) {#f, CB_T_MAP_DOUBLE, offsetof(T, f), lo, hi, def, NULL, target, unit, doc}
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const cb_field f_simulation[] = {
+    DATE(cb_sc_simulation, start, NULL, "first simulated day"),
+    DATE(cb_sc_simulation, end, NULL, "last simulated day (inclusive)"),
+    INT(cb_sc_simulation, seed, 0, 4294967295.0, "1", NULL, "random seed; the CLI's --seed overrides it"),
+    ENUM(cb_sc_simulation, record, period_names, "month", "recording period of metrics.csv"),
+    STR(cb_sc_simulation, won_per_usd_file, "../data/dailynk/won-per-dollar.csv",
+        "CSV (entity,time,value) of the market won/dollar rate, relative to the scenario file"),
+};
+
+static const cb_field f_population[] = {
+    INT(cb_sc_population, buyers, 1, 50000000, NULL, "agents", "officials holding hard currency who buy foreign goods"),
+    INT(cb_sc_population, traders, 1, 1000000, NULL, "agents", "traders active at the start"),
+    INT(cb_sc_population, middlemen, 1, 1000000, NULL, "agents", "Korean-Chinese middlemen in the Chinese hubs"),
+    INT(cb_sc_population, officials, 1, 1000000, NULL, "agents", "customs officers, border guards and inspection-team members"),
+    DBL(cb_sc_population, trader_pool_factor, 1, 10, "1.5", "ratio", "most traders that can be active at once, as a multiple of the initial number (room for entry)"),
+};
+
+static const cb_field f_origins[] = {
+    DBL(cb_sc_origin, quality, 0, 1, NULL, "score", "perceived quality of goods of this origin"),
+    DBL(cb_sc_origin, status, 0, 1, NULL, "score", "status a buyer gains from showing goods of this origin"),
+    DBL(cb_sc_origin, penalty_factor, 0, 100, "1", "ratio", "multiplier on statutory fines when goods of this origin are caught"),
+    BOOL(cb_sc_origin, domestic, "false", "made in North Korea and sold in state shops (no border crossing)"),
+    BOOL(cb_sc_origin, kp_banned, "false", "North Korea bans these goods outright; a visible label is evidence at every check"),
+    BOOL(cb_sc_origin, legal_trade, "true", "legal import allowed at the start (sanctions events change it)"),
+};
+
+static const cb_field f_categories[] = {
+    DBL(cb_sc_category, bulk, 0.001, 1000, NULL, "bulk units", "space one unit takes (transport costs and capacities are per bulk unit)"),
+    DBL(cb_sc_category, status, 0, 1, NULL, "score", "status value of owning this kind of product"),
+    DBL(cb_sc_category, relabel_cost_usd, 0, BIG, NULL, "USD", "middleman's cost to replace labels and packaging of one unit"),
+    DBL(cb_sc_category, relabel_efficacy, 0, 1, NULL, "share", "how much relabelling hides the origin from a label check"),
+    DBL(cb_sc_category, pretext, 0, 1, "0", "probability", "chance the children's-education pretext excuses possession in a check"),
+    DBL(cb_sc_category, appeal_start, 0, 1, NULL, "share", "share of buyers who want this kind of product at the start"),
+    DBL(cb_sc_category, appeal_end, 0, 1, NULL, "share", "share at the end (linear in between: product generations)"),
+    BOOL(cb_sc_category, media_device, "false", "subject to possession checks by inspection teams (Group 109)"),
+    BOOL(cb_sc_category, barred_foreign_label, "false", "Chinese customs refuse it under a foreign label"),
+    BOOL(cb_sc_category, electronics, "false", "counts as electronics in route-share summaries"),
+    DMAP(cb_sc_category, price_usd, "origins", 0.01, BIG, NULL, "USD", "source price per unit by origin (Chinese hub; state-shop price in won at the start rate for domestic goods)"),
+    DMAP(cb_sc_category, lifetime_days, "origins", 1, 36500, NULL, "days", "mean time until a unit wears out or is used up, by origin"),
+};
+
+static const cb_field f_hubs[] = {
+    DBL(cb_sc_hub, price_factor, 0.1, 10, "1", "ratio", "multiplier on source prices bought here"),
+    DBL(cb_sc_hub, middlemen_share, 0, 1, NULL, "share", "share of middlemen based here"),
+};
+
+static const cb_field f_checkpoints[] = {
+    ENUM(cb_sc_checkpoint, kind, cb_checkpoint_kind_names, NULL, "what the checkpoint is and so which channels and violations it sees"),
+    DBL(cb_sc_checkpoint, officials_share, 0, 1, NULL, "share", "share of all officials posted here"),
+    DBL(cb_sc_checkpoint, inspect_prob, 0, 1, "0", "probability", "chance a consignment passing is inspected (consignment checkpoints)"),
+    DBL(cb_sc_checkpoint, checks_per_official_day, 0, 1000, "0", "checks", "possession checks each team member makes per day (possession teams)"),
+    DBL(cb_sc_checkpoint, skill, 0, 1, NULL, "probability", "mean chance an inspection finds a violation that is there"),
+    DBL(cb_sc_checkpoint, skill_sd, 0, 1, "0.1", "probability", "spread of skill between officials"),
+    DBL(cb_sc_checkpoint, bribe_ask, 0, 1, NULL, "share", "mean bribe an official asks, as a share of the statutory fine"),
+    DBL(cb_sc_checkpoint, accept_prob, 0, 1, NULL, "probability", "mean chance an official takes a bribe instead of applying the law"),
+    DBL(cb_sc_checkpoint, connected_share, 0, 1, "0", "share", "share of officials placed by cadres' networks: they always deal and ask less"),
+    DBL(cb_sc_checkpoint, connected_discount, 0, 1, "0.5", "ratio", "connected officials' ask as a share of an ordinary ask"),
+    DBL(cb_sc_checkpoint, confiscate_prob, 0, 1, NULL, "probability", "chance the formal penalty is confiscation rather than a fine"),
+    DBL(cb_sc_checkpoint, fine_won_per_unit, 0, BIG, "0", "won", "statutory fine per unit caught, in won (converted at the day's market rate)"),
+    DBL(cb_sc_checkpoint, fine_usd_per_unit, 0, BIG, "0", "USD", "statutory fine per unit caught, in dollars"),
+    STR(cb_sc_checkpoint, rate_entity, "sinuiju", "exchange-rate series entity used to convert fines in won"),
+};
+
+static const cb_field f_crossings[] = {
+    REFS(cb_sc_crossing, official_checkpoints, "checkpoints", "[]", "checkpoints met when crossing through official customs (legal, disguised, luggage)"),
+    REFS(cb_sc_crossing, smuggling_checkpoints, "checkpoints", "[]", "checkpoints met when crossing unofficially (smuggled)"),
+    DBL(cb_sc_crossing, official_fee_per_bulk_usd, 0, BIG, "0", "USD", "customs duties and fees per bulk unit through official customs"),
+    DBL(cb_sc_crossing, smuggling_cost_per_bulk_usd, 0, BIG, NULL, "USD", "porters, boats and guides per bulk unit for an unofficial crossing"),
+};
+
+static const cb_field f_markets[] = {
+    DBL(cb_sc_market, buyer_share, 0, 1, NULL, "share", "share of buyers living here"),
+    STR(cb_sc_market, rate_entity, NULL, "exchange-rate series entity for this market's won prices"),
+    REFS(cb_sc_market, possession_checkpoints, "checkpoints", "[]", "inspection teams checking buyers' media devices here"),
+};
+
+static const cb_field f_supply_legs[] = {
+    REF(cb_sc_leg, from, "hubs", NULL, "Chinese hub where goods are bought"),
+    REF(cb_sc_leg, to, "crossings", NULL, "border crossing reached"),
+    DBL(cb_sc_leg, days, 0, 365, NULL, "days", "transit time"),
+    DBL(cb_sc_leg, cost_per_bulk_usd, 0, BIG, NULL, "USD", "transport cost per bulk unit"),
+    REFS(cb_sc_leg, checkpoints, "checkpoints", "[]", "checkpoints on the way"),
+};
+
+static const cb_field f_delivery_legs[] = {
+    REF(cb_sc_leg, from, "crossings", NULL, "border crossing"),
+    REF(cb_sc_leg, to, "markets", NULL, "destination market"),
+    DBL(cb_sc_leg, days, 0, 365, NULL, "days", "transit time"),
+    DBL(cb_sc_leg, cost_per_bulk_usd, 0, BIG, NULL, "USD", "transport cost per bulk unit"),
+    REFS(cb_sc_leg, checkpoints, "checkpoints", "[]", "road checkpoints on the way"),
+};
+
+static const cb_field f_trader_types[] = {
+    DBL(cb_sc_trader_type, share, 0, 1, NULL, "share", "share of traders of this type"),
+    DBL(cb_sc_trader_type, capital_usd, 1, BIG, NULL, "USD", "mean starting capital"),
+    DBL(cb_sc_trader_type, trip_days, 1, 365, NULL, "days", "days between buying trips"),
+    DBL(cb_sc_trader_type, capacity_bulk, 0.01, BIG, NULL, "bulk units", "most goods moved per trip"),
+    DBL(cb_sc_trader_type, bargaining, 0, 0.9, "0", "share", "largest discount off the source price a trader of this type wins by bargaining (each trader draws its own, up to this)"),
+    DBL(cb_sc_trader_type, stock_share, 0, 5, "0", "ratio", "units bought for the shelf per unit ordered"),
+    DBL(cb_sc_trader_type, client_weight, 0, BIG, "1", "weight", "relative chance a buyer orders through a trader of this type"),
+    FLAGS(cb_sc_trader_type, channels, cb_channel_names, NULL, "channels open to this type"),
+};
+
+static const cb_field f_buyers[] = {
+    DBL(cb_sc_buyers, income_usd_month, 0, BIG, NULL, "USD/month", "median hard-currency income of the lowest rank"),
+    DBL(cb_sc_buyers, income_sigma, 0, 5, "0.6", "log-sd", "spread of incomes (lognormal)"),
+    DBL(cb_sc_buyers, rank2_share, 0, 1, NULL, "share", "share of buyers of middle rank"),
+    DBL(cb_sc_buyers, rank3_share, 0, 1, NULL, "share", "share of buyers of top rank"),
+    DBL(cb_sc_buyers, rank_income_step, 1, 100, NULL, "ratio", "income multiplier per rank step"),
+    DBL(cb_sc_buyers, income_growth_per_year, -0.5, 1, "0", "share/year", "growth of hard-currency incomes"),
+    DBL(cb_sc_buyers, kaesong_share_mean, 0, 1, "0", "share", "mean share of income that depends on Kaesong's hard currency"),
+    DBL(cb_sc_buyers, spend_share, 0, 1, NULL, "share", "share of income put aside for these goods"),
+    DBL(cb_sc_buyers, review_days, 1, 3650, NULL, "days", "mean days between a buyer's reviews of wants"),
+    DBL(cb_sc_buyers, upgrade_prob, 0, 1, "0", "probability", "chance per review to replace a held lower-quality item by a better one"),
+    DBL(cb_sc_buyers, quality_weight, 0, 100, NULL, "utility", "weight of perceived quality in origin choice"),
+    DBL(cb_sc_buyers, durability_weight, 0, 100, NULL, "utility", "weight of log lifetime (years) in origin choice"),
+    DBL(cb_sc_buyers, status_weight, 0, 100, NULL, "utility", "weight of status in origin choice (scaled by rank)"),
+    DBL(cb_sc_buyers, contagion, 0, 100, "0", "ratio", "how much peers' holding of foreign goods raises their status value"),
+    DBL(cb_sc_buyers, price_weight, 0, 1000, NULL, "utility", "weight of price relative to monthly income"),
+    DBL(cb_sc_buyers, campaign_weight, 0, 100, "0", "utility", "disutility of foreign goods during a buy-domestic campaign, for a buyer without savings"),
+    DBL(cb_sc_buyers, campaign_fx_scale_usd, 0.01, BIG, "100", "USD", "savings at which campaign susceptibility falls to 1/e"),
+    DBL(cb_sc_buyers, possession_weight, 0, 100, "1", "utility", "weight of expected possession penalties (per month held, relative to monthly income)"),
+    DBL(cb_sc_buyers, outside_utility, -100, 100, NULL, "utility", "utility of buying nothing this time"),
+    DBL(cb_sc_buyers, order_timeout_days, 1, 3650, NULL, "days", "an order not yet underway is cancelled and refunded after this long"),
+    DBL(cb_sc_buyers, children_share, 0, 1, "0", "share", "share of buyers with children learning languages (the education pretext)"),
+};
+
+static const cb_field f_traders[] = {
+    DBL(cb_sc_traders, learning_rate, 0, 1, NULL, "weight", "weight of the latest experience in a trader's risk estimate per route and channel"),
+    DBL(cb_sc_traders, gossip, 0, 1, "0", "weight", "monthly weight of the market-wide experience in each trader's estimate"),
+    DBL(cb_sc_traders, risk_prior, 0, 10, NULL, "share", "initial expected enforcement cost, as a share of goods value, of every illicit option"),
+    DBL(cb_sc_traders, choice_temperature, 0.0001, 10, NULL, "share", "noise in route and channel choice, as a share of the price"),
+    DBL(cb_sc_traders, profit_tolerance, 0, 10, "0", "share", "loss a trader accepts on filling an order, as a share of its price"),
+    DBL(cb_sc_traders, exit_capital_usd, 0, BIG, NULL, "USD", "a trader whose capital falls below this leaves"),
+    DBL(cb_sc_traders, entry_rate, 0, 1, "0", "share/month", "new traders per month per active trader, per unit of excess profit rate"),
+    DBL(cb_sc_traders, entry_profit_rate, 0, 100, "0.05", "share/month", "monthly return on capital above which traders enter"),
+    DBL(cb_sc_traders, protection_clients, 0.0001, BIG, NULL, "buyers", "top-rank clients that give a trader full protection"),
+    DBL(cb_sc_traders, protection_effect, 0, 1, "0", "share", "cut in inspection chance for a fully protected trader"),
+};
+
+static const cb_field f_middlemen[] = {
+    DBL(cb_sc_middlemen, commission_mean, 0, 10, NULL, "share", "mean commission on the source price"),
+    DBL(cb_sc_middlemen, commission_sd, 0, 10, "0", "share", "spread of commissions"),
+    DBL(cb_sc_middlemen, relabel_skill_mean, 0, 1, NULL, "share", "mean quality of a middleman's relabelling (scales category efficacy)"),
+    DBL(cb_sc_middlemen, relabel_skill_sd, 0, 1, "0", "share", "spread of relabelling quality"),
+    DBL(cb_sc_middlemen, capacity_bulk_day, 0.01, BIG, NULL, "bulk units/day", "goods a middleman can relabel per day (more waits)"),
+    DBL(cb_sc_middlemen, contacts_per_trader, 1, 64, NULL, "middlemen", "middlemen each trader knows"),
+    REF(cb_sc_middlemen, relabel_as, "origins", NULL, "origin whose labels and packaging relabelled goods are given"),
+};
+
+static const cb_field f_market[] = {
+    DBL(cb_sc_market_rules, markup_init, 0, 100, NULL, "share", "traders' initial markup over landed cost"),
+    DBL(cb_sc_market_rules, markup_adjust, 0, 10, NULL, "share/week", "weekly markup change per unit of excess backlog"),
+    DBL(cb_sc_market_rules, markup_min, -0.99, 100, NULL, "share", "lowest markup"),
+    DBL(cb_sc_market_rules, markup_max, 0, 100, NULL, "share", "highest markup"),
+    DBL(cb_sc_market_rules, backlog_target, 0, 100, NULL, "ratio", "open orders per month of deliveries that traders see as normal"),
+    DBL(cb_sc_market_rules, cost_smoothing, 0, 1, NULL, "weight", "weight of each delivery's landed cost in the cost index"),
+};
+
+static const cb_field f_sanctions[] = {
+    DATE(cb_sc_sanction, date, NULL, "when it takes effect"),
+    ENUM(cb_sc_sanction, action, action_names, NULL, "impose (legal import banned) or ease (allowed)"),
+    REFS(cb_sc_sanction, origins, "origins", NULL, "origins covered"),
+    REFS(cb_sc_sanction, categories, "categories", "[]", "categories covered (empty: all)"),
+};
+
+static const cb_field f_crackdowns[] = {
+    DATE(cb_sc_crackdown, start, NULL, "first day"),
+    DATE(cb_sc_crackdown, end, NULL, "last day"),
+    REFS(cb_sc_crackdown, checkpoints, "checkpoints", NULL, "checkpoints affected"),
+    DBL(cb_sc_crackdown, inspect_factor, 0, 100, "1", "ratio", "multiplier on inspection chance and possession checks"),
+    DBL(cb_sc_crackdown, accept_factor, 0, 1, "1", "ratio", "multiplier on the chance officials take bribes"),
+    DBL(cb_sc_crackdown, confiscate_factor, 0, 100, "1", "ratio", "multiplier on the chance the formal penalty is confiscation"),
+};
+
+static const cb_field f_campaigns[] = {
+    DATE(cb_sc_campaign, start, NULL, "first day"),
+    DATE(cb_sc_campaign, end, NULL, "last day"),
+    DBL(cb_sc_campaign, strength, 0, 100, "1", "ratio", "multiplier on buyers.campaign_weight"),
+};
+
+static const cb_field f_closures[] = {
+    DATE(cb_sc_closure, start, NULL, "first day"),
+    DATE(cb_sc_closure, end, NULL, "last day"),
+    REF(cb_sc_closure, crossing, "crossings", NULL, "crossing affected"),
+    FLAGS(cb_sc_closure, channels, cb_channel_names, NULL, "channels stopped there"),
+};
+
+static const cb_field f_income_shocks[] = {
+    DATE(cb_sc_income_shock, date, NULL, "when incomes change"),
+    ENUM(cb_sc_income_shock, target, shock_names, "kaesong_dependent", "whose income: the Kaesong-dependent share of each buyer's, or all"),
+    DBL(cb_sc_income_shock, factor, -1, 10, NULL, "share", "share of the targeted income lost (negative: gained)"),
+};
+
+#define SINGLE(sname, T, member, fields, req, doc) \
+  {sname, doc, fields, N(fields), offsetof(cb_scenario, member), 0, req, sizeof(T), 0, 0, 0, 0}
+#define COLL(sname, T, member, count, fields, minn, doc)                                          \
+  {sname, doc, fields, N(fields), offsetof(cb_scenario, member), 1, minn > 0, sizeof(T),          \
+   CB_MAX_ENTRIES, minn, offsetof(cb_scenario, count), offsetof(T, name)}
+
+static const cb_section sections[] = {
+    SINGLE("simulation", cb_sc_simulation, sim, f_simulation, 1, "Period, seed, recording and exogenous series."),
+    SINGLE("population", cb_sc_population, pop, f_population, 1, "Numbers of agents."),
+    COLL("origins", cb_sc_origin, origins, n_origins, f_origins, 1, "Where goods are made."),
+    COLL("categories", cb_sc_category, categories, n_categories, f_categories, 1, "Kinds of products; with origins they form the catalogue."),
+    COLL("hubs", cb_sc_hub, hubs, n_hubs, f_hubs, 1, "Chinese cities where middlemen procure goods."),
+    COLL("checkpoints", cb_sc_checkpoint, checkpoints, n_checkpoints, f_checkpoints, 1, "Places where officials inspect consignments or buyers."),
+    COLL("crossings", cb_sc_crossing, crossings, n_crossings, f_crossings, 1, "Border crossings into North Korea."),
+    COLL("markets", cb_sc_market, markets, n_markets, f_markets, 1, "Destination markets where buyers live."),
+    COLL("supply_legs", cb_sc_leg, supply_legs, n_supply_legs, f_supply_legs, 1, "Transport from a hub to a crossing."),
+    COLL("delivery_legs", cb_sc_leg, delivery_legs, n_delivery_legs, f_delivery_legs, 1, "Transport from a crossing to a market."),
+    COLL("trader_types", cb_sc_trader_type, trader_types, n_trader_types, f_trader_types, 1, "Kinds of traders."),
+    SINGLE("buyers", cb_sc_buyers, buyers, f_buyers, 1, "Buyers' incomes and preferences."),
+    SINGLE("traders", cb_sc_traders, traders, f_traders, 1, "Traders' learning, choice and entry."),
+    SINGLE("middlemen", cb_sc_middlemen, middlemen, f_middlemen, 1, "Middlemen's terms."),
+    SINGLE("market", cb_sc_market_rules, market, f_market, 1, "Price formation."),
+    COLL("sanctions", cb_sc_sanction, sanctions, n_sanctions, f_sanctions, 0, "Dated bans and easings of legal trade."),
+    COLL("crackdowns", cb_sc_crackdown, crackdowns, n_crackdowns, f_crackdowns, 0, "Periods of stricter enforcement (national events, sanctions enforcement)."),
+    COLL("campaigns", cb_sc_campaign, campaigns, n_campaigns, f_campaigns, 0, "Buy-domestic campaigns."),
+    COLL("closures", cb_sc_closure, closures, n_closures, f_closures, 0, "Channels stopped at a crossing for a period."),
+    COLL("income_shocks", cb_sc_income_shock, income_shocks, n_income_shocks, f_income_shocks, 0, "Dated changes of buyers' hard-currency income."),
+};
+
+const cb_schema cb_scenario_schema = {sections, N(sections)};
+
+/* ---- rules spanning several fields ---- */
+
+static int fail_at(cb_err *e, const cb_ytree *t, const char *path, const char *fmt, const char *detail) {
+  const cb_ynode *n = cb_ytree_get(t, path);
+  char where[512];
+  if (n) snprintf(where, sizeof where, "%s:%d:%d: ", n->src, n->line, n->col);
+  else snprintf(where, sizeof where, "%s: ", t->nsrcs ? t->srcs[0] : "scenario");
+  return cb_err_set(e, CB_ESCHEMA, "%s%s: %s", where, path, detail ? detail : fmt);
+}
+
+static int check_period(const cb_scenario *sc, const cb_ytree *t, const char *sect, const char *name,
+                        const char *field, int32_t day, cb_err *e) {
+  if (day >= sc->sim.start && day <= sc->sim.end) return CB_OK;
+  char path[256], msg[256], a[11], b[11], d[11];
+  cb_format_date(day, d);
+  cb_format_date(sc->sim.start, a);
+  cb_format_date(sc->sim.end, b);
+  snprintf(path, sizeof path, "%s.%s.%s", sect, name, field);
+  snprintf(msg, sizeof msg, "%s is outside the simulated period %s to %s; move the event inside it or remove it", d, a, b);
+  return fail_at(e, t, path, NULL, msg);
+}
+
+static int check_span(const cb_scenario *sc, const cb_ytree *t, const char *sect, const char *name,
+                      int32_t start, int32_t end, cb_err *e) {
+  if (check_period(sc, t, sect, name, "start", start, e)) return e->code;
+  if (check_period(sc, t, sect, name, "end", end, e)) return e->code;
+  if (end >= start) return CB_OK;
+  char path[256];
+  snprintf(path, sizeof path, "%s.%s.end", sect, name);
+  return fail_at(e, t, path, NULL, "ends before it starts; set end on or after start");
+}
+
+static int check_sum(const cb_ytree *t, const char *sect, const char *field, double sum, cb_err *e) {
+  if (fabs(sum - 1.0) < 1e-6) return CB_OK;
+  char msg[256];
+  snprintf(msg, sizeof msg, "the %s of all %s sum to %g; they must sum to 1", field, sect, sum);
+  return fail_at(e, t, sect, NULL, msg);
+}
+
+static int check_shares(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  double s = 0;
+  for (int i = 0; i < sc->n_hubs; i++) s += sc->hubs[i].middlemen_share;
+  if (check_sum(t, "hubs", "middlemen_share", s, e)) return e->code;
+  s = 0;
+  for (int i = 0; i < sc->n_markets; i++) s += sc->markets[i].buyer_share;
+  if (check_sum(t, "markets", "buyer_share", s, e)) return e->code;
+  s = 0;
+  for (int i = 0; i < sc->n_trader_types; i++) s += sc->trader_types[i].share;
+  if (check_sum(t, "trader_types", "share", s, e)) return e->code;
+  s = 0;
+  for (int i = 0; i < sc->n_checkpoints; i++) s += sc->checkpoints[i].officials_share;
+  if (check_sum(t, "checkpoints", "officials_share", s, e)) return e->code;
+  if (sc->buyers.rank2_share + sc->buyers.rank3_share > 1.0 + 1e-9)
+    return fail_at(e, t, "buyers.rank3_share", NULL, "rank2_share + rank3_share exceed 1; lower one of them");
+  if (sc->market.markup_min > sc->market.markup_max)
+    return fail_at(e, t, "market.markup_min", NULL, "is above market.markup_max; make min <= max");
+  return CB_OK;
+}
+
+static int check_kinds(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  char path[256], msg[256];
+  for (int m = 0; m < sc->n_markets; m++)
+    for (int j = 0; j < sc->markets[m].possession_checkpoints.n; j++) {
+      const cb_sc_checkpoint *cp = &sc->checkpoints[sc->markets[m].possession_checkpoints.idx[j]];
+      if (cp->kind == CB_CP_POSSESSION) continue;
+      snprintf(path, sizeof path, "markets.%s.possession_checkpoints", sc->markets[m].name);
+      snprintf(msg, sizeof msg, "'%s' is a %s checkpoint; list only checkpoints of kind possession", cp->name, cb_checkpoint_kind_names[cp->kind]);
+      return fail_at(e, t, path, NULL, msg);
+    }
+  for (int c = 0; c < sc->n_crossings; c++) {
+    const cb_reflist *lists[2] = {&sc->crossings[c].official_checkpoints, &sc->crossings[c].smuggling_checkpoints};
+    for (int l = 0; l < 2; l++)
+      for (int j = 0; j < lists[l]->n; j++) {
+        const cb_sc_checkpoint *cp = &sc->checkpoints[lists[l]->idx[j]];
+        if (cp->kind != CB_CP_POSSESSION) continue;
+        snprintf(path, sizeof path, "crossings.%s.%s", sc->crossings[c].name, l ? "smuggling_checkpoints" : "official_checkpoints");
+        snprintf(msg, sizeof msg, "'%s' is a possession team; it checks buyers in markets, not consignments at crossings", cp->name);
+        return fail_at(e, t, path, NULL, msg);
+      }
+  }
+  return CB_OK;
+}
+
+/* Every market must be reachable from some hub, or its buyers could never be supplied. */
+static int check_routes(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  for (int m = 0; m < sc->n_markets; m++) {
+    int ok = 0;
+    for (int d = 0; d < sc->n_delivery_legs && !ok; d++) {
+      if (sc->delivery_legs[d].to != m) continue;
+      for (int s = 0; s < sc->n_supply_legs && !ok; s++) ok = sc->supply_legs[s].to == sc->delivery_legs[d].from;
+    }
+    if (!ok) {
+      char path[256];
+      snprintf(path, sizeof path, "markets.%s", sc->markets[m].name);
+      return fail_at(e, t, path, NULL, "no route reaches this market; add a supply_leg to a crossing and a delivery_leg from it to this market");
+    }
+  }
+  return CB_OK;
+}
+
+static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  if (sc->sim.end < sc->sim.start)
+    return fail_at(e, t, "simulation.end", NULL, "is before simulation.start; set end after start");
+  for (int i = 0; i < sc->n_sanctions; i++)
+    if (check_period(sc, t, "sanctions", sc->sanctions[i].name, "date", sc->sanctions[i].date, e)) return e->code;
+  for (int i = 0; i < sc->n_income_shocks; i++)
+    if (check_period(sc, t, "income_shocks", sc->income_shocks[i].name, "date", sc->income_shocks[i].date, e)) return e->code;
+  for (int i = 0; i < sc->n_crackdowns; i++)
+    if (check_span(sc, t, "crackdowns", sc->crackdowns[i].name, sc->crackdowns[i].start, sc->crackdowns[i].end, e)) return e->code;
+  for (int i = 0; i < sc->n_campaigns; i++)
+    if (check_span(sc, t, "campaigns", sc->campaigns[i].name, sc->campaigns[i].start, sc->campaigns[i].end, e)) return e->code;
+  for (int i = 0; i < sc->n_closures; i++)
+    if (check_span(sc, t, "closures", sc->closures[i].name, sc->closures[i].start, sc->closures[i].end, e)) return e->code;
+  return CB_OK;
+}
+
+int cb_scenario_bind(cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  memset(sc, 0, sizeof *sc);
+  if (cb_schema_bind(&cb_scenario_schema, t, sc, e)) return e->code;
+  if (check_events(sc, t, e) || check_shares(sc, t, e) || check_kinds(sc, t, e) || check_routes(sc, t, e))
+    return e->code;
+  return CB_OK;
+}

@@ -1,0 +1,175 @@
+/* The scenario: everything a user can set, as plain structs filled from YAML by the parameter
+ * table in scenario.c (the single source of truth for keys, defaults, ranges and docs). */
+#ifndef CB_IO_SCENARIO_H
+#define CB_IO_SCENARIO_H
+
+#include <stdint.h>
+
+#include "io/schema.h"
+#include "io/ytree.h"
+
+enum { CB_CH_LEGAL, CB_CH_DISGUISED, CB_CH_SMUGGLED, CB_CH_LUGGAGE, CB_NCHANNELS };
+enum { CB_CP_CN_CUSTOMS, CB_CP_KP_CUSTOMS, CB_CP_BORDER_GUARD, CB_CP_ROAD_CHECK, CB_CP_POSSESSION };
+enum { CB_PERIOD_DAY, CB_PERIOD_WEEK, CB_PERIOD_MONTH, CB_PERIOD_QUARTER, CB_PERIOD_YEAR };
+enum { CB_SANCTION_IMPOSE, CB_SANCTION_EASE };
+enum { CB_SHOCK_KAESONG, CB_SHOCK_ALL };
+
+extern const char *const cb_channel_names[];
+extern const char *const cb_checkpoint_kind_names[];
+
+typedef struct cb_sc_simulation {
+  int32_t start, end;
+  int64_t seed;
+  int record;
+  char won_per_usd_file[CB_STR_MAX];
+} cb_sc_simulation;
+
+typedef struct cb_sc_population {
+  int64_t buyers, traders, middlemen, officials;
+  double trader_pool_factor;
+} cb_sc_population;
+
+typedef struct cb_sc_origin {
+  char name[CB_NAME_MAX];
+  double quality, status, penalty_factor;
+  int domestic, kp_banned, legal_trade;
+} cb_sc_origin;
+
+typedef struct cb_sc_category {
+  char name[CB_NAME_MAX];
+  double bulk, status, relabel_cost_usd, relabel_efficacy, pretext;
+  double appeal_start, appeal_end;
+  int media_device, barred_foreign_label, electronics;
+  double price_usd[CB_MAX_ENTRIES];     /* by origin: source price at a Chinese hub; state-shop price for domestic goods */
+  double lifetime_days[CB_MAX_ENTRIES]; /* by origin: mean time until it wears out or is used up */
+} cb_sc_category;
+
+typedef struct cb_sc_hub {
+  char name[CB_NAME_MAX];
+  double price_factor, middlemen_share;
+} cb_sc_hub;
+
+typedef struct cb_sc_checkpoint {
+  char name[CB_NAME_MAX];
+  int kind;
+  double officials_share, inspect_prob, skill, skill_sd, bribe_ask, accept_prob, connected_share,
+      connected_discount, confiscate_prob, fine_won_per_unit, fine_usd_per_unit, checks_per_official_day;
+  char rate_entity[CB_STR_MAX];
+} cb_sc_checkpoint;
+
+typedef struct cb_sc_crossing {
+  char name[CB_NAME_MAX];
+  cb_reflist official_checkpoints, smuggling_checkpoints;
+  double official_fee_per_bulk_usd, smuggling_cost_per_bulk_usd;
+} cb_sc_crossing;
+
+typedef struct cb_sc_market {
+  char name[CB_NAME_MAX];
+  double buyer_share;
+  char rate_entity[CB_STR_MAX];
+  cb_reflist possession_checkpoints; /* inspection teams (kind possession) working this market */
+} cb_sc_market;
+
+typedef struct cb_sc_leg {
+  char name[CB_NAME_MAX];
+  int from, to;
+  double days, cost_per_bulk_usd;
+  cb_reflist checkpoints;
+} cb_sc_leg;
+
+typedef struct cb_sc_trader_type {
+  char name[CB_NAME_MAX];
+  double share, capital_usd, trip_days, capacity_bulk, bargaining, stock_share, client_weight;
+  uint32_t channels;
+} cb_sc_trader_type;
+
+typedef struct cb_sc_buyers {
+  double income_usd_month, income_sigma, rank2_share, rank3_share, rank_income_step,
+      income_growth_per_year, kaesong_share_mean, spend_share, review_days, upgrade_prob,
+      quality_weight, durability_weight, status_weight, contagion, price_weight, campaign_weight,
+      campaign_fx_scale_usd, possession_weight, outside_utility, order_timeout_days, children_share;
+} cb_sc_buyers;
+
+typedef struct cb_sc_traders {
+  double learning_rate, gossip, risk_prior, choice_temperature, profit_tolerance, exit_capital_usd,
+      entry_rate, entry_profit_rate, protection_clients, protection_effect;
+} cb_sc_traders;
+
+typedef struct cb_sc_middlemen {
+  double commission_mean, commission_sd, relabel_skill_mean, relabel_skill_sd, capacity_bulk_day,
+      contacts_per_trader;
+  int relabel_as;  /* origin whose labels relabelled goods carry */
+} cb_sc_middlemen;
+
+typedef struct cb_sc_market_rules {
+  double markup_init, markup_adjust, markup_min, markup_max, backlog_target, cost_smoothing;
+} cb_sc_market_rules;
+
+typedef struct cb_sc_sanction {
+  char name[CB_NAME_MAX];
+  int32_t date;
+  int action;
+  cb_reflist origins, categories;
+} cb_sc_sanction;
+
+typedef struct cb_sc_crackdown {
+  char name[CB_NAME_MAX];
+  int32_t start, end;
+  cb_reflist checkpoints;
+  double inspect_factor, accept_factor, confiscate_factor;
+} cb_sc_crackdown;
+
+typedef struct cb_sc_campaign {
+  char name[CB_NAME_MAX];
+  int32_t start, end;
+  double strength;
+} cb_sc_campaign;
+
+typedef struct cb_sc_closure {
+  char name[CB_NAME_MAX];
+  int32_t start, end;
+  int crossing;
+  uint32_t channels;
+} cb_sc_closure;
+
+typedef struct cb_sc_income_shock {
+  char name[CB_NAME_MAX];
+  int32_t date;
+  int target;
+  double factor;
+} cb_sc_income_shock;
+
+typedef struct cb_scenario {
+  cb_sc_simulation sim;
+  cb_sc_population pop;
+  cb_sc_buyers buyers;
+  cb_sc_traders traders;
+  cb_sc_middlemen middlemen;
+  cb_sc_market_rules market;
+  int n_origins, n_categories, n_hubs, n_checkpoints, n_crossings, n_markets, n_supply_legs,
+      n_delivery_legs, n_trader_types, n_sanctions, n_crackdowns, n_campaigns, n_closures,
+      n_income_shocks;
+  cb_sc_origin origins[CB_MAX_ENTRIES];
+  cb_sc_category categories[CB_MAX_ENTRIES];
+  cb_sc_hub hubs[CB_MAX_ENTRIES];
+  cb_sc_checkpoint checkpoints[CB_MAX_ENTRIES];
+  cb_sc_crossing crossings[CB_MAX_ENTRIES];
+  cb_sc_market markets[CB_MAX_ENTRIES];
+  cb_sc_leg supply_legs[CB_MAX_ENTRIES];    /* hub -> crossing (Chinese side) */
+  cb_sc_leg delivery_legs[CB_MAX_ENTRIES];  /* crossing -> market (North Korean side) */
+  cb_sc_trader_type trader_types[CB_MAX_ENTRIES];
+  cb_sc_sanction sanctions[CB_MAX_ENTRIES];
+  cb_sc_crackdown crackdowns[CB_MAX_ENTRIES];
+  cb_sc_campaign campaigns[CB_MAX_ENTRIES];
+  cb_sc_closure closures[CB_MAX_ENTRIES];
+  cb_sc_income_shock income_shocks[CB_MAX_ENTRIES];
+} cb_scenario;
+
+extern const cb_schema cb_scenario_schema;
+
+/* Binds the tree into sc and checks the rules that span several fields (dates in order, events
+ * inside the simulated period, shares that must sum to one, routes that connect every market).
+ * Errors point at the offending node. */
+int cb_scenario_bind(cb_scenario *sc, const cb_ytree *t, cb_err *e);
+
+#endif

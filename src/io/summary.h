@@ -1,0 +1,14 @@
+/* summary.json: the run's identity (version, scenario file and its SHA-256, seed, dates, wall
+ * time) and its totals, for people and for tools that index many runs. */
+#ifndef CB_IO_SUMMARY_H
+#define CB_IO_SUMMARY_H
+
+#include <stdio.h>
+
+#include "model/world.h"
+
+int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e);
+/* Share of foreign (disguisable) electronics delivered through the named crossing; -1 if none. */
+double cb_summary_route_share(const cb_sim *S, const char *crossing);
+
+#endif

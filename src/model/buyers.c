@@ -1,0 +1,323 @@
+/* Buyers: officials holding hard currency. Each is reviewed on its own schedule (day buckets):
+ * income accrues, worn-out holdings are dropped, and for every kind of product it wants and
+ * lacks (or wants to upgrade) it picks an origin by a logit over quality, durability, status
+ * (which rises as peers hold the same origin), price against income, the buy-domestic campaign
+ * (which bites only on buyers with little hard currency) and expected possession penalties.
+ * Foreign goods are ordered secretly through the buyer's trader; domestic ones bought in a shop. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "model/world.h"
+
+static int32_t next_review_gap(const cb_sim *S, uint32_t b, int32_t day) {
+  double g = cb_exponential(cb_rng_words(&S->rng, CB_RNG_REVIEW, b, day, 0).v[0], S->sc.buyers.review_days);
+  int32_t gap = 1 + (int32_t)g;
+  return gap < CB_REVIEW_HORIZON - 1 ? gap : CB_REVIEW_HORIZON - 1;
+}
+
+/* Monthly hard-currency income of buyer b on a day: growth, then the income shocks so far. */
+static double income_on(const cb_sim *S, uint32_t b, int32_t day) {
+  double years = (day - S->start) / 365.25;
+  double k = S->B.kaesong[b];
+  double shock = S->income_all * ((1.0 - k) + k * S->income_kaesong);
+  return S->B.income[b] * pow(1.0 + S->sc.buyers.income_growth_per_year, years) * shock;
+}
+
+static double appeal_on(const cb_sim *S, int cat, int32_t day) {
+  const cb_sc_category *c = &S->sc.categories[cat];
+  double f = S->end > S->start ? (double)(day - S->start) / (double)(S->end - S->start) : 0.0;
+  return c->appeal_start + (c->appeal_end - c->appeal_start) * f;
+}
+
+static int wants(const cb_sim *S, uint32_t b, int cat, int32_t day) {
+  return cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)cat) < appeal_on(S, cat, day);
+}
+
+static double price_of(const cb_sim *S, int market, int product) {
+  return S->sc.origins[cb_prod_origin(S, product)].domestic ? cb_goods_domestic_price(S, market, product)
+                                                          : cb_market_price(S, market, product);
+}
+
+/* Utility of owning a unit of a product, before the price term. */
+static double base_utility(const cb_sim *S, uint32_t b, int market, int product, double income) {
+  const cb_sc_buyers *p = &S->sc.buyers;
+  int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
+  const cb_sc_origin *og = &S->sc.origins[o];
+  const cb_sc_category *c = &S->sc.categories[k];
+  double life = c->lifetime_days[o];
+  double peers = (double)S->holders[market * S->nprod + product] / (double)S->B.market_count[market];
+  double rank_scale = (1.0 + S->B.rank[b]) / 2.0; /* higher ranks seek status more */
+  double u = p->quality_weight * og->quality + p->durability_weight * log(life / 365.0) +
+             p->status_weight * rank_scale * c->status * og->status * (1.0 + p->contagion * peers);
+  if (!og->domestic) {
+    double susceptibility = exp(-S->B.savings[b] / p->campaign_fx_scale_usd);
+    u -= S->campaign * p->campaign_weight * susceptibility;
+    if (c->media_device) {
+      double months = (life < 730.0 ? life : 730.0) / 30.4375;
+      u -= p->possession_weight * S->poss_cost[market] * og->penalty_factor * months / income;
+    }
+  }
+  return u;
+}
+
+/* Chooses an origin for category k, or -1 for nothing. Only affordable origins with a quality
+ * above min_quality are considered (upgrades exclude what the buyer already has). */
+static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double income, double min_quality,
+                         int32_t day, double *price_out) {
+  double util[CB_MAX_ENTRIES], price[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
+  int ok[CB_MAX_ENTRIES];
+  for (int o = 0; o < S->norig; o++) {
+    int p = cb_product(S, k, o);
+    price[o] = price_of(S, market, p);
+    ok[o] = price[o] <= S->B.savings[b] && S->sc.origins[o].quality > min_quality;
+    if (!ok[o]) continue;
+    util[o] = base_utility(S, b, market, p, income) - S->sc.buyers.price_weight * price[o] / income;
+    if (util[o] > best) best = util[o];
+  }
+  double sum = exp(S->sc.buyers.outside_utility - best);
+  for (int o = 0; o < S->norig; o++)
+    if (ok[o]) sum += exp(util[o] - best);
+  double u = cb_rng_u01(&S->rng, CB_RNG_CHOICE, b, day, (uint32_t)k) * sum;
+  for (int o = 0; o < S->norig; o++) {
+    if (!ok[o]) continue;
+    u -= exp(util[o] - best);
+    if (u <= 0) {
+      *price_out = price[o];
+      return o;
+    }
+  }
+  return -1;
+}
+
+static void drop_holding(cb_sim *S, uint32_t b, int k) {
+  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+  if (S->B.hold_origin[h] == CB_NO_HOLDING) return;
+  S->holders[S->B.market[b] * S->nprod + cb_product(S, k, S->B.hold_origin[h])]--;
+  S->B.hold_origin[h] = CB_NO_HOLDING;
+}
+
+static void give_holding(cb_sim *S, uint32_t b, int product, int32_t day) {
+  int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
+  drop_holding(S, b, k);
+  double life = cb_exponential(cb_rng_words(&S->rng, CB_RNG_LIFETIME, b, day, (uint32_t)k).v[0], cb_goods_lifetime(S, product));
+  double until = (double)(day - S->start) + 1.0 + life;
+  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+  S->B.hold_origin[h] = (uint8_t)o;
+  S->B.hold_until[h] = (uint16_t)(until < 65534.0 ? until : 65534.0);
+  S->holders[S->B.market[b] * S->nprod + product]++;
+}
+
+void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+  int m = S->B.market[b];
+  S->B.pending[b] &= ~(1u << cb_prod_cat(S, product));
+  give_holding(S, b, product, day);
+  cb_metrics_add(&S->metrics, CB_M_BUYER_SPENDING_USD, m, 0, 0, 0, price);
+  cb_metrics_add(&S->metrics, CB_M_SOLD_UNITS, m, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+  if (!S->sc.origins[cb_prod_origin(S, product)].domestic) S->L.sold += 1; /* shop goods are not procured abroad */
+}
+
+void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
+  S->B.savings[b] += price;
+  S->B.pending[b] &= ~(1u << cb_prod_cat(S, product));
+}
+
+int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
+  if (S->nactive == 0) return -1;
+  double total = S->client_cdf[S->nactive - 1];
+  double u = cb_rng_u01(&S->rng, CB_RNG_LINK, b, day, 0) * total;
+  uint32_t lo = 0, hi = S->nactive - 1;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (S->client_cdf[mid] >= u) hi = mid;
+    else lo = mid + 1;
+  }
+  S->B.trader[b] = S->active_ids[lo];
+  return 0;
+}
+
+static void buy_domestic(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+  S->B.savings[b] -= price;
+  S->L.buyer_paid_state += price;
+  S->L.state_shop_revenue += price;
+  cb_buyers_receive(S, b, product, day, price);
+}
+
+static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+  const cb_trader *t = &S->T[S->B.trader[b]];
+  if (!t->active || t->exiting)
+    if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
+  S->B.savings[b] -= price;
+  S->B.pending[b] |= 1u << cb_prod_cat(S, product);
+  int filled = 0;
+  return cb_traders_take_order(S, S->B.trader[b], b, product, S->B.market[b], day, price, &filled);
+}
+
+static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
+  double months = (day - S->B.last_accrual[b]) / 30.4375;
+  double inc = income_on(S, b, day) * S->sc.buyers.spend_share * months;
+  S->B.savings[b] += inc;
+  S->B.last_accrual[b] = day;
+  S->L.buyer_income += inc;
+  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, S->B.market[b], 0, 0, 0, inc);
+}
+
+/* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
+static int review_category(cb_sim *S, uint32_t b, int k, double income, int32_t day) {
+  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+  if (S->B.pending[b] & (1u << k)) return CB_OK;
+  if (S->B.hold_origin[h] != CB_NO_HOLDING && S->B.hold_until[h] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
+  if (!wants(S, b, k, day)) return CB_OK;
+  double min_q = -1.0;
+  if (S->B.hold_origin[h] != CB_NO_HOLDING) {
+    if (cb_rng_u01(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)k) >= S->sc.buyers.upgrade_prob) return CB_OK;
+    min_q = S->sc.origins[S->B.hold_origin[h]].quality;
+  }
+  int m = S->B.market[b];
+  double price = 0;
+  int o = choose_origin(S, b, m, k, income, min_q, day, &price);
+  if (o < 0) return CB_OK;
+  int p = cb_product(S, k, o);
+  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
+  if (S->sc.origins[o].domestic) {
+    buy_domestic(S, b, p, day, price);
+    return CB_OK;
+  }
+  return order(S, b, p, day, price);
+}
+
+static int review(cb_sim *S, uint32_t b, int32_t day) {
+  accrue_income(S, b, day);
+  double income = income_on(S, b, day);
+  if (income < 1e-9) income = 1e-9;
+  int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
+  for (int i = 0; i < S->ncat; i++)
+    if (review_category(S, b, (first + i) % S->ncat, income, day)) return S->err.code;
+  return cb_buckets_push(&S->reviews, day + next_review_gap(S, b, day), b, &S->err);
+}
+
+int cb_buyers_step(cb_sim *S, int32_t day) {
+  cb_bucket *due = cb_buckets_take(&S->reviews, day);
+  for (uint32_t i = 0; i < due->n; i++)
+    if (review(S, due->ids[i], day)) return S->err.code;
+  cb_buckets_clear(&S->reviews, day);
+  return CB_OK;
+}
+
+/* ---- initialisation ---- */
+
+static int alloc_buyers(cb_sim *S, uint32_t n) {
+  cb_buyers *B = &S->B;
+  cb_err *e = &S->err;
+  size_t hn = (size_t)n * (size_t)S->ncat;
+  B->n = n;
+  B->market = cb_xcalloc(e, n, 1);
+  B->rank = cb_xcalloc(e, n, 1);
+  B->children = cb_xcalloc(e, n, 1);
+  B->income = cb_xcalloc(e, n, sizeof(float));
+  B->kaesong = cb_xcalloc(e, n, sizeof(float));
+  B->savings = cb_xcalloc(e, n, sizeof(double));
+  B->last_accrual = cb_xcalloc(e, n, sizeof(int32_t));
+  B->trader = cb_xcalloc(e, n, sizeof(uint32_t));
+  B->pending = cb_xcalloc(e, n, sizeof(uint32_t));
+  B->hold_origin = cb_xmalloc(e, hn);
+  B->hold_until = cb_xcalloc(e, hn, sizeof(uint16_t));
+  B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
+  B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
+  S->holders = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(uint32_t));
+  S->poss_cost = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(double));
+  if (e->code) return e->code;
+  for (size_t i = 0; i < hn; i++) B->hold_origin[i] = CB_NO_HOLDING;
+  return CB_OK;
+}
+
+/* Buyers are stored grouped by market, in blocks sized by the markets' shares (largest remainder). */
+static void assign_markets(cb_sim *S) {
+  uint32_t n = S->B.n, given = 0;
+  int nm = S->sc.n_markets;
+  double rem[CB_MAX_ENTRIES];
+  for (int m = 0; m < nm; m++) {
+    double exact = S->sc.markets[m].buyer_share * n;
+    S->B.market_count[m] = (uint32_t)exact;
+    rem[m] = exact - S->B.market_count[m];
+    given += S->B.market_count[m];
+  }
+  while (given < n) {
+    int best = 0;
+    for (int m = 1; m < nm; m++)
+      if (rem[m] > rem[best]) best = m;
+    S->B.market_count[best]++;
+    rem[best] = -1;
+    given++;
+  }
+  uint32_t first = 0;
+  for (int m = 0; m < nm; m++) {
+    S->B.market_first[m] = first;
+    for (uint32_t i = 0; i < S->B.market_count[m]; i++) S->B.market[first + i] = (uint8_t)m;
+    first += S->B.market_count[m];
+  }
+}
+
+static void draw_buyer(cb_sim *S, uint32_t b) {
+  const cb_sc_buyers *p = &S->sc.buyers;
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 0);
+  philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
+  double u = cb_u01(w.v[0]);
+  int rank = u < p->rank3_share ? 2 : (u < p->rank3_share + p->rank2_share ? 1 : 0);
+  S->B.rank[b] = (uint8_t)rank;
+  double z = cb_normal(w.v[1], w.v[2]);
+  S->B.income[b] = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
+  double k = cb_exponential(w.v[3], p->kaesong_share_mean);
+  S->B.kaesong[b] = (float)(k < 1.0 ? k : 1.0);
+  S->B.children[b] = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
+  S->B.savings[b] = S->B.income[b] * p->spend_share * 2.0 * cb_u01(w2.v[1]);
+  S->B.last_accrual[b] = S->start;
+  S->L.buyer_income += S->B.savings[b];
+}
+
+/* Starting holdings: a buyer who wants a kind of product already owns one with probability equal to
+ * the appeal, of an origin drawn by the same choice rule at the starting prices, part-way through
+ * its life. This spares the run a burst of first purchases on day one. */
+static void initial_holdings(cb_sim *S, uint32_t b) {
+  int m = S->B.market[b];
+  double income = income_on(S, b, S->start);
+  double saved = S->B.savings[b];
+  S->B.savings[b] = 1e300; /* holdings from before the start were paid for then */
+  for (int k = 0; k < S->ncat; k++) {
+    if (!wants(S, b, k, S->start)) continue;
+    double price;
+    int o = choose_origin(S, b, m, k, income, -1.0, S->start - 1, &price);
+    if (o < 0) continue;
+    int p = cb_product(S, k, o);
+    double left = cb_u01(cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 1, (uint32_t)k).v[0]) * cb_goods_lifetime(S, p);
+    size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+    S->B.hold_origin[h] = (uint8_t)o;
+    S->B.hold_until[h] = (uint16_t)(left < 65534.0 ? left : 65534.0);
+    S->holders[m * S->nprod + p]++;
+  }
+  S->B.savings[b] = saved;
+}
+
+int cb_buyers_init(cb_sim *S) {
+  uint32_t n = (uint32_t)S->sc.pop.buyers;
+  if (alloc_buyers(S, n)) return S->err.code;
+  if (cb_buckets_init(&S->reviews, CB_REVIEW_HORIZON, &S->err)) return S->err.code;
+  assign_markets(S);
+  for (uint32_t b = 0; b < n; b++) draw_buyer(S, b);
+  for (uint32_t b = 0; b < n; b++) {
+    initial_holdings(S, b);
+    if (cb_buyers_link(S, b, S->start) < 0) return cb_err_set(&S->err, CB_EMISUSE, "no active trader to link buyers to");
+    double first = cb_rng_u01(&S->rng, CB_RNG_REVIEW, b, S->start - 1, 0) * S->sc.buyers.review_days;
+    int32_t gap = (int32_t)first < CB_REVIEW_HORIZON - 1 ? (int32_t)first : CB_REVIEW_HORIZON - 1;
+    if (cb_buckets_push(&S->reviews, S->start + gap, b, &S->err)) return S->err.code;
+  }
+  return CB_OK;
+}
+
+void cb_buyers_free(cb_sim *S) {
+  cb_buyers *B = &S->B;
+  free(B->market); free(B->rank); free(B->children); free(B->income); free(B->kaesong);
+  free(B->savings); free(B->last_accrual); free(B->trader); free(B->pending);
+  free(B->hold_origin); free(B->hold_until); free(B->market_first); free(B->market_count);
+  free(S->holders); free(S->poss_cost);
+  cb_buckets_free(&S->reviews);
+}

@@ -1,0 +1,211 @@
+/* Enforcement: officials at checkpoints (Chinese customs, North Korean customs, border guards,
+ * road checks) and inspection teams checking buyers' media devices (Group 109). An inspection may
+ * find a violation (relabelling hides foreign labels); the official then names a bribe below the
+ * statutory fine (Shleifer and Vishny's corruption with theft), and the offender pays it when it
+ * beats the expected formal penalty — a fine or confiscation — and the official is willing.
+ * Crackdowns raise inspections and cut willingness; connected officials deal cheaper. */
+#include <math.h>
+
+#include "model/goods.h"
+#include "model/world.h"
+
+/* Officials are spread over checkpoints by share (largest remainder), each with own skill, ask
+ * and willingness; a share of them are connected to cadres' networks. */
+int cb_officials_init(cb_sim *S) {
+  const cb_scenario *sc = &S->sc;
+  cb_err *e = &S->err;
+  S->nofficials = (uint32_t)sc->pop.officials;
+  S->O = cb_xcalloc(e, S->nofficials, sizeof *S->O);
+  S->cp_first = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(uint32_t));
+  S->cp_count = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(uint32_t));
+  if (e->code) return e->code;
+  double rem[CB_MAX_ENTRIES];
+  uint32_t given = 0;
+  for (int c = 0; c < sc->n_checkpoints; c++) {
+    double exact = sc->checkpoints[c].officials_share * S->nofficials;
+    S->cp_count[c] = (uint32_t)exact;
+    rem[c] = exact - S->cp_count[c];
+    given += S->cp_count[c];
+  }
+  while (given < S->nofficials) {
+    int best = 0;
+    for (int c = 1; c < sc->n_checkpoints; c++)
+      if (rem[c] > rem[best]) best = c;
+    S->cp_count[best]++;
+    rem[best] = -1;
+    given++;
+  }
+  uint32_t i = 0;
+  for (int c = 0; c < sc->n_checkpoints; c++) {
+    const cb_sc_checkpoint *cp = &sc->checkpoints[c];
+    S->cp_first[c] = i;
+    for (uint32_t k = 0; k < S->cp_count[c]; k++, i++) {
+      cb_official *o = &S->O[i];
+      philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 0);
+      philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 1);
+      o->checkpoint = c;
+      o->skill = (float)fmin(1.0, fmax(0.0, cp->skill + cp->skill_sd * cb_normal(w.v[0], w.v[1])));
+      o->ask = (float)(cp->bribe_ask * 2.0 * cb_u01(w.v[2])); /* uniform around the mean */
+      if (o->ask > 0.99f) o->ask = 0.99f;
+      o->accept = (float)fmin(1.0, fmax(0.0, cp->accept_prob + 0.1 * cb_normal(w.v[3], w2.v[0])));
+      o->connected = (uint8_t)(cb_u01(w2.v[1]) < cp->connected_share);
+    }
+  }
+  return CB_OK;
+}
+
+static double fine_per_unit(const cb_sim *S, int c) {
+  const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
+  return cp->fine_usd_per_unit + cp->fine_won_per_unit / S->rate_cp[c];
+}
+
+typedef enum { OUT_BRIBE, OUT_FINE, OUT_CONFISCATE } outcome;
+
+/* The bargain between a detected offender and an official: pay the ask if the official deals and
+ * the ask is below the expected formal penalty (and can be paid); otherwise the law applies. */
+static outcome settle(cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double can_pay,
+                      uint32_t agent, int32_t day, uint32_t salt, double *paid) {
+  const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, agent, day, salt + 1000u);
+  double pc = fmin(1.0, cp->confiscate_prob * S->cp_confiscate[c]);
+  double expected = (1.0 - pc) * fine + pc * goods_value;
+  double ask = fine * o->ask * (o->connected ? cp->connected_discount : 1.0);
+  double willing = (o->connected ? 1.0 : o->accept) * S->cp_accept[c];
+  if (cb_u01(w.v[0]) < willing && ask < expected && ask <= can_pay) {
+    *paid = ask;
+    return OUT_BRIBE;
+  }
+  if (cb_u01(w.v[1]) < pc) {
+    *paid = 0;
+    return OUT_CONFISCATE;
+  }
+  *paid = fine;
+  return OUT_FINE;
+}
+
+static void count_outcome(cb_sim *S, int c, outcome out, double paid, cb_official *o) {
+  cb_metrics *m = &S->metrics;
+  if (out == OUT_BRIBE) {
+    cb_metrics_add(m, CB_M_BRIBES, c, 0, 0, 0, 1);
+    cb_metrics_add(m, CB_M_BRIBES_USD, c, 0, 0, 0, paid);
+    o->bribes_usd += paid;
+    S->L.bribes_paid += paid;
+  } else if (out == OUT_FINE) {
+    cb_metrics_add(m, CB_M_FINES, c, 0, 0, 0, 1);
+    cb_metrics_add(m, CB_M_FINES_USD, c, 0, 0, 0, paid);
+    o->fines_usd += paid;
+    S->L.fines_paid += paid;
+  } else {
+    cb_metrics_add(m, CB_M_CONFISCATIONS, c, 0, 0, 0, 1);
+  }
+}
+
+static cb_official *draw_official(cb_sim *S, int c, uint32_t agent, int32_t day, uint32_t salt) {
+  if (S->cp_count[c] == 0) return NULL;
+  double u = cb_rng_u01(&S->rng, CB_RNG_INSPECT, agent, day, salt + 2000u);
+  return &S->O[S->cp_first[c] + (uint32_t)(u * S->cp_count[c])];
+}
+
+/* Returns 1 if the consignment was confiscated, 0 if it goes on. */
+int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
+  cb_consignment *k = &S->C[id];
+  const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
+  if (!cb_checkpoint_sees(cp->kind, k->channel)) return 0;
+  cb_official *o = draw_official(S, c, id, day, (uint32_t)c);
+  if (!o) return 0;
+  cb_trader *t = &S->T[k->trader];
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, id, day, (uint32_t)c);
+  double p_inspect = fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
+  if (cb_u01(w.v[0]) >= p_inspect) return 0;
+  cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
+  if (!cb_goods_violation(S, cp->kind, k->channel, k->product)) return 0;
+  double detect = o->skill;
+  if (k->relabel && cb_goods_label_matters(S, cp->kind, k->channel, k->product))
+    detect *= 1.0 - S->sc.categories[cb_prod_cat(S, k->product)].relabel_efficacy * k->relabel_skill;
+  if (cb_u01(w.v[1]) >= detect) return 0;
+  double penalty = S->sc.origins[cb_prod_origin(S, k->product)].penalty_factor;
+  double fine = k->qty * fine_per_unit(S, c) * penalty, paid = 0;
+  double can_pay = t->capital > 0 ? t->capital : 0;
+  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, id, day, (uint32_t)c, &paid);
+  count_outcome(S, c, out, paid, o);
+  t->capital -= paid;
+  k->enforcement_usd += paid;
+  if (out == OUT_BRIBE) t->bribes_usd += paid;
+  else if (out == OUT_FINE) t->fines_usd += paid;
+  return out == OUT_CONFISCATE;
+}
+
+/* ---- possession checks on buyers ---- */
+
+/* The first working foreign media device a buyer holds, or -1. */
+static int held_device(const cb_sim *S, uint32_t b, int32_t day) {
+  for (int k = 0; k < S->ncat; k++) {
+    if (!S->sc.categories[k].media_device) continue;
+    size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+    int o = S->B.hold_origin[h];
+    if (o == CB_NO_HOLDING || S->sc.origins[o].domestic) continue;
+    if (S->B.hold_until[h] <= (uint16_t)(day - S->start)) continue;
+    return k;
+  }
+  return -1;
+}
+
+static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
+  uint32_t agent = (uint32_t)c * 1000003u + j;
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
+  uint32_t b = S->B.market_first[m] + (uint32_t)(cb_u01(w.v[0]) * S->B.market_count[m]);
+  cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
+  int k = held_device(S, b, day);
+  if (k < 0) return;
+  cb_official *o = draw_official(S, c, agent, day, (uint32_t)m);
+  if (!o || cb_u01(w.v[1]) >= o->skill) return;
+  if (S->B.children[b] && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
+    cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
+    return;
+  }
+  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
+  int origin = S->B.hold_origin[h];
+  int p = cb_product(S, k, origin);
+  double fine = fine_per_unit(S, c) * S->sc.origins[origin].penalty_factor, paid = 0;
+  double value = cb_market_price(S, m, p);
+  double can_pay = S->B.savings[b] > 0 ? S->B.savings[b] : 0;
+  outcome out = settle(S, o, c, fine, value, can_pay, agent, day, (uint32_t)m, &paid);
+  count_outcome(S, c, out, paid, o);
+  S->B.savings[b] -= paid;
+  S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;
+  if (out == OUT_BRIBE) S->L.buyer_bribes += paid;
+  else if (out == OUT_FINE) S->L.buyer_fines += paid;
+  else {
+    S->B.hold_origin[h] = CB_NO_HOLDING;
+    S->holders[m * S->nprod + p]--;
+  }
+}
+
+int cb_enforcement_possession(cb_sim *S, int32_t day) {
+  for (int m = 0; m < S->sc.n_markets; m++) {
+    if (S->B.market_count[m] == 0) continue;
+    const cb_reflist *teams = &S->sc.markets[m].possession_checkpoints;
+    for (int i = 0; i < teams->n; i++) {
+      int c = teams->idx[i];
+      double expected = S->cp_count[c] * S->sc.checkpoints[c].checks_per_official_day * S->cp_inspect[c];
+      double u = cb_rng_u01(&S->rng, CB_RNG_POSSESSION, (uint32_t)c, day, 0xFFFFu);
+      uint32_t n = (uint32_t)(expected + u); /* stochastic rounding keeps the mean */
+      for (uint32_t j = 0; j < n; j++) check_buyer(S, c, m, j, day);
+    }
+  }
+  return CB_OK;
+}
+
+/* Buyers' expected possession penalty per foreign device per month, from last month's checks. */
+void cb_buyers_possession_month(cb_sim *S) {
+  for (int m = 0; m < S->sc.n_markets; m++) {
+    double devices = 0;
+    for (int k = 0; k < S->ncat; k++) {
+      if (!S->sc.categories[k].media_device) continue;
+      for (int o = 0; o < S->norig; o++)
+        if (!S->sc.origins[o].domestic) devices += S->holders[m * S->nprod + cb_product(S, k, o)];
+    }
+    S->poss_cost[m] = devices > 0 ? S->poss_month[m] / devices : 0;
+    S->poss_month[m] = 0;
+  }
+}

@@ -1,0 +1,51 @@
+/* Middlemen: Korean-Chinese procurers in the Chinese hubs. They buy goods at the hub's price,
+ * take a commission, and for a fee replace labels and packaging; their relabelling quality
+ * decides how well it hides the origin, and their capacity how long a trader waits. */
+#include <math.h>
+#include <stdint.h>
+
+#include "model/world.h"
+
+uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost) {
+  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
+  double source = c->price_usd[cb_prod_origin(S, product)] * S->sc.hubs[hub].price_factor * (1.0 - t->bargaining);
+  uint32_t best = UINT32_MAX;
+  double best_cost = INFINITY;
+  for (int i = 0; i < t->ncontacts; i++) {
+    const cb_middleman *m = &S->M[t->contacts[i]];
+    if (m->hub != hub) continue;
+    double cost = source * (1.0 + m->commission) + (relabel ? c->relabel_cost_usd : 0.0);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = t->contacts[i];
+    }
+  }
+  *unit_cost = best_cost;
+  return best;
+}
+
+/* Middlemen are spread over hubs by share (largest remainder), with terms drawn per middleman. */
+int cb_middlemen_init(cb_sim *S) {
+  const cb_sc_middlemen *p = &S->sc.middlemen;
+  S->nmiddlemen = (uint32_t)S->sc.pop.middlemen;
+  S->M = cb_xcalloc(&S->err, S->nmiddlemen, sizeof *S->M);
+  if (!S->M) return S->err.code;
+  double acc[CB_MAX_ENTRIES] = {0};
+  for (uint32_t i = 0; i < S->nmiddlemen; i++) {
+    int best = 0;
+    double gap = -INFINITY;
+    for (int h = 0; h < S->sc.n_hubs; h++) {
+      double g = S->sc.hubs[h].middlemen_share * (i + 1) - acc[h];
+      if (g > gap) { gap = g; best = h; }
+    }
+    acc[best] += 1;
+    cb_middleman *m = &S->M[i];
+    philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_MIDDLEMAN, i, 0, 0);
+    m->hub = best;
+    m->commission = fmax(0.0, p->commission_mean + p->commission_sd * cb_normal(w.v[0], w.v[1]));
+    m->relabel_skill = fmin(1.0, fmax(0.0, p->relabel_skill_mean + p->relabel_skill_sd * cb_normal(w.v[2], w.v[3])));
+    m->capacity = p->capacity_bulk_day;
+    m->busy_until = S->start;
+  }
+  return CB_OK;
+}

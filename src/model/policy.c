@@ -1,0 +1,68 @@
+/* The policy timeline: each day, the scenario's dated events set the state the agents face —
+ * which products may be imported legally, how hard each checkpoint enforces (crackdowns), which
+ * channels are stopped at which crossing, whether a buy-domestic campaign runs, and how much hard
+ * currency buyers earn after income shocks such as the closing of Kaesong. */
+#include "model/world.h"
+
+int cb_policy_init(cb_sim *S) {
+  const cb_scenario *sc = &S->sc;
+  cb_err *e = &S->err;
+  S->legal_ok = cb_xcalloc(e, (size_t)S->nprod, 1);
+  S->cp_inspect = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
+  S->cp_accept = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
+  S->cp_confiscate = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
+  S->closed = cb_xcalloc(e, (size_t)sc->n_crossings, sizeof(uint32_t));
+  if (e->code) return e->code;
+  for (int p = 0; p < S->nprod; p++) S->legal_ok[p] = (uint8_t)sc->origins[cb_prod_origin(S, p)].legal_trade;
+  S->income_all = S->income_kaesong = 1.0;
+  return CB_OK;
+}
+
+static void apply_sanction(cb_sim *S, const cb_sc_sanction *s) {
+  for (int i = 0; i < s->origins.n; i++)
+    for (int k = 0; k < S->ncat; k++) {
+      int listed = s->categories.n == 0;
+      for (int j = 0; j < s->categories.n; j++) listed |= s->categories.idx[j] == k;
+      if (listed) S->legal_ok[cb_product(S, k, s->origins.idx[i])] = (uint8_t)(s->action == CB_SANCTION_EASE);
+    }
+}
+
+static void apply_income_shock(cb_sim *S, const cb_sc_income_shock *x) {
+  if (x->target == CB_SHOCK_ALL) S->income_all *= 1.0 - x->factor;
+  else S->income_kaesong *= 1.0 - x->factor;
+  if (S->income_kaesong < 0) S->income_kaesong = 0;
+  if (S->income_all < 0) S->income_all = 0;
+}
+
+/* Interval events are recomputed from scratch each day, so overlapping events compose and the
+ * state never depends on what happened before today. */
+static void apply_intervals(cb_sim *S, int32_t day) {
+  const cb_scenario *sc = &S->sc;
+  for (int c = 0; c < sc->n_checkpoints; c++) S->cp_inspect[c] = S->cp_accept[c] = S->cp_confiscate[c] = 1.0;
+  for (int i = 0; i < sc->n_crackdowns; i++) {
+    const cb_sc_crackdown *k = &sc->crackdowns[i];
+    if (day < k->start || day > k->end) continue;
+    for (int j = 0; j < k->checkpoints.n; j++) {
+      int c = k->checkpoints.idx[j];
+      S->cp_inspect[c] *= k->inspect_factor;
+      S->cp_accept[c] *= k->accept_factor;
+      S->cp_confiscate[c] *= k->confiscate_factor;
+    }
+  }
+  for (int c = 0; c < sc->n_crossings; c++) S->closed[c] = 0;
+  for (int i = 0; i < sc->n_closures; i++)
+    if (day >= sc->closures[i].start && day <= sc->closures[i].end)
+      S->closed[sc->closures[i].crossing] |= sc->closures[i].channels;
+  S->campaign = 0;
+  for (int i = 0; i < sc->n_campaigns; i++)
+    if (day >= sc->campaigns[i].start && day <= sc->campaigns[i].end) S->campaign += sc->campaigns[i].strength;
+}
+
+void cb_policy_apply(cb_sim *S, int32_t day) {
+  const cb_scenario *sc = &S->sc;
+  for (int i = 0; i < sc->n_sanctions; i++)
+    if (sc->sanctions[i].date == day) apply_sanction(S, &sc->sanctions[i]);
+  for (int i = 0; i < sc->n_income_shocks; i++)
+    if (sc->income_shocks[i].date == day) apply_income_shock(S, &sc->income_shocks[i]);
+  apply_intervals(S, day);
+}

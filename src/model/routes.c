@@ -1,0 +1,32 @@
+/* Routes: every way from a Chinese hub across a border crossing to a market, built from the
+ * scenario's supply legs (hub -> crossing) and delivery legs (crossing -> market). Which route
+ * carries how much is not set anywhere: traders choose among these by cost and learned risk. */
+#include <math.h>
+
+#include "model/world.h"
+
+int cb_routes_build(cb_sim *S) {
+  const cb_scenario *sc = &S->sc;
+  int n = 0;
+  for (int s = 0; s < sc->n_supply_legs; s++)
+    for (int d = 0; d < sc->n_delivery_legs; d++)
+      if (sc->delivery_legs[d].from == sc->supply_legs[s].to) n++;
+  S->routes = cb_xcalloc(&S->err, (size_t)n, sizeof *S->routes);
+  if (!S->routes) return CB_ENOMEM;
+  S->nroutes = 0;
+  for (int s = 0; s < sc->n_supply_legs; s++)
+    for (int d = 0; d < sc->n_delivery_legs; d++) {
+      const cb_sc_leg *a = &sc->supply_legs[s], *b = &sc->delivery_legs[d];
+      if (b->from != a->to) continue;
+      cb_route *r = &S->routes[S->nroutes++];
+      r->hub = a->from;
+      r->crossing = a->to;
+      r->market = b->to;
+      r->supply_leg = s;
+      r->delivery_leg = d;
+      r->days_to_cross = (int32_t)lround(a->days);
+      r->days_to_market = (int32_t)lround(a->days + b->days);
+      r->cost_per_bulk = a->cost_per_bulk_usd + b->cost_per_bulk_usd;
+    }
+  return CB_OK;
+}

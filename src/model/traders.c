@@ -1,0 +1,482 @@
+/* Traders: firm executives, Sinuiju wholesale dealers and travellers. They take buyers' secret
+ * orders, and on each buying trip choose, per product and market, a middleman (hence a hub), a
+ * crossing, a channel and whether to relabel, by expected profit: the agreed price less goods,
+ * commission, relabelling and transport, less the enforcement cost they expect from their own
+ * discounted experience of bribes, fines and seizures on that route and channel (NarcoLogic's
+ * learning; Becker's comparison of margin and expected penalty). Capital limits what they buy;
+ * top-rank clients protect them; the ruined leave and, when trade pays, newcomers enter. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/goods.h"
+#include "model/world.h"
+
+static const cb_sc_trader_type *ttype(const cb_sim *S, const cb_trader *t) { return &S->sc.trader_types[t->type]; }
+
+/* ---- order book ---- */
+
+static int push_order(cb_sim *S, cb_trader *t, const cb_order *o) {
+  if (t->norders == t->cap_orders) {
+    uint32_t cap = t->cap_orders ? t->cap_orders * 2 : 16;
+    cb_order *a = cb_xrealloc(&S->err, t->orders, cap * sizeof *a);
+    if (!a) return CB_ENOMEM;
+    t->orders = a;
+    t->cap_orders = cap;
+  }
+  t->orders[t->norders++] = *o;
+  return CB_OK;
+}
+
+static void remove_order(cb_trader *t, uint32_t i) {
+  memmove(&t->orders[i], &t->orders[i + 1], (t->norders - i - 1) * sizeof *t->orders);
+  t->norders--;
+}
+
+static cb_shelf *find_shelf(cb_trader *t, int product, int market) {
+  for (uint32_t i = 0; i < t->nshelf; i++)
+    if (t->shelf[i].product == product && t->shelf[i].market == market) return &t->shelf[i];
+  return NULL;
+}
+
+static int add_shelf(cb_sim *S, cb_trader *t, int product, int market, uint32_t qty, double unit_cost) {
+  cb_shelf *s = find_shelf(t, product, market);
+  if (s) {
+    s->unit_cost = (s->unit_cost * s->qty + unit_cost * qty) / (s->qty + qty);
+    s->qty += qty;
+    return CB_OK;
+  }
+  if (t->nshelf == t->cap_shelf) {
+    uint32_t cap = t->cap_shelf ? t->cap_shelf * 2 : 8;
+    cb_shelf *a = cb_xrealloc(&S->err, t->shelf, cap * sizeof *a);
+    if (!a) return CB_ENOMEM;
+    t->shelf = a;
+    t->cap_shelf = cap;
+  }
+  t->shelf[t->nshelf++] = (cb_shelf){(uint16_t)product, (uint8_t)market, qty, unit_cost};
+  return CB_OK;
+}
+
+/* A sale: the buyer's escrowed payment becomes the trader's revenue and the buyer gets the unit. */
+static void sell(cb_sim *S, uint32_t tid, uint32_t b, int product, int32_t day, double price, double unit_cost) {
+  cb_trader *t = &S->T[tid];
+  t->capital += price;
+  t->revenue_usd += price;
+  t->month_profit += price - unit_cost;
+  S->L.buyer_paid_traders += price;
+  cb_buyers_receive(S, b, product, day, price);
+}
+
+int cb_traders_take_order(cb_sim *S, uint32_t tid, uint32_t b, int product, int market, int32_t day, double price, int *filled_now) {
+  cb_trader *t = &S->T[tid];
+  cb_shelf *s = find_shelf(t, product, market);
+  *filled_now = 0;
+  if (s && s->qty > 0) {
+    s->qty--;
+    sell(S, tid, b, product, day, price, s->unit_cost);
+    *filled_now = 1;
+    return CB_OK;
+  }
+  cb_order o = {b, (uint16_t)product, (uint8_t)market, 0, day, price};
+  S->P[market * S->nprod + product].open_orders += 1;
+  return push_order(S, t, &o);
+}
+
+static void cancel_order(cb_sim *S, cb_trader *t, uint32_t i) {
+  const cb_order *o = &t->orders[i];
+  cb_buyers_refund(S, o->buyer, o->product, o->price);
+  S->P[o->market * S->nprod + o->product].open_orders -= 1;
+  cb_metrics_add(&S->metrics, CB_M_CANCELLED_ORDERS, o->market, 0, 0, 0, 1);
+  remove_order(t, i);
+}
+
+static void cancel_stale(cb_sim *S, cb_trader *t, int32_t day, int all) {
+  double timeout = S->sc.buyers.order_timeout_days;
+  for (uint32_t i = t->norders; i-- > 0;)
+    if (!t->orders[i].covered && (all || day - t->orders[i].day > timeout)) cancel_order(S, t, i);
+}
+
+/* ---- deliveries and losses (called by shipments) ---- */
+
+int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t day) {
+  cb_trader *t = &S->T[c->trader];
+  uint32_t left = c->qty;
+  double landed = c->unit_cost + c->enforcement_usd / c->qty;
+  for (uint32_t i = 0; i < t->norders && left > 0;) {
+    cb_order *o = &t->orders[i];
+    if (!o->covered || o->product != c->product || o->market != market) { i++; continue; }
+    S->P[market * S->nprod + o->product].open_orders -= 1;
+    sell(S, c->trader, o->buyer, o->product, day, o->price, landed);
+    remove_order(t, i);
+    left--;
+  }
+  if (left > 0) return add_shelf(S, t, c->product, market, left, landed);
+  return CB_OK;
+}
+
+void cb_traders_lost(cb_sim *S, const cb_consignment *c, int market) {
+  cb_trader *t = &S->T[c->trader];
+  uint32_t n = c->qty;
+  t->month_profit -= c->qty * c->unit_cost;
+  for (uint32_t i = t->norders; i-- > 0 && n > 0;) {
+    cb_order *o = &t->orders[i];
+    if (o->covered && o->product == c->product && o->market == market) {
+      o->covered = 0;
+      n--;
+    }
+  }
+}
+
+/* Discounted learning from one consignment's outcome: the enforcement cost it met as a share of
+ * its value (1 + that share when it was seized). */
+void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
+  cb_trader *t = &S->T[c->trader];
+  int i = cb_risk_index(c->route, c->channel, c->relabel);
+  double lr = S->sc.traders.learning_rate;
+  t->risk[i] = (float)((1.0 - lr) * t->risk[i] + lr * cost_share);
+  double value = c->qty * c->unit_cost;
+  S->pool_cost[i] += cost_share * value;
+  S->pool_value[i] += value;
+}
+
+/* ---- trip planning ---- */
+
+typedef struct option {
+  int route, channel, relabel;
+  uint32_t middleman;
+  double unit_cost, profit;
+} option;
+
+/* Cost per unit paid before the border for one option (goods, commission, relabelling, transport). */
+static double option_cost(const cb_sim *S, const cb_trader *t, int product, const cb_route *r, int channel,
+                          int relabel, uint32_t *mm) {
+  double goods;
+  *mm = cb_middlemen_best(S, t, r->hub, product, relabel, &goods);
+  if (*mm == UINT32_MAX) return -1;
+  const cb_sc_crossing *x = &S->sc.crossings[r->crossing];
+  double bulk = S->sc.categories[cb_prod_cat(S, product)].bulk;
+  double border = channel == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd
+                  : channel == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
+  return goods + bulk * (r->cost_per_bulk + border);
+}
+
+static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
+  int n = 0;
+  uint32_t allowed = ttype(S, t)->channels;
+  for (int r = 0; r < S->nroutes; r++) {
+    const cb_route *rt = &S->routes[r];
+    if (rt->market != market) continue;
+    for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+      if (!(allowed & (1u << ch)) || (S->closed[rt->crossing] & (1u << ch)) || !cb_goods_channel_ok(S, product, ch)) continue;
+      int forced = 0, can = cb_goods_relabel_options(S, product, ch, &forced);
+      for (int x = forced; x <= can && n < max; x++) {
+        option *o = &opt[n];
+        o->route = r;
+        o->channel = ch;
+        o->relabel = x;
+        o->unit_cost = option_cost(S, t, product, rt, ch, x, &o->middleman);
+        if (o->unit_cost < 0) continue;
+        o->profit = price - o->unit_cost * (1.0 + t->risk[cb_risk_index(r, ch, x)]);
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+/* Logit choice: better expected profit is likelier, with noise scaled by the price. */
+static int pick_option(const cb_sim *S, const option *opt, int n, double price, uint32_t tid, int32_t day, uint32_t salt) {
+  double best = -INFINITY, tau = S->sc.traders.choice_temperature * price;
+  for (int i = 0; i < n; i++)
+    if (opt[i].profit > best) best = opt[i].profit;
+  double w[512], sum = 0;
+  for (int i = 0; i < n; i++) sum += w[i] = exp((opt[i].profit - best) / tau);
+  double u = cb_rng_u01(&S->rng, CB_RNG_PLAN, tid, day, salt) * sum;
+  for (int i = 0; i < n; i++)
+    if ((u -= w[i]) <= 0) return i;
+  return n - 1;
+}
+
+typedef struct group {
+  int product, market;
+  uint32_t uncovered;
+  double price_sum;
+} group;
+
+static int collect_groups(const cb_trader *t, group *g, int max) {
+  int n = 0;
+  for (uint32_t i = 0; i < t->norders; i++) {
+    const cb_order *o = &t->orders[i];
+    if (o->covered) continue;
+    int j = 0;
+    while (j < n && !(g[j].product == o->product && g[j].market == o->market)) j++;
+    if (j == n) {
+      if (n == max) continue;
+      g[n++] = (group){o->product, o->market, 0, 0};
+    }
+    g[j].uncovered++;
+    g[j].price_sum += o->price;
+  }
+  return n;
+}
+
+static void cover_orders(cb_trader *t, int product, int market, uint32_t n) {
+  for (uint32_t i = 0; i < t->norders && n > 0; i++) {
+    cb_order *o = &t->orders[i];
+    if (!o->covered && o->product == product && o->market == market) {
+      o->covered = 1;
+      n--;
+    }
+  }
+}
+
+/* Buys and dispatches one product for one market; *room is the trip's remaining capacity. */
+static int ship_group(cb_sim *S, uint32_t tid, const group *g, int salt, double *room, int32_t day) {
+  cb_trader *t = &S->T[tid];
+  option opt[512];
+  double price = g->price_sum / g->uncovered;
+  int n = enumerate_options(S, t, g->product, g->market, price, opt, 512);
+  if (n == 0) return CB_OK;
+  const option *o = &opt[pick_option(S, opt, n, price, tid, day, (uint32_t)salt)];
+  if (o->profit < -S->sc.traders.profit_tolerance * price) return CB_OK; /* wait: it would not pay */
+  double bulk = S->sc.categories[cb_prod_cat(S, g->product)].bulk;
+  double want = g->uncovered * (1.0 + ttype(S, t)->stock_share);
+  double fit = floor(*room / bulk), afford = t->capital > 0 ? floor(t->capital / o->unit_cost) : 0;
+  double q = want < fit ? want : fit;
+  if (afford < q) q = afford;
+  if (q < 1) return CB_OK;
+  uint32_t qty = (uint32_t)q;
+  *room -= qty * bulk;
+  t->capital -= qty * o->unit_cost;
+  cover_orders(t, g->product, g->market, qty < g->uncovered ? qty : g->uncovered);
+  cb_consignment c = {0};
+  c.trader = tid;
+  c.middleman = o->middleman;
+  c.qty = qty;
+  c.product = (uint16_t)g->product;
+  c.route = (uint16_t)o->route;
+  c.channel = (uint8_t)o->channel;
+  c.relabel = (uint8_t)o->relabel;
+  c.unit_cost = o->unit_cost;
+  return cb_shipments_dispatch(S, &c, day);
+}
+
+static int plan_trip(cb_sim *S, uint32_t tid, int32_t day) {
+  cb_trader *t = &S->T[tid];
+  group g[256];
+  int n = collect_groups(t, g, 256);
+  double room = ttype(S, t)->capacity_bulk;
+  for (int i = 0; i < n; i++)
+    if (ship_group(S, tid, &g[i], i, &room, day)) return S->err.code;
+  return CB_OK;
+}
+
+static void retire(cb_sim *S, uint32_t tid) {
+  cb_trader *t = &S->T[tid];
+  t->active = 0;
+  t->exiting = 0;
+  cb_metrics_add(&S->metrics, CB_M_TRADER_EXITS, 0, 0, 0, 0, 1);
+}
+
+/* Stock left by a ruined trader passes to another trader in business (creditors take the goods). */
+static int hand_over_shelf(cb_sim *S, uint32_t tid) {
+  cb_trader *t = &S->T[tid];
+  for (uint32_t i = 0; i < t->nshelf; i++) {
+    cb_shelf *s = &t->shelf[i];
+    if (s->qty == 0) continue;
+    uint32_t heir = UINT32_MAX;
+    for (uint32_t k = 0; k < S->nactive && heir == UINT32_MAX; k++) {
+      uint32_t cand = S->active_ids[(tid + k) % S->nactive];
+      if (cand != tid && S->T[cand].active && !S->T[cand].exiting) heir = cand;
+    }
+    if (heir == UINT32_MAX) return CB_OK; /* nobody to take it: it stays on this shelf */
+    if (add_shelf(S, &S->T[heir], s->product, s->market, s->qty, s->unit_cost)) return S->err.code;
+    s->qty = 0;
+  }
+  return CB_OK;
+}
+
+int cb_traders_step(cb_sim *S, int32_t day) {
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    cb_trader *t = &S->T[tid];
+    if (!t->active) continue;
+    cancel_stale(S, t, day, t->exiting);
+    if (t->exiting) {
+      if (t->in_flight == 0 && t->norders == 0) {
+        if (hand_over_shelf(S, tid)) return S->err.code;
+        retire(S, tid);
+      }
+      continue;
+    }
+    if (day < t->next_trip) continue;
+    t->next_trip = day + (int32_t)lround(ttype(S, t)->trip_days);
+    if (plan_trip(S, tid, day)) return S->err.code;
+  }
+  return CB_OK;
+}
+
+/* ---- population: creation, entry, exit, protection ---- */
+
+static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
+  cb_trader *t = &S->T[tid];
+  const cb_sc_trader_type *ty = ttype(S, t);
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
+  t->capital = ty->capital_usd * exp(0.5 * cb_normal(w.v[0], w.v[1]) - 0.125);
+  t->bargaining = ty->bargaining * cb_u01(w.v[2]);
+  t->next_trip = day + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
+  t->active = 1;
+  t->exiting = 0;
+  t->month_profit = 0;
+  t->month_start_capital = t->capital;
+  int nc = (int)S->sc.middlemen.contacts_per_trader;
+  t->ncontacts = nc < CB_MAX_CONTACTS ? nc : CB_MAX_CONTACTS;
+  for (int i = 0; i < t->ncontacts; i++) {
+    double u = cb_rng_u01(&S->rng, CB_RNG_INIT_TRADER, tid, day, (uint32_t)(1 + i));
+    t->contacts[i] = (uint32_t)(u * S->nmiddlemen);
+  }
+}
+
+/* Everyone's prior: illicit options are expected to cost risk_prior of the goods' value. A trader
+ * entering later starts from what the trade as a whole has learned (the pooled estimate). */
+static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
+  int nr = S->nroutes * CB_NCHANNELS * 2;
+  for (int i = 0; i < nr; i++) {
+    int ch = (i / 2) % CB_NCHANNELS;
+    double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
+    if (pooled && S->pool_value_all[i] > 0) prior = S->pool_cost_all[i] / S->pool_value_all[i];
+    t->risk[i] = (float)prior;
+  }
+}
+
+static void assign_types(cb_sim *S) {
+  /* Types are laid out by share over the whole pool, interleaved so entrants have the same mix. */
+  int nt = S->sc.n_trader_types;
+  double acc[CB_MAX_ENTRIES] = {0};
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    int best = 0;
+    double gap = -INFINITY;
+    for (int k = 0; k < nt; k++) {
+      double g = S->sc.trader_types[k].share * (tid + 1) - acc[k];
+      if (g > gap) { gap = g; best = k; }
+    }
+    acc[best] += 1;
+    S->T[tid].type = (uint8_t)best;
+  }
+}
+
+int cb_traders_init(cb_sim *S) {
+  cb_err *e = &S->err;
+  S->ntraders = (uint32_t)S->sc.pop.traders;
+  S->ntraders_max = (uint32_t)ceil(S->ntraders * S->sc.pop.trader_pool_factor);
+  size_t nr = (size_t)S->nroutes * CB_NCHANNELS * 2;
+  S->T = cb_xcalloc(e, S->ntraders_max, sizeof *S->T);
+  S->active_ids = cb_xcalloc(e, S->ntraders_max, sizeof(uint32_t));
+  S->client_cdf = cb_xcalloc(e, S->ntraders_max, sizeof(double));
+  S->pool_cost = cb_xcalloc(e, nr, sizeof(double));
+  S->pool_value = cb_xcalloc(e, nr, sizeof(double));
+  S->pool_cost_all = cb_xcalloc(e, nr, sizeof(double));
+  S->pool_value_all = cb_xcalloc(e, nr, sizeof(double));
+  if (e->code) return e->code;
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    S->T[tid].risk = cb_xcalloc(e, nr, sizeof(float));
+    if (!S->T[tid].risk) return e->code;
+  }
+  assign_types(S);
+  for (uint32_t tid = 0; tid < S->ntraders; tid++) {
+    draw_trader(S, tid, S->start);
+    prior_risk(S, &S->T[tid], 0);
+  }
+  cb_traders_rebuild_active(S);
+  return CB_OK;
+}
+
+void cb_traders_free(cb_sim *S) {
+  if (S->T)
+    for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+      free(S->T[tid].orders);
+      free(S->T[tid].shelf);
+      free(S->T[tid].risk);
+    }
+  free(S->T); free(S->active_ids); free(S->client_cdf);
+  free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all);
+}
+
+void cb_traders_rebuild_active(cb_sim *S) {
+  double acc = 0;
+  S->nactive = 0;
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    const cb_trader *t = &S->T[tid];
+    if (!t->active || t->exiting) continue;
+    acc += ttype(S, t)->client_weight;
+    S->active_ids[S->nactive] = tid;
+    S->client_cdf[S->nactive++] = acc;
+  }
+}
+
+/* Officials need the traders and protect them: a trader's protection grows with its top-rank clients. */
+void cb_traders_protection(cb_sim *S) {
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) S->T[tid].top_clients = 0;
+  for (uint32_t b = 0; b < S->B.n; b++)
+    if (S->B.rank[b] == 2) S->T[S->B.trader[b]].top_clients++;
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    double p = S->T[tid].top_clients / S->sc.traders.protection_clients;
+    S->T[tid].protection = (float)(p < 1.0 ? p : 1.0);
+  }
+}
+
+/* Monthly gossip: each estimate moves toward what the whole trade met on that route and channel. */
+static void share_experience(cb_sim *S) {
+  int nr = S->nroutes * CB_NCHANNELS * 2;
+  double g = S->sc.traders.gossip;
+  for (int i = 0; i < nr; i++) {
+    if (S->pool_value[i] <= 0) continue;
+    double pooled = S->pool_cost[i] / S->pool_value[i];
+    S->pool_cost_all[i] = 0.5 * S->pool_cost_all[i] + S->pool_cost[i];
+    S->pool_value_all[i] = 0.5 * S->pool_value_all[i] + S->pool_value[i];
+    for (uint32_t tid = 0; tid < S->ntraders_max; tid++)
+      if (S->T[tid].active) S->T[tid].risk[i] = (float)((1.0 - g) * S->T[tid].risk[i] + g * pooled);
+    S->pool_cost[i] = S->pool_value[i] = 0;
+  }
+}
+
+static void exits(cb_sim *S) {
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    cb_trader *t = &S->T[tid];
+    if (t->active && !t->exiting && t->capital < S->sc.traders.exit_capital_usd) t->exiting = 1;
+  }
+}
+
+/* Entry follows the last month's return on capital of the traders in business. */
+static void entries(cb_sim *S, int32_t day) {
+  double profit = 0, capital = 0;
+  for (uint32_t k = 0; k < S->nactive; k++) {
+    cb_trader *t = &S->T[S->active_ids[k]];
+    profit += t->month_profit;
+    capital += t->month_start_capital > 0 ? t->month_start_capital : 0;
+  }
+  double rate = capital > 0 ? profit / capital : 0, thr = S->sc.traders.entry_profit_rate;
+  if (rate <= thr || thr <= 0) return;
+  double u = cb_rng_u01(&S->rng, CB_RNG_ENTRY, 0, day, 0);
+  double want = S->sc.traders.entry_rate * S->nactive * (rate - thr) / thr + u;
+  for (uint32_t tid = 0; tid < S->ntraders_max && want >= 1.0; tid++) {
+    cb_trader *t = &S->T[tid];
+    if (t->active) continue;
+    draw_trader(S, tid, day);
+    prior_risk(S, t, 1);
+    cb_metrics_add(&S->metrics, CB_M_TRADER_ENTRIES, 0, 0, 0, 0, 1);
+    want -= 1.0;
+  }
+}
+
+int cb_traders_monthly(cb_sim *S, int32_t day) {
+  share_experience(S);
+  exits(S);
+  entries(S, day);
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
+    S->T[tid].month_profit = 0;
+    S->T[tid].month_start_capital = S->T[tid].capital;
+  }
+  cb_traders_rebuild_active(S);
+  cb_traders_protection(S);
+  return CB_OK;
+}

@@ -1,0 +1,226 @@
+/* The simulation object behind the opaque cb_sim: the scenario, the derived catalogue and routes,
+ * every agent population in data-oriented storage (structure of arrays for the millions of
+ * buyers; compact records for the thousands of traders, middlemen and officials), the policy
+ * state of the day, market prices, metrics and the ledger. Model modules share this header. */
+#ifndef CB_MODEL_WORLD_H
+#define CB_MODEL_WORLD_H
+
+#include <stdint.h>
+
+#include "contraband.h"
+#include "engine/buckets.h"
+#include "engine/err.h"
+#include "engine/rng.h"
+#include "io/metrics.h"
+#include "io/scenario.h"
+#include "io/series.h"
+#include "io/ytree.h"
+
+#define CB_NO_HOLDING 255u
+#define CB_MAX_CONTACTS 64
+#define CB_REVIEW_HORIZON 4096    /* buyers are re-reviewed at most this many days ahead */
+#define CB_SHIP_HORIZON 2048      /* consignments arrive at most this many days ahead */
+
+/* A route: bought at a hub, across a crossing, to a market. */
+typedef struct cb_route {
+  int hub, crossing, market, supply_leg, delivery_leg;
+  int32_t days_to_cross, days_to_market;  /* from dispatch */
+  double cost_per_bulk;                   /* both legs' transport */
+} cb_route;
+
+typedef struct cb_buyers {
+  uint32_t n;
+  uint8_t *market, *rank, *children;
+  float *income;          /* monthly hard-currency income at the start, USD */
+  float *kaesong;         /* share of that income which depends on Kaesong */
+  double *savings;        /* hard currency put aside for goods, USD (escrowed orders excluded) */
+  int32_t *last_accrual;  /* day income was last added */
+  uint32_t *trader;       /* trader the buyer orders through */
+  uint32_t *pending;      /* bit per category: an order is open */
+  uint8_t *hold_origin;   /* [n * ncat]: origin of the item held, CB_NO_HOLDING if none */
+  uint16_t *hold_until;   /* [n * ncat]: day (from start) it wears out */
+  uint32_t *market_first, *market_count; /* buyers are stored grouped by market */
+} cb_buyers;
+
+typedef struct cb_order {
+  uint32_t buyer;
+  uint16_t product;
+  uint8_t market;
+  uint8_t covered;        /* goods for it are on their way */
+  int32_t day;
+  double price;           /* agreed price, USD, held in escrow */
+} cb_order;
+
+typedef struct cb_shelf {
+  uint16_t product;
+  uint8_t market;
+  uint32_t qty;
+  double unit_cost;
+} cb_shelf;
+
+typedef struct cb_trader {
+  uint8_t type, active, exiting;
+  double capital, month_start_capital, month_profit, bargaining;
+  double revenue_usd, bribes_usd, fines_usd;  /* cumulative, for the ledger */
+  int32_t next_trip;
+  float protection;
+  uint32_t top_clients, in_flight;
+  cb_order *orders;
+  uint32_t norders, cap_orders;
+  cb_shelf *shelf;
+  uint32_t nshelf, cap_shelf;
+  uint32_t contacts[CB_MAX_CONTACTS];
+  int ncontacts;
+  float *risk;            /* [nroutes * CB_NCHANNELS * 2]: expected enforcement cost / value */
+} cb_trader;
+
+typedef struct cb_middleman {
+  int hub;
+  double commission, relabel_skill, capacity, busy_until, earnings_usd;
+} cb_middleman;
+
+typedef struct cb_official {
+  int checkpoint;
+  uint8_t connected;
+  float skill, ask, accept;
+  double bribes_usd, fines_usd;
+} cb_official;
+
+typedef struct cb_consignment {
+  uint32_t trader, middleman, qty;
+  uint16_t product, route;
+  uint8_t channel, relabel, stage, live;
+  int32_t day_cross, day_arrive;
+  double unit_cost;         /* paid per unit before the border: goods, commission, relabelling, transport */
+  double enforcement_usd;   /* bribes and fines paid for it so far */
+  float relabel_skill;
+} cb_consignment;
+
+/* Per market and product. */
+typedef struct cb_price {
+  double price, cost_index, markup;
+  double open_orders, deliveries_month;  /* backlog and its smoothed monthly deliveries */
+  double delivered_since_update;
+  double week_cost, week_units;          /* costs (seized goods included) and units delivered this week */
+} cb_price;
+
+typedef struct cb_ledger {
+  double procured, sold, seized, shelved_lost;
+  double buyer_income, buyer_paid_traders, buyer_paid_state, buyer_bribes, buyer_fines;
+  double trader_revenue, state_shop_revenue, refunds;
+  double bribes_paid, fines_paid;
+} cb_ledger;
+
+struct cb_sim {
+  cb_err err;
+  cb_ytree tree;
+  int have_tree, initialized, check, seed_set, n_overrides;
+  char scenario_path[CB_STR_MAX * 4];
+  char scenario_sha256[65];
+  uint64_t seed;
+  cb_scenario sc;
+  cb_rng rng;
+  cb_series rates;
+  int *market_rate, *cp_rate;     /* series entity per market / checkpoint */
+  double *rate_market, *rate_cp;  /* today's won per dollar */
+
+  int32_t start, end, day;        /* day: next day to simulate */
+  int ncat, norig, nprod;
+  int nroutes;
+  cb_route *routes;
+
+  /* policy state of the day */
+  uint8_t *legal_ok;              /* [nprod] legal import allowed */
+  double *cp_inspect, *cp_accept, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
+  uint32_t *closed;               /* [ncrossings] channels stopped */
+  double campaign, income_all, income_kaesong;
+
+  cb_buyers B;
+  cb_buckets reviews;
+  uint32_t *holders;              /* [nmarkets * nprod]: buyers holding a working unit */
+  double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
+
+  cb_trader *T;
+  uint32_t ntraders, ntraders_max;
+  uint32_t *active_ids, nactive;
+  double *client_cdf;             /* [ntraders_max] cumulative client weight of active traders */
+
+  cb_middleman *M;
+  uint32_t nmiddlemen;
+  cb_official *O;
+  uint32_t nofficials;
+  uint32_t *cp_first, *cp_count;  /* officials grouped by checkpoint */
+
+  cb_consignment *C;
+  uint32_t ncons, cap_cons, *free_cons, nfree_cons;
+  cb_buckets shipments;
+  double in_transit;
+
+  cb_price *P;                    /* [nmarkets * nprod] */
+  cb_metrics metrics;
+  cb_ledger L;
+  cb_totals totals;
+  double wall_start;
+  /* risk experience pooled across traders this month, for gossip: [nroutes*CH*2] sums */
+  double *pool_cost, *pool_value;
+  double *pool_cost_all, *pool_value_all;   /* discounted history of the pools, for entrants */
+  double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
+  const char **metric_names;      /* names of places, origins and categories for metrics.csv */
+};
+
+/* Product index from category and origin, and back. */
+static inline int cb_product(const cb_sim *S, int cat, int origin) { return cat * S->norig + origin; }
+static inline int cb_prod_cat(const cb_sim *S, int p) { return p / S->norig; }
+static inline int cb_prod_origin(const cb_sim *S, int p) { return p % S->norig; }
+static inline int cb_risk_index(int route, int channel, int relabel) { return (route * CB_NCHANNELS + channel) * 2 + relabel; }
+
+/* ---- module entry points (each in its own file under src/model/) ---- */
+/* goods.c */
+double cb_goods_lifetime(const cb_sim *S, int product);
+int cb_goods_is_foreign(const cb_sim *S, int origin);   /* neither domestic nor Chinese-looking */
+double cb_goods_domestic_price(const cb_sim *S, int market, int product);
+/* routes.c */
+int cb_routes_build(cb_sim *S);
+/* policy.c */
+void cb_policy_apply(cb_sim *S, int32_t day);
+int cb_policy_init(cb_sim *S);
+/* buyers.c */
+int cb_buyers_init(cb_sim *S);
+int cb_buyers_step(cb_sim *S, int32_t day);
+void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price);
+void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price);
+int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day);
+void cb_buyers_free(cb_sim *S);
+void cb_buyers_possession_month(cb_sim *S);
+/* traders.c */
+int cb_traders_init(cb_sim *S);
+int cb_traders_step(cb_sim *S, int32_t day);
+int cb_traders_take_order(cb_sim *S, uint32_t t, uint32_t b, int product, int market, int32_t day, double price, int *filled_now);
+int cb_traders_monthly(cb_sim *S, int32_t day);
+void cb_traders_rebuild_active(cb_sim *S);
+void cb_traders_protection(cb_sim *S);
+int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t day);
+void cb_traders_lost(cb_sim *S, const cb_consignment *c, int market);
+void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share);
+void cb_traders_free(cb_sim *S);
+/* middlemen.c */
+int cb_middlemen_init(cb_sim *S);
+uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost);
+/* enforcement.c */
+int cb_officials_init(cb_sim *S);
+int cb_enforcement_check(cb_sim *S, uint32_t cons_id, int checkpoint, int32_t day);
+int cb_enforcement_possession(cb_sim *S, int32_t day);
+/* shipments.c */
+int cb_shipments_step(cb_sim *S, int32_t day);
+int cb_shipments_dispatch(cb_sim *S, const cb_consignment *c, int32_t day);
+void cb_shipments_free(cb_sim *S);
+/* market.c */
+int cb_market_init(cb_sim *S);
+void cb_market_record_delivery(cb_sim *S, int market, int product, double qty, double landed_unit_cost);
+void cb_market_record_loss(cb_sim *S, int market, int product, double cost);
+void cb_market_weekly(cb_sim *S);
+double cb_market_price(const cb_sim *S, int market, int product);
+/* ledger.c */
+int cb_ledger_check(cb_sim *S, int32_t day);
+
+#endif
