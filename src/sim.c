@@ -46,6 +46,8 @@ void cb_free(cb_sim *S) {
   if (!S) return;
   free_model(S);
   cb_ytree_free(&S->tree);
+  for (int i = 0; i < S->n_overrides; i++) free(S->overrides[i]);
+  free(S->overrides);
   free(S);
 }
 
@@ -57,7 +59,7 @@ static int misuse(cb_sim *S, const char *what) { return cb_err_set(&S->err, CB_E
 int cb_read_scenario(cb_sim *S, const char *path) {
   if (S->have_tree) return misuse(S, "cb_read_scenario: a scenario is already loaded; use a new cb_sim");
   if (strlen(path) >= sizeof S->scenario_path) return cb_err_set(&S->err, CB_EIO, "%s: path too long", path);
-  if (cb_ytree_load_file(&S->tree, path, &S->err)) return S->err.code;
+  if (cb_scenario_read(&S->tree, path, &S->err)) return S->err.code;
   if (cb_sha256_file(path, S->scenario_sha256, &S->err)) return S->err.code;
   snprintf(S->scenario_path, sizeof S->scenario_path, "%s", path);
   S->have_tree = 1;
@@ -66,7 +68,13 @@ int cb_read_scenario(cb_sim *S, const char *path) {
 
 int cb_set(cb_sim *S, const char *assignment) {
   if (!S->have_tree || S->initialized) return misuse(S, "cb_set: call it after cb_read_scenario and before cb_init");
-  return cb_ytree_override(&S->tree, assignment, ++S->n_overrides, &S->err);
+  if (cb_ytree_override(&S->tree, assignment, S->n_overrides + 1, &S->err)) return S->err.code;
+  char **o = cb_xrealloc(&S->err, S->overrides, (size_t)(S->n_overrides + 1) * sizeof *o);
+  if (!o) return S->err.code;
+  S->overrides = o;
+  if (!(o[S->n_overrides] = cb_xstrdup(&S->err, assignment))) return S->err.code;
+  S->n_overrides++;
+  return CB_OK;
 }
 
 int cb_set_seed(cb_sim *S, uint64_t seed) {
@@ -203,6 +211,8 @@ static void record_stocks(cb_sim *S) {
       int o = cb_prod_origin(S, p), k = cb_prod_cat(S, p);
       cb_metrics_set(mt, CB_M_PRICE_USD, m, 0, o, k, price);
       cb_metrics_set(mt, CB_M_PRICE_WON, m, 0, o, k, price * S->rate_market[m]);
+      cb_metrics_set(mt, CB_M_LANDED_COST_USD, m, 0, o, k, S->P[m * S->nprod + p].cost_index);
+      cb_metrics_set(mt, CB_M_MARKUP, m, 0, o, k, S->P[m * S->nprod + p].markup);
     }
   }
   cb_metrics_set(mt, CB_M_ACTIVE_TRADERS, 0, 0, 0, 0, S->nactive);
@@ -231,6 +241,8 @@ int cb_step(cb_sim *S) {
   int32_t day = S->day;
   cb_policy_apply(S, day);
   rates_for(S, day);
+  cb_market_daily(S);
+  cb_buyers_utility_tables(S, 0);
   if (cb_buyers_step(S, day) || cb_enforcement_possession(S, day) || cb_traders_step(S, day) ||
       cb_shipments_step(S, day) || end_of_day(S, day))
     return S->err.code;

@@ -14,7 +14,9 @@ void cb_buckets_free(cb_buckets *b) {
   if (!b->slot) return;
   for (int32_t i = 0; i < b->horizon; i++) free(b->slot[i].ids);
   free(b->slot);
+  free(b->scratch);
   b->slot = NULL;
+  b->scratch = NULL;
 }
 
 int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
@@ -30,14 +32,35 @@ int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
   return CB_OK;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
+/* Two-pass LSD radix sort on 16-bit digits: a day's bucket holds thousands of ids, where this is
+ * several times faster than a comparison sort. */
+static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
+  uint32_t count[65536];
+  for (int pass = 0; pass < 2; pass++) {
+    int shift = 16 * pass;
+    memset(count, 0, sizeof count);
+    for (uint32_t i = 0; i < n; i++) count[(a[i] >> shift) & 0xFFFFu]++;
+    uint32_t sum = 0;
+    for (uint32_t d = 0; d < 65536; d++) {
+      uint32_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (uint32_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 0xFFFFu]++] = a[i];
+    memcpy(a, tmp, n * sizeof *a);
+  }
 }
 
-cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day) {
+cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {
   cb_bucket *s = &b->slot[day % b->horizon];
-  if (s->n > 1) qsort(s->ids, s->n, sizeof *s->ids, cmp_u32);
+  if (s->n < 2) return s;
+  if (b->scratch_cap < s->n) {
+    uint32_t *t = cb_xrealloc(e, b->scratch, (size_t)s->cap * sizeof *t);
+    if (!t) return NULL;
+    b->scratch = t;
+    b->scratch_cap = s->cap;
+  }
+  radix_sort(s->ids, b->scratch, s->n);
   return s;
 }
 

@@ -17,6 +17,8 @@ typedef struct cb_bucket {
 typedef struct cb_buckets {
   cb_bucket *slot;
   int32_t horizon;   /* number of slots: events may be scheduled at most horizon-1 days ahead */
+  uint32_t *scratch; /* radix-sort buffer */
+  uint32_t scratch_cap;
 } cb_buckets;
 
 int cb_buckets_init(cb_buckets *b, int32_t horizon, cb_err *e);
@@ -25,7 +27,7 @@ void cb_buckets_free(cb_buckets *b);
 int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e);
 /* The list for a day; the caller processes it and then calls cb_buckets_clear for that day.
  * Ids are sorted ascending first, so processing order never depends on scheduling order. */
-cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day);
+cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e);
 void cb_buckets_clear(cb_buckets *b, int32_t day);
 /* Total ids scheduled (for accounting and snapshots). */
 size_t cb_buckets_count(const cb_buckets *b);

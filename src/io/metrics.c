@@ -33,6 +33,8 @@ const cb_metric_def cb_metric_defs[CB_NMETRICS] = {
     [CB_M_DECLARED_VALUE_USD] = {"declared_value_usd", CB_PLACE_CROSSING, OR | CA, 0, "USD", "value of goods through official customs by the origin on their labels (what customs records)"},
     [CB_M_TRUE_VALUE_USD] = {"true_value_usd", CB_PLACE_CROSSING, OR | CA, 0, "USD", "value of the same goods by true origin (the gap is relabelling)"},
     [CB_M_WON_PER_USD] = {"won_per_usd", CB_PLACE_MARKET, 0, 1, "won", "market exchange rate at the period's end"},
+    [CB_M_LANDED_COST_USD] = {"landed_cost_usd", CB_PLACE_MARKET, OR | CA, 1, "USD", "traders' cost index per unit delivered: goods, transport, relabelling, bribes, fines and seized goods"},
+    [CB_M_MARKUP] = {"markup", CB_PLACE_MARKET, OR | CA, 1, "share", "traders' markup over the cost index"},
     [CB_M_SOLD_UNITS] = {"sold_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units handed to buyers (orders filled, shelf and state-shop sales)"},
 };
 

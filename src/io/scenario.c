@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/calendar.h"
+#include "io/files.h"
 
 const char *const cb_channel_names[] = {"legal", "disguised", "smuggled", "luggage", NULL};
 const char *const cb_checkpoint_kind_names[] = {"cn_customs", "kp_customs", "border_guard", "road_check", "possession", NULL};
@@ -91,6 +92,7 @@ static const cb_field f_checkpoints[] = {
     DBL(cb_sc_checkpoint, confiscate_prob, 0, 1, NULL, "probability", "chance the formal penalty is confiscation rather than a fine"),
     DBL(cb_sc_checkpoint, fine_won_per_unit, 0, BIG, "0", "won", "statutory fine per unit caught, in won (converted at the day's market rate)"),
     DBL(cb_sc_checkpoint, fine_usd_per_unit, 0, BIG, "0", "USD", "statutory fine per unit caught, in dollars"),
+    DBL(cb_sc_checkpoint, fine_value_share, 0, 100, "0", "share", "statutory fine as a share of the value of the goods caught (added to the per-unit fines)"),
     STR(cb_sc_checkpoint, rate_entity, "sinuiju", "exchange-rate series entity used to convert fines in won"),
 };
 
@@ -143,6 +145,7 @@ static const cb_field f_buyers[] = {
     DBL(cb_sc_buyers, income_growth_per_year, -0.5, 1, "0", "share/year", "growth of hard-currency incomes"),
     DBL(cb_sc_buyers, kaesong_share_mean, 0, 1, "0", "share", "mean share of income that depends on Kaesong's hard currency"),
     DBL(cb_sc_buyers, spend_share, 0, 1, NULL, "share", "share of income put aside for these goods"),
+    DBL(cb_sc_buyers, savings_cap_months, 0.1, 1200, "12", "months", "savings for goods beyond this many months of the set-aside are spent on other things"),
     DBL(cb_sc_buyers, review_days, 1, 3650, NULL, "days", "mean days between a buyer's reviews of wants"),
     DBL(cb_sc_buyers, upgrade_prob, 0, 1, "0", "probability", "chance per review to replace a held lower-quality item by a better one"),
     DBL(cb_sc_buyers, quality_weight, 0, 100, NULL, "utility", "weight of perceived quality in origin choice"),
@@ -164,6 +167,7 @@ static const cb_field f_traders[] = {
     DBL(cb_sc_traders, risk_prior, 0, 10, NULL, "share", "initial expected enforcement cost, as a share of goods value, of every illicit option"),
     DBL(cb_sc_traders, choice_temperature, 0.0001, 10, NULL, "share", "noise in route and channel choice, as a share of the price"),
     DBL(cb_sc_traders, profit_tolerance, 0, 10, "0", "share", "loss a trader accepts on filling an order, as a share of its price"),
+    DBL(cb_sc_traders, holding_cost_per_day, 0, 1, "0", "share/day", "cost of capital tied up in goods on the way, per day, as a share of their value"),
     DBL(cb_sc_traders, exit_capital_usd, 0, BIG, NULL, "USD", "a trader whose capital falls below this leaves"),
     DBL(cb_sc_traders, entry_rate, 0, 1, "0", "share/month", "new traders per month per active trader, per unit of excess profit rate"),
     DBL(cb_sc_traders, entry_profit_rate, 0, 100, "0.05", "share/month", "monthly return on capital above which traders enter"),
@@ -174,6 +178,7 @@ static const cb_field f_traders[] = {
 static const cb_field f_middlemen[] = {
     DBL(cb_sc_middlemen, commission_mean, 0, 10, NULL, "share", "mean commission on the source price"),
     DBL(cb_sc_middlemen, commission_sd, 0, 10, "0", "share", "spread of commissions"),
+    DBL(cb_sc_middlemen, illicit_premium, 0, 10, "0", "share", "extra charge, as a share of the source price, for procuring goods that will leave China illicitly"),
     DBL(cb_sc_middlemen, relabel_skill_mean, 0, 1, NULL, "share", "mean quality of a middleman's relabelling (scales category efficacy)"),
     DBL(cb_sc_middlemen, relabel_skill_sd, 0, 1, "0", "share", "spread of relabelling quality"),
     DBL(cb_sc_middlemen, capacity_bulk_day, 0.01, BIG, NULL, "bulk units/day", "goods a middleman can relabel per day (more waits)"),
@@ -182,11 +187,11 @@ static const cb_field f_middlemen[] = {
 };
 
 static const cb_field f_market[] = {
-    DBL(cb_sc_market_rules, markup_init, 0, 100, NULL, "share", "traders' initial markup over landed cost"),
-    DBL(cb_sc_market_rules, markup_adjust, 0, 10, NULL, "share/week", "weekly markup change per unit of excess backlog"),
+    DBL(cb_sc_market_rules, markup_normal, 0, 100, NULL, "share", "traders' markup over landed cost when orders wait as long as usual"),
+    DBL(cb_sc_market_rules, scarcity_elasticity, 0, 10, NULL, "ratio", "how strongly the markup follows scarcity (open orders per month of deliveries, against its usual level)"),
     DBL(cb_sc_market_rules, markup_min, -0.99, 100, NULL, "share", "lowest markup"),
     DBL(cb_sc_market_rules, markup_max, 0, 100, NULL, "share", "highest markup"),
-    DBL(cb_sc_market_rules, backlog_target, 0, 100, NULL, "ratio", "open orders per month of deliveries that traders see as normal"),
+    DBL(cb_sc_market_rules, backlog_memory_weeks, 1, 10000, NULL, "weeks", "half-life of traders' sense of the usual backlog"),
     DBL(cb_sc_market_rules, cost_smoothing, 0, 1, NULL, "weight", "weight of each delivery's landed cost in the cost index"),
 };
 
@@ -256,6 +261,46 @@ static const cb_section sections[] = {
 
 const cb_schema cb_scenario_schema = {sections, N(sections)};
 
+/* ---- reading, with bases ---- */
+
+static int read_depth(cb_ytree *t, const char *path, int depth, cb_err *e) {
+  if (cb_ytree_load_file(t, path, e)) return e->code;
+  const cb_ynode *b = cb_ytree_get(t, "base");
+  if (!b) return CB_OK;
+  if (b->kind != CB_Y_SCALAR || !b->value[0])
+    return cb_err_set(e, CB_ESCHEMA, "%s:%d:%d: base: expected the path of the scenario this one modifies, e.g. base: baseline.yaml", b->src, b->line, b->col);
+  if (depth >= 8)
+    return cb_err_set(e, CB_ESCHEMA, "%s:%d:%d: base: more than 8 levels of bases (is there a cycle?); point base at a scenario without one", b->src, b->line, b->col);
+  char dir[CB_STR_MAX * 4], full[CB_STR_MAX * 5];
+  cb_dirname(path, dir, sizeof dir);
+  if (b->value[0] == '/') snprintf(full, sizeof full, "%s", b->value);
+  else snprintf(full, sizeof full, "%s/%s", dir, b->value);
+  cb_ytree base;
+  memset(&base, 0, sizeof base);
+  if (read_depth(&base, full, depth + 1, e)) {
+    cb_err_prefix(e, "%s:%d:%d: in base: ", b->src, b->line, b->col);
+    cb_ytree_free(&base);
+    return e->code;
+  }
+  cb_ytree_remove(t, "base");
+  cb_ytree over = *t;
+  size_t nbase = base.nsrcs;
+  *t = base;
+  if (cb_ytree_merge(t, &over, e)) return e->code;
+  /* Keep this file's own name first (messages fall back to srcs[0]); bases follow. */
+  for (size_t k = 0; k < nbase; k++) {
+    char *first = t->srcs[0];
+    memmove(t->srcs, t->srcs + 1, (t->nsrcs - 1) * sizeof *t->srcs);
+    t->srcs[t->nsrcs - 1] = first;
+  }
+  return CB_OK;
+}
+
+int cb_scenario_read(cb_ytree *t, const char *path, cb_err *e) {
+  memset(t, 0, sizeof *t);
+  return read_depth(t, path, 0, e);
+}
+
 /* ---- rules spanning several fields ---- */
 
 static int fail_at(cb_err *e, const cb_ytree *t, const char *path, const char *fmt, const char *detail) {
@@ -310,6 +355,8 @@ static int check_shares(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   if (check_sum(t, "checkpoints", "officials_share", s, e)) return e->code;
   if (sc->buyers.rank2_share + sc->buyers.rank3_share > 1.0 + 1e-9)
     return fail_at(e, t, "buyers.rank3_share", NULL, "rank2_share + rank3_share exceed 1; lower one of them");
+  if (sc->market.markup_normal < sc->market.markup_min || sc->market.markup_normal > sc->market.markup_max)
+    return fail_at(e, t, "market.markup_normal", NULL, "lies outside market.markup_min to market.markup_max; keep it between them");
   if (sc->market.markup_min > sc->market.markup_max)
     return fail_at(e, t, "market.markup_min", NULL, "is above market.markup_max; make min <= max");
   return CB_OK;

@@ -53,7 +53,8 @@ typedef struct cb_sc_checkpoint {
   char name[CB_NAME_MAX];
   int kind;
   double officials_share, inspect_prob, skill, skill_sd, bribe_ask, accept_prob, connected_share,
-      connected_discount, confiscate_prob, fine_won_per_unit, fine_usd_per_unit, checks_per_official_day;
+      connected_discount, confiscate_prob, fine_won_per_unit, fine_usd_per_unit, fine_value_share,
+      checks_per_official_day;
   char rate_entity[CB_STR_MAX];
 } cb_sc_checkpoint;
 
@@ -87,22 +88,23 @@ typedef struct cb_sc_buyers {
   double income_usd_month, income_sigma, rank2_share, rank3_share, rank_income_step,
       income_growth_per_year, kaesong_share_mean, spend_share, review_days, upgrade_prob,
       quality_weight, durability_weight, status_weight, contagion, price_weight, campaign_weight,
-      campaign_fx_scale_usd, possession_weight, outside_utility, order_timeout_days, children_share;
+      campaign_fx_scale_usd, possession_weight, outside_utility, order_timeout_days, children_share,
+      savings_cap_months;
 } cb_sc_buyers;
 
 typedef struct cb_sc_traders {
-  double learning_rate, gossip, risk_prior, choice_temperature, profit_tolerance, exit_capital_usd,
+  double learning_rate, gossip, risk_prior, choice_temperature, profit_tolerance, holding_cost_per_day, exit_capital_usd,
       entry_rate, entry_profit_rate, protection_clients, protection_effect;
 } cb_sc_traders;
 
 typedef struct cb_sc_middlemen {
-  double commission_mean, commission_sd, relabel_skill_mean, relabel_skill_sd, capacity_bulk_day,
-      contacts_per_trader;
+  double commission_mean, commission_sd, illicit_premium, relabel_skill_mean, relabel_skill_sd,
+      capacity_bulk_day, contacts_per_trader;
   int relabel_as;  /* origin whose labels relabelled goods carry */
 } cb_sc_middlemen;
 
 typedef struct cb_sc_market_rules {
-  double markup_init, markup_adjust, markup_min, markup_max, backlog_target, cost_smoothing;
+  double markup_normal, scarcity_elasticity, markup_min, markup_max, backlog_memory_weeks, cost_smoothing;
 } cb_sc_market_rules;
 
 typedef struct cb_sc_sanction {
@@ -166,6 +168,11 @@ typedef struct cb_scenario {
 } cb_scenario;
 
 extern const cb_schema cb_scenario_schema;
+
+/* Reads a scenario file. A top-level `base: OTHER.yaml` (relative to the file) names a scenario
+ * this one modifies: the base is read first (recursively, at most 8 deep) and this file merged
+ * over it, so a counterfactual states only what differs. */
+int cb_scenario_read(cb_ytree *t, const char *path, cb_err *e);
 
 /* Binds the tree into sc and checks the rules that span several fields (dates in order, events
  * inside the simulated period, shares that must sum to one, routes that connect every market).

@@ -49,9 +49,9 @@ int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   json_string(f, S->scenario_path);
   fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n  \"seed\": %llu,\n", S->scenario_sha256, (unsigned long long)S->seed);
   fputs("  \"overrides\": [", f);
-  for (size_t i = 1; i < S->tree.nsrcs; i++) {
-    if (i > 1) fputs(", ", f);
-    json_string(f, S->tree.srcs[i]);
+  for (int i = 0; i < S->n_overrides; i++) {
+    if (i > 0) fputs(", ", f);
+    json_string(f, S->overrides[i]);
   }
   fprintf(f, "],\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"days_simulated\": %d,\n", a, b, t.days_simulated);
   fprintf(f, "  \"wall_seconds\": %.3f,\n", t.wall_seconds);

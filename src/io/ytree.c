@@ -758,3 +758,59 @@ int cb_yparse_bool(const char *s, int *out) {
   }
   return -1;
 }
+
+/* ---- merging a scenario over its base ---- */
+
+/* Moves src's children into dst: maps merge key by key (recursively), anything else replaces.
+ * Takes ownership of src (freed here). */
+static int merge_node(cb_err *e, cb_ynode *dst, cb_ynode *src) {
+  for (size_t i = 0; i < src->n; i++) {
+    size_t j;
+    cb_ynode *sc = src->children[i];
+    const cb_ynode *found = child_n(dst, src->keys[i], strlen(src->keys[i]), &j);
+    if (found && found->kind == CB_Y_MAP && sc->kind == CB_Y_MAP) {
+      src->children[i] = NULL;
+      if (merge_node(e, dst->children[j], sc) != CB_OK) return e->code;
+      continue;
+    }
+    if (found) {
+      node_free(dst->children[j]);
+      dst->children[j] = sc;
+      dst->key_line[j] = src->key_line[i];
+      dst->key_col[j] = src->key_col[i];
+      src->children[i] = NULL;
+      continue;
+    }
+    if (node_push(e, dst, src->keys[i], src->key_line[i], src->key_col[i], sc) != CB_OK) return CB_ENOMEM;
+    src->keys[i] = NULL;
+    src->children[i] = NULL;
+  }
+  node_free(src);
+  return CB_OK;
+}
+
+int cb_ytree_merge(cb_ytree *dst, cb_ytree *src, cb_err *e) {
+  char **srcs = cb_xrealloc(e, dst->srcs, (dst->nsrcs + src->nsrcs) * sizeof *srcs);
+  if (!srcs) return CB_ENOMEM;
+  dst->srcs = srcs;
+  memcpy(dst->srcs + dst->nsrcs, src->srcs, src->nsrcs * sizeof *srcs);
+  dst->nsrcs += src->nsrcs;
+  free(src->srcs);
+  cb_ynode *root = src->root;
+  memset(src, 0, sizeof *src);
+  return merge_node(e, dst->root, root);
+}
+
+int cb_ytree_remove(cb_ytree *t, const char *key) {
+  size_t j;
+  if (!child_n(t->root, key, strlen(key), &j)) return 0;
+  cb_ynode *r = t->root;
+  free(r->keys[j]);
+  node_free(r->children[j]);
+  memmove(&r->keys[j], &r->keys[j + 1], (r->n - j - 1) * sizeof *r->keys);
+  memmove(&r->children[j], &r->children[j + 1], (r->n - j - 1) * sizeof *r->children);
+  memmove(&r->key_line[j], &r->key_line[j + 1], (r->n - j - 1) * sizeof *r->key_line);
+  memmove(&r->key_col[j], &r->key_col[j + 1], (r->n - j - 1) * sizeof *r->key_col);
+  r->n--;
+  return 1;
+}

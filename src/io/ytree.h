@@ -47,6 +47,12 @@ const cb_ynode *cb_ynode_child(const cb_ynode *map, const char *key, size_t *ind
  * path or segment, a path that runs through a scalar or sequence, an unparsable value. */
 int cb_ytree_override(cb_ytree *t, const char *assignment, int index, cb_err *e);
 
+/* Merges src over dst: mappings merge key by key, anything else in src replaces what dst had.
+ * src's nodes and source names move to dst; src is left empty. */
+int cb_ytree_merge(cb_ytree *dst, cb_ytree *src, cb_err *e);
+/* Removes a top-level key; 1 if it was there. */
+int cb_ytree_remove(cb_ytree *t, const char *key);
+
 /* Scalar helpers used by the binder. Return 0 on success, -1 if the text is not of that form. */
 int cb_yparse_int(const char *s, long long *out);     /* decimal, optional sign, '_' separators */
 int cb_yparse_double(const char *s, double *out);     /* finite numbers only: rejects nan/inf */

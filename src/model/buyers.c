@@ -16,11 +16,10 @@ static int32_t next_review_gap(const cb_sim *S, uint32_t b, int32_t day) {
 }
 
 /* Monthly hard-currency income of buyer b on a day: growth, then the income shocks so far. */
-static double income_on(const cb_sim *S, uint32_t b, int32_t day) {
-  double years = (day - S->start) / 365.25;
-  double k = S->B.kaesong[b];
+static double income_on(const cb_sim *S, uint32_t b) {
+  double k = S->B.rec[b].kaesong;
   double shock = S->income_all * ((1.0 - k) + k * S->income_kaesong);
-  return S->B.income[b] * pow(1.0 + S->sc.buyers.income_growth_per_year, years) * shock;
+  return S->B.rec[b].income * S->growth_today * shock;
 }
 
 static double appeal_on(const cb_sim *S, int cat, int32_t day) {
@@ -30,29 +29,40 @@ static double appeal_on(const cb_sim *S, int cat, int32_t day) {
 }
 
 static int wants(const cb_sim *S, uint32_t b, int cat, int32_t day) {
-  return cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)cat) < appeal_on(S, cat, day);
+  return S->B.appeal[(size_t)b * (size_t)S->ncat + (size_t)cat] < appeal_on(S, cat, day) * 256.0;
 }
 
-static double price_of(const cb_sim *S, int market, int product) {
-  return S->sc.origins[cb_prod_origin(S, product)].domestic ? cb_goods_domestic_price(S, market, product)
-                                                          : cb_market_price(S, market, product);
-}
-
-/* Utility of owning a unit of a product, before the price term. */
-static double base_utility(const cb_sim *S, uint32_t b, int market, int product, double income) {
+/* The parts of utility that do not depend on the buyer, once per product (quality, durability)
+ * and once per day and market (status, which grows with the share of peers holding the product). */
+void cb_buyers_utility_tables(cb_sim *S, int constant) {
   const cb_sc_buyers *p = &S->sc.buyers;
-  int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
+  for (int prod = 0; prod < S->nprod; prod++) {
+    const cb_sc_origin *og = &S->sc.origins[cb_prod_origin(S, prod)];
+    const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, prod)];
+    if (constant)
+      S->util_const[prod] = p->quality_weight * og->quality + p->durability_weight * log(c->lifetime_days[cb_prod_origin(S, prod)] / 365.0);
+    for (int m = 0; m < S->sc.n_markets; m++) {
+      double n = S->B.market_count[m] ? (double)S->B.market_count[m] : 1.0;
+      double peers = (double)S->holders[m * S->nprod + prod] / n;
+      S->util_status[m * S->nprod + prod] = p->status_weight * c->status * og->status * (1.0 + p->contagion * peers);
+    }
+  }
+  S->growth_today = pow(1.0 + p->income_growth_per_year, (S->day - S->start) / 365.25);
+}
+
+/* Utility of owning a unit of a product, before the price term. susceptibility is the buyer's
+ * exposure to the buy-domestic campaign (falls with hard-currency savings). */
+static double base_utility(const cb_sim *S, uint32_t b, int market, int product, double income, double susceptibility) {
+  const cb_sc_buyers *p = &S->sc.buyers;
+  int o = cb_prod_origin(S, product);
   const cb_sc_origin *og = &S->sc.origins[o];
-  const cb_sc_category *c = &S->sc.categories[k];
-  double life = c->lifetime_days[o];
-  double peers = (double)S->holders[market * S->nprod + product] / (double)S->B.market_count[market];
-  double rank_scale = (1.0 + S->B.rank[b]) / 2.0; /* higher ranks seek status more */
-  double u = p->quality_weight * og->quality + p->durability_weight * log(life / 365.0) +
-             p->status_weight * rank_scale * c->status * og->status * (1.0 + p->contagion * peers);
+  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
+  double rank_scale = (1.0 + S->B.rec[b].rank) / 2.0; /* higher ranks seek status more */
+  double u = S->util_const[product] + rank_scale * S->util_status[market * S->nprod + product];
   if (!og->domestic) {
-    double susceptibility = exp(-S->B.savings[b] / p->campaign_fx_scale_usd);
     u -= S->campaign * p->campaign_weight * susceptibility;
     if (c->media_device) {
+      double life = c->lifetime_days[o];
       double months = (life < 730.0 ? life : 730.0) / 30.4375;
       u -= p->possession_weight * S->poss_cost[market] * og->penalty_factor * months / income;
     }
@@ -66,12 +76,13 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
                          int32_t day, double *price_out) {
   double util[CB_MAX_ENTRIES], price[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
   int ok[CB_MAX_ENTRIES];
+  double susceptibility = S->campaign > 0 ? exp(-S->B.rec[b].savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
   for (int o = 0; o < S->norig; o++) {
     int p = cb_product(S, k, o);
-    price[o] = price_of(S, market, p);
-    ok[o] = price[o] <= S->B.savings[b] && S->sc.origins[o].quality > min_quality;
+    price[o] = cb_market_price(S, market, p);
+    ok[o] = price[o] <= S->B.rec[b].savings && S->sc.origins[o].quality > min_quality;
     if (!ok[o]) continue;
-    util[o] = base_utility(S, b, market, p, income) - S->sc.buyers.price_weight * price[o] / income;
+    util[o] = base_utility(S, b, market, p, income, susceptibility) - S->sc.buyers.price_weight * price[o] / income;
     if (util[o] > best) best = util[o];
   }
   double sum = exp(S->sc.buyers.outside_utility - best);
@@ -92,7 +103,7 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
 static void drop_holding(cb_sim *S, uint32_t b, int k) {
   size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
   if (S->B.hold_origin[h] == CB_NO_HOLDING) return;
-  S->holders[S->B.market[b] * S->nprod + cb_product(S, k, S->B.hold_origin[h])]--;
+  S->holders[S->B.rec[b].market * S->nprod + cb_product(S, k, S->B.hold_origin[h])]--;
   S->B.hold_origin[h] = CB_NO_HOLDING;
 }
 
@@ -104,12 +115,12 @@ static void give_holding(cb_sim *S, uint32_t b, int product, int32_t day) {
   size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
   S->B.hold_origin[h] = (uint8_t)o;
   S->B.hold_until[h] = (uint16_t)(until < 65534.0 ? until : 65534.0);
-  S->holders[S->B.market[b] * S->nprod + product]++;
+  S->holders[S->B.rec[b].market * S->nprod + product]++;
 }
 
 void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  int m = S->B.market[b];
-  S->B.pending[b] &= ~(1u << cb_prod_cat(S, product));
+  int m = S->B.rec[b].market;
+  S->B.rec[b].pending &= ~(1u << cb_prod_cat(S, product));
   give_holding(S, b, product, day);
   cb_metrics_add(&S->metrics, CB_M_BUYER_SPENDING_USD, m, 0, 0, 0, price);
   cb_metrics_add(&S->metrics, CB_M_SOLD_UNITS, m, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
@@ -117,8 +128,8 @@ void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double p
 }
 
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
-  S->B.savings[b] += price;
-  S->B.pending[b] &= ~(1u << cb_prod_cat(S, product));
+  S->B.rec[b].savings += price;
+  S->B.rec[b].pending &= ~(1u << cb_prod_cat(S, product));
 }
 
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
@@ -131,48 +142,54 @@ int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
     if (S->client_cdf[mid] >= u) hi = mid;
     else lo = mid + 1;
   }
-  S->B.trader[b] = S->active_ids[lo];
+  S->B.rec[b].trader = S->active_ids[lo];
   return 0;
 }
 
 static void buy_domestic(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  S->B.savings[b] -= price;
+  S->B.rec[b].savings -= price;
   S->L.buyer_paid_state += price;
   S->L.state_shop_revenue += price;
   cb_buyers_receive(S, b, product, day, price);
 }
 
 static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  const cb_trader *t = &S->T[S->B.trader[b]];
+  const cb_trader *t = &S->T[S->B.rec[b].trader];
   if (!t->active || t->exiting)
     if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
-  S->B.savings[b] -= price;
-  S->B.pending[b] |= 1u << cb_prod_cat(S, product);
+  S->B.rec[b].savings -= price;
+  S->B.rec[b].pending |= 1u << cb_prod_cat(S, product);
   int filled = 0;
-  return cb_traders_take_order(S, S->B.trader[b], b, product, S->B.market[b], day, price, &filled);
+  return cb_traders_take_order(S, S->B.rec[b].trader, b, product, S->B.rec[b].market, day, price, &filled);
 }
 
 static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
-  double months = (day - S->B.last_accrual[b]) / 30.4375;
-  double inc = income_on(S, b, day) * S->sc.buyers.spend_share * months;
-  S->B.savings[b] += inc;
-  S->B.last_accrual[b] = day;
+  double months = (day - S->B.rec[b].last_accrual) / 30.4375;
+  double budget = income_on(S, b) * S->sc.buyers.spend_share;
+  double inc = budget * months;
+  S->B.rec[b].savings += inc;
+  double cap = budget * S->sc.buyers.savings_cap_months;
+  if (S->B.rec[b].savings > cap) { /* hard currency beyond the cap goes to other things */
+    S->L.buyer_other += S->B.rec[b].savings - cap;
+    S->B.rec[b].savings = cap;
+  }
+  S->B.rec[b].last_accrual = day;
   S->L.buyer_income += inc;
-  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, S->B.market[b], 0, 0, 0, inc);
+  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, S->B.rec[b].market, 0, 0, 0, inc);
 }
 
 /* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
-static int review_category(cb_sim *S, uint32_t b, int k, double income, int32_t day) {
+static int review_category(cb_sim *S, uint32_t b, int k, double income, double upgrade_u, int32_t day) {
   size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-  if (S->B.pending[b] & (1u << k)) return CB_OK;
+  if (S->B.rec[b].pending & (1u << k)) return CB_OK;
   if (S->B.hold_origin[h] != CB_NO_HOLDING && S->B.hold_until[h] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
   if (!wants(S, b, k, day)) return CB_OK;
   double min_q = -1.0;
   if (S->B.hold_origin[h] != CB_NO_HOLDING) {
-    if (cb_rng_u01(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)k) >= S->sc.buyers.upgrade_prob) return CB_OK;
+    if (upgrade_u >= S->sc.buyers.upgrade_prob) return CB_OK;
     min_q = S->sc.origins[S->B.hold_origin[h]].quality;
   }
-  int m = S->B.market[b];
+  int m = S->B.rec[b].market;
   double price = 0;
   int o = choose_origin(S, b, m, k, income, min_q, day, &price);
   if (o < 0) return CB_OK;
@@ -187,16 +204,23 @@ static int review_category(cb_sim *S, uint32_t b, int k, double income, int32_t 
 
 static int review(cb_sim *S, uint32_t b, int32_t day) {
   accrue_income(S, b, day);
-  double income = income_on(S, b, day);
+  double income = income_on(S, b);
   if (income < 1e-9) income = 1e-9;
   int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
-  for (int i = 0; i < S->ncat; i++)
-    if (review_category(S, b, (first + i) % S->ncat, income, day)) return S->err.code;
+  philox4x32_ctr_t w = {{0, 0, 0, 0}};
+  for (int i = 0; i < S->ncat; i++) {
+    int k = (first + i) % S->ncat;
+    /* one draw gives eight 16-bit uniforms for the upgrade decisions */
+    if (k % 8 == 0 || i == 0) w = cb_rng_words(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)(k / 8));
+    double u = ((double)((w.v[(k % 8) / 2] >> (16 * (k % 2))) & 0xFFFFu) + 0.5) / 65536.0;
+    if (review_category(S, b, k, income, u, day)) return S->err.code;
+  }
   return cb_buckets_push(&S->reviews, day + next_review_gap(S, b, day), b, &S->err);
 }
 
 int cb_buyers_step(cb_sim *S, int32_t day) {
-  cb_bucket *due = cb_buckets_take(&S->reviews, day);
+  cb_bucket *due = cb_buckets_take(&S->reviews, day, &S->err);
+  if (!due) return S->err.code;
   for (uint32_t i = 0; i < due->n; i++)
     if (review(S, due->ids[i], day)) return S->err.code;
   cb_buckets_clear(&S->reviews, day);
@@ -210,16 +234,11 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
   cb_err *e = &S->err;
   size_t hn = (size_t)n * (size_t)S->ncat;
   B->n = n;
-  B->market = cb_xcalloc(e, n, 1);
-  B->rank = cb_xcalloc(e, n, 1);
-  B->children = cb_xcalloc(e, n, 1);
-  B->income = cb_xcalloc(e, n, sizeof(float));
-  B->kaesong = cb_xcalloc(e, n, sizeof(float));
-  B->savings = cb_xcalloc(e, n, sizeof(double));
-  B->last_accrual = cb_xcalloc(e, n, sizeof(int32_t));
-  B->trader = cb_xcalloc(e, n, sizeof(uint32_t));
-  B->pending = cb_xcalloc(e, n, sizeof(uint32_t));
+  B->rec = cb_xcalloc(e, n, sizeof *B->rec);
   B->hold_origin = cb_xmalloc(e, hn);
+  B->appeal = cb_xmalloc(e, hn);
+  S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
+  S->util_status = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(double));
   B->hold_until = cb_xcalloc(e, hn, sizeof(uint16_t));
   B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
@@ -252,7 +271,7 @@ static void assign_markets(cb_sim *S) {
   uint32_t first = 0;
   for (int m = 0; m < nm; m++) {
     S->B.market_first[m] = first;
-    for (uint32_t i = 0; i < S->B.market_count[m]; i++) S->B.market[first + i] = (uint8_t)m;
+    for (uint32_t i = 0; i < S->B.market_count[m]; i++) S->B.rec[first + i].market = (uint8_t)m;
     first += S->B.market_count[m];
   }
 }
@@ -263,25 +282,29 @@ static void draw_buyer(cb_sim *S, uint32_t b) {
   philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
   double u = cb_u01(w.v[0]);
   int rank = u < p->rank3_share ? 2 : (u < p->rank3_share + p->rank2_share ? 1 : 0);
-  S->B.rank[b] = (uint8_t)rank;
+  S->B.rec[b].rank = (uint8_t)rank;
   double z = cb_normal(w.v[1], w.v[2]);
-  S->B.income[b] = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
-  double k = cb_exponential(w.v[3], p->kaesong_share_mean);
-  S->B.kaesong[b] = (float)(k < 1.0 ? k : 1.0);
-  S->B.children[b] = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
-  S->B.savings[b] = S->B.income[b] * p->spend_share * 2.0 * cb_u01(w2.v[1]);
-  S->B.last_accrual[b] = S->start;
-  S->L.buyer_income += S->B.savings[b];
+  S->B.rec[b].income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
+  double ks = cb_exponential(w.v[3], p->kaesong_share_mean);
+  S->B.rec[b].kaesong = (float)(ks < 1.0 ? ks : 1.0);
+  S->B.rec[b].children = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
+  S->B.rec[b].savings = S->B.rec[b].income * p->spend_share * 2.0 * cb_u01(w2.v[1]);
+  S->B.rec[b].last_accrual = S->start;
+  S->L.buyer_income += S->B.rec[b].savings;
+  for (int k = 0; k < S->ncat; k++) {
+    double a = cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)k);
+    S->B.appeal[(size_t)b * (size_t)S->ncat + (size_t)k] = (uint8_t)(a * 256.0);
+  }
 }
 
 /* Starting holdings: a buyer who wants a kind of product already owns one with probability equal to
  * the appeal, of an origin drawn by the same choice rule at the starting prices, part-way through
  * its life. This spares the run a burst of first purchases on day one. */
 static void initial_holdings(cb_sim *S, uint32_t b) {
-  int m = S->B.market[b];
-  double income = income_on(S, b, S->start);
-  double saved = S->B.savings[b];
-  S->B.savings[b] = 1e300; /* holdings from before the start were paid for then */
+  int m = S->B.rec[b].market;
+  double income = income_on(S, b);
+  double saved = S->B.rec[b].savings;
+  S->B.rec[b].savings = 1e300; /* holdings from before the start were paid for then */
   for (int k = 0; k < S->ncat; k++) {
     if (!wants(S, b, k, S->start)) continue;
     double price;
@@ -294,7 +317,7 @@ static void initial_holdings(cb_sim *S, uint32_t b) {
     S->B.hold_until[h] = (uint16_t)(left < 65534.0 ? left : 65534.0);
     S->holders[m * S->nprod + p]++;
   }
-  S->B.savings[b] = saved;
+  S->B.rec[b].savings = saved;
 }
 
 int cb_buyers_init(cb_sim *S) {
@@ -303,6 +326,7 @@ int cb_buyers_init(cb_sim *S) {
   if (cb_buckets_init(&S->reviews, CB_REVIEW_HORIZON, &S->err)) return S->err.code;
   assign_markets(S);
   for (uint32_t b = 0; b < n; b++) draw_buyer(S, b);
+  cb_buyers_utility_tables(S, 1);
   for (uint32_t b = 0; b < n; b++) {
     initial_holdings(S, b);
     if (cb_buyers_link(S, b, S->start) < 0) return cb_err_set(&S->err, CB_EMISUSE, "no active trader to link buyers to");
@@ -315,9 +339,8 @@ int cb_buyers_init(cb_sim *S) {
 
 void cb_buyers_free(cb_sim *S) {
   cb_buyers *B = &S->B;
-  free(B->market); free(B->rank); free(B->children); free(B->income); free(B->kaesong);
-  free(B->savings); free(B->last_accrual); free(B->trader); free(B->pending);
-  free(B->hold_origin); free(B->hold_until); free(B->market_first); free(B->market_count);
+  free(B->rec);
+  free(B->hold_origin); free(B->hold_until); free(B->appeal); free(S->util_const); free(S->util_status); free(B->market_first); free(B->market_count);
   free(S->holders); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
 }

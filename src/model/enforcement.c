@@ -54,9 +54,12 @@ int cb_officials_init(cb_sim *S) {
   return CB_OK;
 }
 
-static double fine_per_unit(const cb_sim *S, int c) {
+/* The statutory fine for units of a given value each: per-unit amounts (won at the day's rate)
+ * plus a share of the value, scaled by how gravely the law treats the origin. */
+static double statutory_fine(const cb_sim *S, int c, double units, double unit_value, int origin) {
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
-  return cp->fine_usd_per_unit + cp->fine_won_per_unit / S->rate_cp[c];
+  double per_unit = cp->fine_usd_per_unit + cp->fine_won_per_unit / S->rate_cp[c] + cp->fine_value_share * unit_value;
+  return units * per_unit * S->sc.origins[origin].penalty_factor;
 }
 
 typedef enum { OUT_BRIBE, OUT_FINE, OUT_CONFISCATE } outcome;
@@ -123,8 +126,7 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
   if (k->relabel && cb_goods_label_matters(S, cp->kind, k->channel, k->product))
     detect *= 1.0 - S->sc.categories[cb_prod_cat(S, k->product)].relabel_efficacy * k->relabel_skill;
   if (cb_u01(w.v[1]) >= detect) return 0;
-  double penalty = S->sc.origins[cb_prod_origin(S, k->product)].penalty_factor;
-  double fine = k->qty * fine_per_unit(S, c) * penalty, paid = 0;
+  double fine = statutory_fine(S, c, k->qty, k->unit_cost, cb_prod_origin(S, k->product)), paid = 0;
   double can_pay = t->capital > 0 ? t->capital : 0;
   outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, id, day, (uint32_t)c, &paid);
   count_outcome(S, c, out, paid, o);
@@ -159,19 +161,19 @@ static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   if (k < 0) return;
   cb_official *o = draw_official(S, c, agent, day, (uint32_t)m);
   if (!o || cb_u01(w.v[1]) >= o->skill) return;
-  if (S->B.children[b] && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
+  if (S->B.rec[b].children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
     cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
     return;
   }
   size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
   int origin = S->B.hold_origin[h];
   int p = cb_product(S, k, origin);
-  double fine = fine_per_unit(S, c) * S->sc.origins[origin].penalty_factor, paid = 0;
   double value = cb_market_price(S, m, p);
-  double can_pay = S->B.savings[b] > 0 ? S->B.savings[b] : 0;
+  double fine = statutory_fine(S, c, 1, value, origin), paid = 0;
+  double can_pay = S->B.rec[b].savings > 0 ? S->B.rec[b].savings : 0;
   outcome out = settle(S, o, c, fine, value, can_pay, agent, day, (uint32_t)m, &paid);
   count_outcome(S, c, out, paid, o);
-  S->B.savings[b] -= paid;
+  S->B.rec[b].savings -= paid;
   S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;
   if (out == OUT_BRIBE) S->L.buyer_bribes += paid;
   else if (out == OUT_FINE) S->L.buyer_fines += paid;

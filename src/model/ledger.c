@@ -32,7 +32,7 @@ int cb_ledger_check(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < S->ncons; i++)
     if (S->C[i].live) transit += S->C[i].qty;
   double savings = 0, official_bribes = 0, official_fines = 0;
-  for (uint32_t b = 0; b < S->B.n; b++) savings += S->B.savings[b];
+  for (uint32_t b = 0; b < S->B.n; b++) savings += S->B.rec[b].savings;
   for (uint32_t o = 0; o < S->nofficials; o++) {
     official_bribes += S->O[o].bribes_usd;
     official_fines += S->O[o].fines_usd;
@@ -45,7 +45,7 @@ int cb_ledger_check(cb_sim *S, int32_t day) {
   if (differs(L->buyer_paid_state, L->state_shop_revenue)) return fail(S, day, "what buyers paid state shops != shops' revenue", L->buyer_paid_state, L->state_shop_revenue);
   if (differs(trader_bribes + L->buyer_bribes, official_bribes)) return fail(S, day, "bribes paid != bribes received", trader_bribes + L->buyer_bribes, official_bribes);
   if (differs(trader_fines + L->buyer_fines, official_fines)) return fail(S, day, "fines paid != fines collected", trader_fines + L->buyer_fines, official_fines);
-  double out = savings + escrow + L->buyer_paid_traders + L->buyer_paid_state + L->buyer_bribes + L->buyer_fines;
-  if (differs(L->buyer_income, out)) return fail(S, day, "buyers' income != savings + escrow + payments + bribes + fines", L->buyer_income, out);
+  double out = savings + escrow + L->buyer_paid_traders + L->buyer_paid_state + L->buyer_bribes + L->buyer_fines + L->buyer_other;
+  if (differs(L->buyer_income, out)) return fail(S, day, "buyers' income != savings + escrow + payments + bribes + fines + other spending", L->buyer_income, out);
   return CB_OK;
 }

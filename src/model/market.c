@@ -30,6 +30,7 @@ static double initial_cost(const cb_sim *S, int market, int product) {
                      (forced ? c->relabel_cost_usd : 0.0);
       double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
       double cost = goods + c->bulk * (rt->cost_per_bulk + border);
+      if (ch != CB_CH_LEGAL) cost += S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;
       cost *= 1.0 + (ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
       if (cost < best) best = cost;
     }
@@ -50,7 +51,7 @@ int cb_market_init(cb_sim *S) {
         continue;
       }
       x->cost_index = initial_cost(S, m, p);
-      x->markup = S->sc.market.markup_init;
+      x->markup = S->sc.market.markup_normal;
       x->price = x->cost_index * (1.0 + x->markup);
     }
   return CB_OK;
@@ -66,26 +67,38 @@ void cb_market_record_delivery(cb_sim *S, int market, int product, double qty, d
 /* Seized goods add their cost but no units: the delivered units must pay for them. */
 void cb_market_record_loss(cb_sim *S, int market, int product, double cost) { at(S, market, product)->week_cost += cost; }
 
+/* State-shop prices follow the day's exchange rate. */
+void cb_market_daily(cb_sim *S) {
+  for (int m = 0; m < S->sc.n_markets; m++)
+    for (int p = 0; p < S->nprod; p++)
+      if (S->sc.origins[cb_prod_origin(S, p)].domestic) at(S, m, p)->price = cb_goods_domestic_price(S, m, p);
+}
+
+/* Scarcity pricing: the markup is the normal markup scaled by how long orders wait now against
+ * how long they usually wait (open orders per month of deliveries over its slow average). A
+ * crackdown that stops deliveries raises it; it returns to normal once the usual level adapts. */
+static void update_markup(cb_price *x, const cb_sc_market_rules *r) {
+  double backlog = x->open_orders / (x->deliveries_month > 1.0 ? x->deliveries_month : 1.0);
+  if (x->backlog_usual <= 0) x->backlog_usual = backlog > 0 ? backlog : 0;
+  else x->backlog_usual += (1.0 - pow(0.5, 1.0 / r->backlog_memory_weeks)) * (backlog - x->backlog_usual);
+  double scarcity = x->backlog_usual > 1e-9 ? backlog / x->backlog_usual : 1.0;
+  x->markup = r->markup_normal * pow(scarcity, r->scarcity_elasticity);
+  x->markup = fmin(r->markup_max, fmax(r->markup_min, x->markup));
+}
+
 void cb_market_weekly(cb_sim *S) {
   const cb_sc_market_rules *r = &S->sc.market;
   for (int m = 0; m < S->sc.n_markets; m++)
     for (int p = 0; p < S->nprod; p++) {
       cb_price *x = at(S, m, p);
-      if (S->sc.origins[cb_prod_origin(S, p)].domestic) {
-        x->price = cb_goods_domestic_price(S, m, p);
-        continue;
-      }
+      if (S->sc.origins[cb_prod_origin(S, p)].domestic) continue;
       if (x->week_units > 0) {
         x->cost_index += r->cost_smoothing * (x->week_cost / x->week_units - x->cost_index);
         x->week_cost = x->week_units = 0;
       }
       x->deliveries_month = 0.75 * x->deliveries_month + 0.25 * x->delivered_since_update * (30.4375 / 7.0);
       x->delivered_since_update = 0;
-      if (x->open_orders > 0 || x->deliveries_month > 0) {
-        double backlog = x->open_orders / (x->deliveries_month > 1.0 ? x->deliveries_month : 1.0);
-        x->markup += r->markup_adjust * (backlog - r->backlog_target);
-        x->markup = fmin(r->markup_max, fmax(r->markup_min, x->markup));
-      }
+      if (x->deliveries_month > 0 || x->open_orders > 0) update_markup(x, r);
       x->price = x->cost_index * (1.0 + x->markup);
     }
 }

@@ -62,7 +62,8 @@ int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   c->enforcement_usd = 0;
   c->relabel_skill = (float)m->relabel_skill;
   double source = S->sc.categories[k].price_usd[o] * S->sc.hubs[r->hub].price_factor * (1.0 - S->T[c->trader].bargaining);
-  m->earnings_usd += c->qty * source * m->commission;
+  double premium = c->channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source / (1.0 - S->T[c->trader].bargaining);
+  m->earnings_usd += c->qty * (source * m->commission + premium);
   int32_t d0 = dispatch_day(S, c, day);
   c->day_cross = d0 + r->days_to_cross;
   c->day_arrive = d0 + r->days_to_market;
@@ -136,7 +137,8 @@ static int arrive(cb_sim *S, uint32_t id, int32_t day) {
 }
 
 int cb_shipments_step(cb_sim *S, int32_t day) {
-  cb_bucket *due = cb_buckets_take(&S->shipments, day);
+  cb_bucket *due = cb_buckets_take(&S->shipments, day, &S->err);
+  if (!due) return S->err.code;
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t id = due->ids[i];
     cb_consignment *c = &S->C[id];

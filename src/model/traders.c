@@ -90,10 +90,15 @@ static void cancel_order(cb_sim *S, cb_trader *t, uint32_t i) {
   remove_order(t, i);
 }
 
+/* Orders sit in the book in the order they came, so stale ones are at the front: stop at the
+ * first order still within the timeout. */
 static void cancel_stale(cb_sim *S, cb_trader *t, int32_t day, int all) {
   double timeout = S->sc.buyers.order_timeout_days;
-  for (uint32_t i = t->norders; i-- > 0;)
-    if (!t->orders[i].covered && (all || day - t->orders[i].day > timeout)) cancel_order(S, t, i);
+  for (uint32_t i = 0; i < t->norders;) {
+    if (!all && day - t->orders[i].day <= timeout) break;
+    if (t->orders[i].covered) i++;
+    else cancel_order(S, t, i);
+  }
 }
 
 /* ---- deliveries and losses (called by shipments) ---- */
@@ -131,7 +136,7 @@ void cb_traders_lost(cb_sim *S, const cb_consignment *c, int market) {
  * its value (1 + that share when it was seized). */
 void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
   cb_trader *t = &S->T[c->trader];
-  int i = cb_risk_index(c->route, c->channel, c->relabel);
+  int i = cb_risk_index(S, c->route, c->channel, c->relabel, cb_prod_cat(S, c->product));
   double lr = S->sc.traders.learning_rate;
   t->risk[i] = (float)((1.0 - lr) * t->risk[i] + lr * cost_share);
   double value = c->qty * c->unit_cost;
@@ -157,7 +162,9 @@ static double option_cost(const cb_sim *S, const cb_trader *t, int product, cons
   double bulk = S->sc.categories[cb_prod_cat(S, product)].bulk;
   double border = channel == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd
                   : channel == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
-  return goods + bulk * (r->cost_per_bulk + border);
+  double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)] * S->sc.hubs[r->hub].price_factor;
+  double premium = channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source;
+  return goods + premium + bulk * (r->cost_per_bulk + border);
 }
 
 static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
@@ -176,7 +183,8 @@ static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, i
         o->relabel = x;
         o->unit_cost = option_cost(S, t, product, rt, ch, x, &o->middleman);
         if (o->unit_cost < 0) continue;
-        o->profit = price - o->unit_cost * (1.0 + t->risk[cb_risk_index(r, ch, x)]);
+        double days = rt->days_to_market, risk = t->risk[cb_risk_index(S, r, ch, x, cb_prod_cat(S, product))];
+        o->profit = price - o->unit_cost * (1.0 + risk + S->sc.traders.holding_cost_per_day * days);
         n++;
       }
     }
@@ -339,9 +347,9 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
 /* Everyone's prior: illicit options are expected to cost risk_prior of the goods' value. A trader
  * entering later starts from what the trade as a whole has learned (the pooled estimate). */
 static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
-  int nr = S->nroutes * CB_NCHANNELS * 2;
+  int nr = cb_risk_size(S);
   for (int i = 0; i < nr; i++) {
-    int ch = (i / 2) % CB_NCHANNELS;
+    int ch = (i / (2 * S->ncat)) % CB_NCHANNELS;
     double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
     if (pooled && S->pool_value_all[i] > 0) prior = S->pool_cost_all[i] / S->pool_value_all[i];
     t->risk[i] = (float)prior;
@@ -368,7 +376,7 @@ int cb_traders_init(cb_sim *S) {
   cb_err *e = &S->err;
   S->ntraders = (uint32_t)S->sc.pop.traders;
   S->ntraders_max = (uint32_t)ceil(S->ntraders * S->sc.pop.trader_pool_factor);
-  size_t nr = (size_t)S->nroutes * CB_NCHANNELS * 2;
+  size_t nr = (size_t)cb_risk_size(S);
   S->T = cb_xcalloc(e, S->ntraders_max, sizeof *S->T);
   S->active_ids = cb_xcalloc(e, S->ntraders_max, sizeof(uint32_t));
   S->client_cdf = cb_xcalloc(e, S->ntraders_max, sizeof(double));
@@ -417,7 +425,7 @@ void cb_traders_rebuild_active(cb_sim *S) {
 void cb_traders_protection(cb_sim *S) {
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) S->T[tid].top_clients = 0;
   for (uint32_t b = 0; b < S->B.n; b++)
-    if (S->B.rank[b] == 2) S->T[S->B.trader[b]].top_clients++;
+    if (S->B.rec[b].rank == 2) S->T[S->B.rec[b].trader].top_clients++;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     double p = S->T[tid].top_clients / S->sc.traders.protection_clients;
     S->T[tid].protection = (float)(p < 1.0 ? p : 1.0);
@@ -426,7 +434,7 @@ void cb_traders_protection(cb_sim *S) {
 
 /* Monthly gossip: each estimate moves toward what the whole trade met on that route and channel. */
 static void share_experience(cb_sim *S) {
-  int nr = S->nroutes * CB_NCHANNELS * 2;
+  int nr = cb_risk_size(S);
   double g = S->sc.traders.gossip;
   for (int i = 0; i < nr; i++) {
     if (S->pool_value[i] <= 0) continue;

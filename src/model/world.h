@@ -28,15 +28,22 @@ typedef struct cb_route {
   double cost_per_bulk;                   /* both legs' transport */
 } cb_route;
 
+/* A buyer's scalar state in one 32-byte record: a review touches all of it, and reviews visit
+ * buyers in scattered order, so one cache line per buyer beats one per field. */
+typedef struct cb_buyer {
+  double savings;         /* hard currency put aside for goods, USD (escrowed orders excluded) */
+  float income;           /* monthly hard-currency income at the start, USD */
+  float kaesong;          /* share of that income which depends on Kaesong */
+  int32_t last_accrual;   /* day income was last added */
+  uint32_t trader;        /* trader the buyer orders through */
+  uint32_t pending;       /* bit per category: an order is open */
+  uint8_t market, rank, children, pad;
+} cb_buyer;
+
 typedef struct cb_buyers {
   uint32_t n;
-  uint8_t *market, *rank, *children;
-  float *income;          /* monthly hard-currency income at the start, USD */
-  float *kaesong;         /* share of that income which depends on Kaesong */
-  double *savings;        /* hard currency put aside for goods, USD (escrowed orders excluded) */
-  int32_t *last_accrual;  /* day income was last added */
-  uint32_t *trader;       /* trader the buyer orders through */
-  uint32_t *pending;      /* bit per category: an order is open */
+  cb_buyer *rec;
+  uint8_t *appeal;        /* [n * ncat]: the buyer wants a kind of product once its appeal exceeds appeal/256 */
   uint8_t *hold_origin;   /* [n * ncat]: origin of the item held, CB_NO_HOLDING if none */
   uint16_t *hold_until;   /* [n * ncat]: day (from start) it wears out */
   uint32_t *market_first, *market_count; /* buyers are stored grouped by market */
@@ -71,7 +78,7 @@ typedef struct cb_trader {
   uint32_t nshelf, cap_shelf;
   uint32_t contacts[CB_MAX_CONTACTS];
   int ncontacts;
-  float *risk;            /* [nroutes * CB_NCHANNELS * 2]: expected enforcement cost / value */
+  float *risk;            /* [cb_risk_size]: expected enforcement cost / value */
 } cb_trader;
 
 typedef struct cb_middleman {
@@ -102,11 +109,12 @@ typedef struct cb_price {
   double open_orders, deliveries_month;  /* backlog and its smoothed monthly deliveries */
   double delivered_since_update;
   double week_cost, week_units;          /* costs (seized goods included) and units delivered this week */
+  double backlog_usual;                  /* slow average of the backlog ratio (0 until observed) */
 } cb_price;
 
 typedef struct cb_ledger {
   double procured, sold, seized, shelved_lost;
-  double buyer_income, buyer_paid_traders, buyer_paid_state, buyer_bribes, buyer_fines;
+  double buyer_income, buyer_paid_traders, buyer_paid_state, buyer_bribes, buyer_fines, buyer_other;
   double trader_revenue, state_shop_revenue, refunds;
   double bribes_paid, fines_paid;
 } cb_ledger;
@@ -115,6 +123,7 @@ struct cb_sim {
   cb_err err;
   cb_ytree tree;
   int have_tree, initialized, check, seed_set, n_overrides;
+  char **overrides;               /* the --set assignments, as given */
   char scenario_path[CB_STR_MAX * 4];
   char scenario_sha256[65];
   uint64_t seed;
@@ -138,6 +147,9 @@ struct cb_sim {
   cb_buyers B;
   cb_buckets reviews;
   uint32_t *holders;              /* [nmarkets * nprod]: buyers holding a working unit */
+  double *util_const;             /* [nprod]: quality and durability part of utility (constant) */
+  double *util_status;            /* [nmarkets * nprod]: status part at the start of the day */
+  double growth_today;            /* income growth factor since the start */
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
 
   cb_trader *T;
@@ -161,7 +173,7 @@ struct cb_sim {
   cb_ledger L;
   cb_totals totals;
   double wall_start;
-  /* risk experience pooled across traders this month, for gossip: [nroutes*CH*2] sums */
+  /* risk experience pooled across traders this month, for gossip: [cb_risk_size] sums */
   double *pool_cost, *pool_value;
   double *pool_cost_all, *pool_value_all;   /* discounted history of the pools, for entrants */
   double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
@@ -172,7 +184,12 @@ struct cb_sim {
 static inline int cb_product(const cb_sim *S, int cat, int origin) { return cat * S->norig + origin; }
 static inline int cb_prod_cat(const cb_sim *S, int p) { return p / S->norig; }
 static inline int cb_prod_origin(const cb_sim *S, int p) { return p % S->norig; }
-static inline int cb_risk_index(int route, int channel, int relabel) { return (route * CB_NCHANNELS + channel) * 2 + relabel; }
+/* Traders learn risk per route, channel, relabelling and kind of product (detection depends on
+ * how well relabelling hides that kind of product). */
+static inline int cb_risk_index(const cb_sim *S, int route, int channel, int relabel, int cat) {
+  return ((route * CB_NCHANNELS + channel) * 2 + relabel) * S->ncat + cat;
+}
+static inline int cb_risk_size(const cb_sim *S) { return S->nroutes * CB_NCHANNELS * 2 * S->ncat; }
 
 /* ---- module entry points (each in its own file under src/model/) ---- */
 /* goods.c */
@@ -191,6 +208,7 @@ void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double p
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price);
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day);
 void cb_buyers_free(cb_sim *S);
+void cb_buyers_utility_tables(cb_sim *S, int constant);
 void cb_buyers_possession_month(cb_sim *S);
 /* traders.c */
 int cb_traders_init(cb_sim *S);
@@ -219,6 +237,7 @@ int cb_market_init(cb_sim *S);
 void cb_market_record_delivery(cb_sim *S, int market, int product, double qty, double landed_unit_cost);
 void cb_market_record_loss(cb_sim *S, int market, int product, double cost);
 void cb_market_weekly(cb_sim *S);
+void cb_market_daily(cb_sim *S);
 double cb_market_price(const cb_sim *S, int market, int product);
 /* ledger.c */
 int cb_ledger_check(cb_sim *S, int32_t day);
