@@ -35,6 +35,7 @@ static void free_model(cb_sim *S) {
   cb_shipments_free(S);
   free(S->M); free(S->O); free(S->cp_first); free(S->cp_count);
   free(S->P); free(S->poss_month); free(S->routes);
+  for (int m = 0; m < CB_MAX_ENTRIES; m++) free(S->routes_of[m]);
   free(S->legal_ok); free(S->cp_inspect); free(S->cp_accept); free(S->cp_confiscate); free(S->closed);
   free(S->market_rate); free(S->cp_rate); free(S->rate_market); free(S->rate_cp);
   free(S->metric_names);
@@ -91,11 +92,22 @@ int cb_set_check(cb_sim *S, int on) {
 
 /* ---- initialisation ---- */
 
+/* where is a dotted path ("markets.pyongyang"); the message points at its rate_entity node. */
 static int resolve_rate(cb_sim *S, const char *entity, const char *where, int *out) {
   *out = cb_series_find(&S->rates, entity);
   if (*out >= 0) return CB_OK;
-  return cb_err_set(&S->err, CB_ESCHEMA, "%s: rate_entity '%s' is not in the exchange-rate series %s; use one of its entities (e.g. pyongyang, sinuiju, hyesan)",
-                    where, entity, S->sc.sim.won_per_usd_file);
+  char path[CB_STR_MAX * 6], names[512] = "";
+  snprintf(path, sizeof path, "%s.rate_entity", where);
+  for (size_t i = 0; i < S->rates.n; i++) {
+    if (i) strncat(names, ", ", sizeof names - strlen(names) - 1);
+    strncat(names, S->rates.ent[i].name, sizeof names - strlen(names) - 1);
+  }
+  const cb_ynode *n = cb_ytree_get(&S->tree, path);
+  char at[CB_STR_MAX * 5];
+  if (n) snprintf(at, sizeof at, "%s:%d:%d", n->src, n->line, n->col);
+  else snprintf(at, sizeof at, "%s", S->scenario_path);
+  return cb_err_set(&S->err, CB_ESCHEMA, "%s: %s: '%s' is not an entity of the exchange-rate series %s; use one of: %s", at, path,
+                    entity, S->sc.sim.won_per_usd_file, names);
 }
 
 static int load_rates(cb_sim *S) {
@@ -105,7 +117,9 @@ static int load_rates(cb_sim *S) {
   if (f[0] == '/') snprintf(path, sizeof path, "%s", f);
   else snprintf(path, sizeof path, "%s/%s", dir, f);
   if (cb_series_load(&S->rates, path, &S->err)) {
-    cb_err_prefix(&S->err, "%s: simulation.won_per_usd_file: ", S->scenario_path);
+    const cb_ynode *n = cb_ytree_get(&S->tree, "simulation.won_per_usd_file");
+    if (n) cb_err_prefix(&S->err, "%s:%d:%d: simulation.won_per_usd_file: ", n->src, n->line, n->col);
+    else cb_err_prefix(&S->err, "%s: simulation.won_per_usd_file (default): ", S->scenario_path);
     return S->err.code;
   }
   int nm = S->sc.n_markets, nc = S->sc.n_checkpoints;
@@ -116,11 +130,11 @@ static int load_rates(cb_sim *S) {
   if (S->err.code) return S->err.code;
   char where[CB_STR_MAX * 6];
   for (int m = 0; m < nm; m++) {
-    snprintf(where, sizeof where, "%s: markets.%s", S->scenario_path, S->sc.markets[m].name);
+    snprintf(where, sizeof where, "markets.%s", S->sc.markets[m].name);
     if (resolve_rate(S, S->sc.markets[m].rate_entity, where, &S->market_rate[m])) return S->err.code;
   }
   for (int c = 0; c < nc; c++) {
-    snprintf(where, sizeof where, "%s: checkpoints.%s", S->scenario_path, S->sc.checkpoints[c].name);
+    snprintf(where, sizeof where, "checkpoints.%s", S->sc.checkpoints[c].name);
     if (resolve_rate(S, S->sc.checkpoints[c].rate_entity, where, &S->cp_rate[c])) return S->err.code;
   }
   return CB_OK;

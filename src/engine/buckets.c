@@ -32,23 +32,28 @@ int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
   return CB_OK;
 }
 
-/* Two-pass LSD radix sort on 16-bit digits: a day's bucket holds thousands of ids, where this is
- * several times faster than a comparison sort. */
+/* LSD radix sort on 11-bit digits (three passes cover 32 bits): a day's bucket holds thousands
+ * of ids, where this is several times faster than a comparison sort, and the small count table
+ * keeps it cheap for small buckets too. */
 static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
-  uint32_t count[65536];
-  for (int pass = 0; pass < 2; pass++) {
-    int shift = 16 * pass;
+  uint32_t count[2048];
+  uint32_t *src = a, *dst = tmp;
+  for (int pass = 0; pass < 3; pass++) {
+    int shift = 11 * pass;
     memset(count, 0, sizeof count);
-    for (uint32_t i = 0; i < n; i++) count[(a[i] >> shift) & 0xFFFFu]++;
+    for (uint32_t i = 0; i < n; i++) count[(src[i] >> shift) & 0x7FFu]++;
     uint32_t sum = 0;
-    for (uint32_t d = 0; d < 65536; d++) {
+    for (uint32_t d = 0; d < 2048; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
-    for (uint32_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 0xFFFFu]++] = a[i];
-    memcpy(a, tmp, n * sizeof *a);
+    for (uint32_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0x7FFu]++] = src[i];
+    uint32_t *t = src;
+    src = dst;
+    dst = t;
   }
+  if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
 cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {

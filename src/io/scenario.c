@@ -54,7 +54,7 @@ static const cb_field f_origins[] = {
     DBL(cb_sc_origin, status, 0, 1, NULL, "score", "status a buyer gains from showing goods of this origin"),
     DBL(cb_sc_origin, penalty_factor, 0, 100, "1", "ratio", "multiplier on statutory fines when goods of this origin are caught"),
     BOOL(cb_sc_origin, domestic, "false", "made in North Korea and sold in state shops (no border crossing)"),
-    BOOL(cb_sc_origin, kp_banned, "false", "North Korea bans these goods outright; a visible label is evidence at every check"),
+    BOOL(cb_sc_origin, kp_banned, "false", "North Korea bans these goods outright: possession checks count any item of this origin, not only media devices"),
     BOOL(cb_sc_origin, legal_trade, "true", "legal import allowed at the start (sanctions events change it)"),
 };
 
@@ -163,7 +163,7 @@ static const cb_field f_buyers[] = {
 
 static const cb_field f_traders[] = {
     DBL(cb_sc_traders, learning_rate, 0, 1, NULL, "weight", "weight of the latest experience in a trader's risk estimate per route and channel"),
-    DBL(cb_sc_traders, gossip, 0, 1, "0", "weight", "monthly weight of the market-wide experience in each trader's estimate"),
+    DBL(cb_sc_traders, gossip, 0, 1, "0", "weight", "weight of the trade-wide experience (all traders', discounted with a one-month half-life) in a trader's expected risk; the rest is its own"),
     DBL(cb_sc_traders, risk_prior, 0, 10, NULL, "share", "initial expected enforcement cost, as a share of goods value, of every illicit option"),
     DBL(cb_sc_traders, choice_temperature, 0.0001, 10, NULL, "share", "noise in route and channel choice, as a share of the price"),
     DBL(cb_sc_traders, profit_tolerance, 0, 10, "0", "share", "loss a trader accepts on filling an order, as a share of its price"),

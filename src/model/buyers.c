@@ -61,7 +61,7 @@ static double base_utility(const cb_sim *S, uint32_t b, int market, int product,
   double u = S->util_const[product] + rank_scale * S->util_status[market * S->nprod + product];
   if (!og->domestic) {
     u -= S->campaign * p->campaign_weight * susceptibility;
-    if (c->media_device) {
+    if (c->media_device || og->kp_banned) { /* what possession checks look for */
       double life = c->lifetime_days[o];
       double months = (life < 730.0 ? life : 730.0) / 30.4375;
       u -= p->possession_weight * S->poss_cost[market] * og->penalty_factor * months / income;

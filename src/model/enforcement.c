@@ -67,9 +67,9 @@ typedef enum { OUT_BRIBE, OUT_FINE, OUT_CONFISCATE } outcome;
 /* The bargain between a detected offender and an official: pay the ask if the official deals and
  * the ask is below the expected formal penalty (and can be paid); otherwise the law applies. */
 static outcome settle(cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double can_pay,
-                      uint32_t agent, int32_t day, uint32_t salt, double *paid) {
+                      cb_rng_purpose purpose, uint32_t agent, int32_t day, uint32_t salt, double *paid) {
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, agent, day, salt + 1000u);
+  philox4x32_ctr_t w = cb_rng_words(&S->rng, purpose, agent, day, salt + 1000u);
   double pc = fmin(1.0, cp->confiscate_prob * S->cp_confiscate[c]);
   double expected = (1.0 - pc) * fine + pc * goods_value;
   double ask = fine * o->ask * (o->connected ? cp->connected_discount : 1.0);
@@ -103,9 +103,9 @@ static void count_outcome(cb_sim *S, int c, outcome out, double paid, cb_officia
   }
 }
 
-static cb_official *draw_official(cb_sim *S, int c, uint32_t agent, int32_t day, uint32_t salt) {
+static cb_official *draw_official(cb_sim *S, int c, cb_rng_purpose purpose, uint32_t agent, int32_t day, uint32_t salt) {
   if (S->cp_count[c] == 0) return NULL;
-  double u = cb_rng_u01(&S->rng, CB_RNG_INSPECT, agent, day, salt + 2000u);
+  double u = cb_rng_u01(&S->rng, purpose, agent, day, salt + 2000u);
   return &S->O[S->cp_first[c] + (uint32_t)(u * S->cp_count[c])];
 }
 
@@ -114,7 +114,7 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
   cb_consignment *k = &S->C[id];
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
   if (!cb_checkpoint_sees(cp->kind, k->channel)) return 0;
-  cb_official *o = draw_official(S, c, id, day, (uint32_t)c);
+  cb_official *o = draw_official(S, c, CB_RNG_INSPECT, id, day, (uint32_t)c);
   if (!o) return 0;
   cb_trader *t = &S->T[k->trader];
   philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, id, day, (uint32_t)c);
@@ -128,7 +128,7 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
   if (cb_u01(w.v[1]) >= detect) return 0;
   double fine = statutory_fine(S, c, k->qty, k->unit_cost, cb_prod_origin(S, k->product)), paid = 0;
   double can_pay = t->capital > 0 ? t->capital : 0;
-  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, id, day, (uint32_t)c, &paid);
+  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, CB_RNG_INSPECT, id, day, (uint32_t)c, &paid);
   count_outcome(S, c, out, paid, o);
   t->capital -= paid;
   k->enforcement_usd += paid;
@@ -139,14 +139,17 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
 
 /* ---- possession checks on buyers ---- */
 
-/* The first working foreign media device a buyer holds, or -1. */
-static int held_device(const cb_sim *S, uint32_t b, int32_t day) {
+/* The first working item a possession check finds against the buyer: a media device from
+ * abroad (it could play South Korean media) or anything of an origin North Korea bans outright;
+ * -1 if none. */
+static int held_violation(const cb_sim *S, uint32_t b, int32_t day) {
+  const uint8_t *origin = S->B.hold_origin + (size_t)b * (size_t)S->ncat;
+  const uint16_t *until = S->B.hold_until + (size_t)b * (size_t)S->ncat;
   for (int k = 0; k < S->ncat; k++) {
-    if (!S->sc.categories[k].media_device) continue;
-    size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-    int o = S->B.hold_origin[h];
+    int o = origin[k];
     if (o == CB_NO_HOLDING || S->sc.origins[o].domestic) continue;
-    if (S->B.hold_until[h] <= (uint16_t)(day - S->start)) continue;
+    if (!S->sc.categories[k].media_device && !S->sc.origins[o].kp_banned) continue;
+    if (until[k] <= (uint16_t)(day - S->start)) continue;
     return k;
   }
   return -1;
@@ -157,9 +160,9 @@ static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
   uint32_t b = S->B.market_first[m] + (uint32_t)(cb_u01(w.v[0]) * S->B.market_count[m]);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
-  int k = held_device(S, b, day);
+  int k = held_violation(S, b, day);
   if (k < 0) return;
-  cb_official *o = draw_official(S, c, agent, day, (uint32_t)m);
+  cb_official *o = draw_official(S, c, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
   if (!o || cb_u01(w.v[1]) >= o->skill) return;
   if (S->B.rec[b].children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
     cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
@@ -171,7 +174,7 @@ static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   double value = cb_market_price(S, m, p);
   double fine = statutory_fine(S, c, 1, value, origin), paid = 0;
   double can_pay = S->B.rec[b].savings > 0 ? S->B.rec[b].savings : 0;
-  outcome out = settle(S, o, c, fine, value, can_pay, agent, day, (uint32_t)m, &paid);
+  outcome out = settle(S, o, c, fine, value, can_pay, CB_RNG_POSSESSION, agent, day, (uint32_t)m, &paid);
   count_outcome(S, c, out, paid, o);
   S->B.rec[b].savings -= paid;
   S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;
@@ -201,12 +204,11 @@ int cb_enforcement_possession(cb_sim *S, int32_t day) {
 /* Buyers' expected possession penalty per foreign device per month, from last month's checks. */
 void cb_buyers_possession_month(cb_sim *S) {
   for (int m = 0; m < S->sc.n_markets; m++) {
-    double devices = 0;
-    for (int k = 0; k < S->ncat; k++) {
-      if (!S->sc.categories[k].media_device) continue;
+    double devices = 0; /* items a check would count against their holder */
+    for (int k = 0; k < S->ncat; k++)
       for (int o = 0; o < S->norig; o++)
-        if (!S->sc.origins[o].domestic) devices += S->holders[m * S->nprod + cb_product(S, k, o)];
-    }
+        if (!S->sc.origins[o].domestic && (S->sc.categories[k].media_device || S->sc.origins[o].kp_banned))
+          devices += S->holders[m * S->nprod + cb_product(S, k, o)];
     S->poss_cost[m] = devices > 0 ? S->poss_month[m] / devices : 0;
     S->poss_month[m] = 0;
   }

@@ -13,25 +13,33 @@ int cb_policy_init(cb_sim *S) {
   S->cp_confiscate = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
   S->closed = cb_xcalloc(e, (size_t)sc->n_crossings, sizeof(uint32_t));
   if (e->code) return e->code;
-  for (int p = 0; p < S->nprod; p++) S->legal_ok[p] = (uint8_t)sc->origins[cb_prod_origin(S, p)].legal_trade;
-  S->income_all = S->income_kaesong = 1.0;
   return CB_OK;
 }
 
-static void apply_sanction(cb_sim *S, const cb_sc_sanction *s) {
-  for (int i = 0; i < s->origins.n; i++)
-    for (int k = 0; k < S->ncat; k++) {
-      int listed = s->categories.n == 0;
-      for (int j = 0; j < s->categories.n; j++) listed |= s->categories.idx[j] == k;
-      if (listed) S->legal_ok[cb_product(S, k, s->origins.idx[i])] = (uint8_t)(s->action == CB_SANCTION_EASE);
-    }
-}
-
-static void apply_income_shock(cb_sim *S, const cb_sc_income_shock *x) {
-  if (x->target == CB_SHOCK_ALL) S->income_all *= 1.0 - x->factor;
-  else S->income_kaesong *= 1.0 - x->factor;
-  if (S->income_kaesong < 0) S->income_kaesong = 0;
-  if (S->income_all < 0) S->income_all = 0;
+/* Dated events (sanctions, income shocks) in force on a day, replayed from the start state in the
+ * scenario's order: the policy state is a function of the day alone, so applying a day twice,
+ * or restoring a run mid-way, gives the same state. */
+static void apply_dated(cb_sim *S, int32_t day) {
+  const cb_scenario *sc = &S->sc;
+  for (int p = 0; p < S->nprod; p++) S->legal_ok[p] = (uint8_t)sc->origins[cb_prod_origin(S, p)].legal_trade;
+  for (int i = 0; i < sc->n_sanctions; i++) {
+    const cb_sc_sanction *s = &sc->sanctions[i];
+    if (s->date > day) continue;
+    for (int j = 0; j < s->origins.n; j++)
+      for (int k = 0; k < S->ncat; k++) {
+        int listed = s->categories.n == 0;
+        for (int c = 0; c < s->categories.n; c++) listed |= s->categories.idx[c] == k;
+        if (listed) S->legal_ok[cb_product(S, k, s->origins.idx[j])] = (uint8_t)(s->action == CB_SANCTION_EASE);
+      }
+  }
+  S->income_all = S->income_kaesong = 1.0;
+  for (int i = 0; i < sc->n_income_shocks; i++) {
+    const cb_sc_income_shock *x = &sc->income_shocks[i];
+    if (x->date > day) continue;
+    double *f = x->target == CB_SHOCK_ALL ? &S->income_all : &S->income_kaesong;
+    *f *= 1.0 - x->factor;
+    if (*f < 0) *f = 0;
+  }
 }
 
 /* Interval events are recomputed from scratch each day, so overlapping events compose and the
@@ -59,10 +67,6 @@ static void apply_intervals(cb_sim *S, int32_t day) {
 }
 
 void cb_policy_apply(cb_sim *S, int32_t day) {
-  const cb_scenario *sc = &S->sc;
-  for (int i = 0; i < sc->n_sanctions; i++)
-    if (sc->sanctions[i].date == day) apply_sanction(S, &sc->sanctions[i]);
-  for (int i = 0; i < sc->n_income_shocks; i++)
-    if (sc->income_shocks[i].date == day) apply_income_shock(S, &sc->income_shocks[i]);
+  apply_dated(S, day);
   apply_intervals(S, day);
 }

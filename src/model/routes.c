@@ -28,5 +28,12 @@ int cb_routes_build(cb_sim *S) {
       r->days_to_market = (int32_t)lround(a->days + b->days);
       r->cost_per_bulk = a->cost_per_bulk_usd + b->cost_per_bulk_usd;
     }
+  for (int m = 0; m < sc->n_markets; m++) {
+    S->routes_of[m] = cb_xcalloc(&S->err, (size_t)S->nroutes, sizeof(int));
+    if (!S->routes_of[m]) return CB_ENOMEM;
+    S->nroutes_of[m] = 0;
+    for (int r = 0; r < S->nroutes; r++)
+      if (S->routes[r].market == m) S->routes_of[m][S->nroutes_of[m]++] = r;
+  }
   return CB_OK;
 }

@@ -105,16 +105,20 @@ static void cancel_stale(cb_sim *S, cb_trader *t, int32_t day, int all) {
 
 int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t day) {
   cb_trader *t = &S->T[c->trader];
-  uint32_t left = c->qty;
+  uint32_t left = c->qty, kept = 0;
   double landed = c->unit_cost + c->enforcement_usd / c->qty;
-  for (uint32_t i = 0; i < t->norders && left > 0;) {
-    cb_order *o = &t->orders[i];
-    if (!o->covered || o->product != c->product || o->market != market) { i++; continue; }
-    S->P[market * S->nprod + o->product].open_orders -= 1;
-    sell(S, c->trader, o->buyer, o->product, day, o->price, landed);
-    remove_order(t, i);
-    left--;
+  /* One pass: fill the oldest covered orders for this product and market, compact the rest. */
+  for (uint32_t i = 0; i < t->norders; i++) {
+    cb_order o = t->orders[i];
+    if (left > 0 && o.covered && o.product == c->product && o.market == market) {
+      S->P[market * S->nprod + o.product].open_orders -= 1;
+      sell(S, c->trader, o.buyer, o.product, day, o.price, landed);
+      left--;
+      continue;
+    }
+    t->orders[kept++] = o;
   }
+  t->norders = kept;
   if (left > 0) return add_shelf(S, t, c->product, market, left, landed);
   return CB_OK;
 }
@@ -152,11 +156,26 @@ typedef struct option {
   double unit_cost, profit;
 } option;
 
-/* Cost per unit paid before the border for one option (goods, commission, relabelling, transport). */
-static double option_cost(const cb_sim *S, const cb_trader *t, int product, const cb_route *r, int channel,
+/* The cheapest middleman the trader knows in each hub, with and without relabelling, for one
+ * product: computed once per product and market on a trip, shared by every route from that hub. */
+typedef struct sourcing {
+  uint32_t mm[CB_MAX_ENTRIES][2];
+  double cost[CB_MAX_ENTRIES][2];
+  uint8_t known[CB_MAX_ENTRIES][2];
+} sourcing;
+
+static void source_at(const cb_sim *S, const cb_trader *t, sourcing *src, int hub, int product, int relabel) {
+  if (src->known[hub][relabel]) return;
+  src->mm[hub][relabel] = cb_middlemen_best(S, t, hub, product, relabel, &src->cost[hub][relabel]);
+  src->known[hub][relabel] = 1;
+}
+
+/* Cost per unit paid before the border for one option (goods, commission, premium, relabelling,
+ * transport); -1 if the trader knows no middleman in the route's hub. */
+static double option_cost(const cb_sim *S, const cb_trader *t, sourcing *src, int product, const cb_route *r, int channel,
                           int relabel, uint32_t *mm) {
-  double goods;
-  *mm = cb_middlemen_best(S, t, r->hub, product, relabel, &goods);
+  source_at(S, t, src, r->hub, product, relabel);
+  *mm = src->mm[r->hub][relabel];
   if (*mm == UINT32_MAX) return -1;
   const cb_sc_crossing *x = &S->sc.crossings[r->crossing];
   double bulk = S->sc.categories[cb_prod_cat(S, product)].bulk;
@@ -164,27 +183,35 @@ static double option_cost(const cb_sim *S, const cb_trader *t, int product, cons
                   : channel == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
   double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)] * S->sc.hubs[r->hub].price_factor;
   double premium = channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source;
-  return goods + premium + bulk * (r->cost_per_bulk + border);
+  return src->cost[r->hub][relabel] + premium + bulk * (r->cost_per_bulk + border);
 }
 
 static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
-  int n = 0;
+  int n = 0, cat = cb_prod_cat(S, product);
   uint32_t allowed = ttype(S, t)->channels;
-  for (int r = 0; r < S->nroutes; r++) {
+  sourcing src;
+  memset(src.known, 0, sizeof src.known);
+  int ok[CB_NCHANNELS], forced[CB_NCHANNELS], can[CB_NCHANNELS];
+  for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+    ok[ch] = (allowed & (1u << ch)) && cb_goods_channel_ok(S, product, ch);
+    can[ch] = cb_goods_relabel_options(S, product, ch, &forced[ch]);
+  }
+  double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
+  for (int j = 0; j < S->nroutes_of[market]; j++) {
+    int r = S->routes_of[market][j];
     const cb_route *rt = &S->routes[r];
-    if (rt->market != market) continue;
     for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-      if (!(allowed & (1u << ch)) || (S->closed[rt->crossing] & (1u << ch)) || !cb_goods_channel_ok(S, product, ch)) continue;
-      int forced = 0, can = cb_goods_relabel_options(S, product, ch, &forced);
-      for (int x = forced; x <= can && n < max; x++) {
+      if (!ok[ch] || (S->closed[rt->crossing] & (1u << ch))) continue;
+      for (int x = forced[ch]; x <= can[ch] && n < max; x++) {
         option *o = &opt[n];
         o->route = r;
         o->channel = ch;
         o->relabel = x;
-        o->unit_cost = option_cost(S, t, product, rt, ch, x, &o->middleman);
+        o->unit_cost = option_cost(S, t, &src, product, rt, ch, x, &o->middleman);
         if (o->unit_cost < 0) continue;
-        double days = rt->days_to_market, risk = t->risk[cb_risk_index(S, r, ch, x, cb_prod_cat(S, product))];
-        o->profit = price - o->unit_cost * (1.0 + risk + S->sc.traders.holding_cost_per_day * days);
+        int ri = cb_risk_index(S, r, ch, x, cat);
+        double risk = (1.0 - g) * t->risk[ri] + g * S->risk_pooled[ri]; /* own experience and the trade's */
+        o->profit = price - o->unit_cost * (1.0 + risk + hold * rt->days_to_market);
         n++;
       }
     }
@@ -198,7 +225,10 @@ static int pick_option(const cb_sim *S, const option *opt, int n, double price, 
   for (int i = 0; i < n; i++)
     if (opt[i].profit > best) best = opt[i].profit;
   double w[512], sum = 0;
-  for (int i = 0; i < n; i++) sum += w[i] = exp((opt[i].profit - best) / tau);
+  for (int i = 0; i < n; i++) {
+    double z = (opt[i].profit - best) / tau;
+    sum += w[i] = z < -40.0 ? 0.0 : exp(z); /* below e^-40 an option is never drawn */
+  }
   double u = cb_rng_u01(&S->rng, CB_RNG_PLAN, tid, day, salt) * sum;
   for (int i = 0; i < n; i++)
     if ((u -= w[i]) <= 0) return i;
@@ -207,39 +237,44 @@ static int pick_option(const cb_sim *S, const option *opt, int n, double price, 
 
 typedef struct group {
   int product, market;
-  uint32_t uncovered;
+  uint32_t uncovered, to_cover;
   double price_sum;
 } group;
 
-static int collect_groups(const cb_trader *t, group *g, int max) {
+/* Groups the uncovered orders by market and product in one pass, using S->group_of (one slot per
+ * market and product, -1 when unused) as the index; the caller resets the slots it used. */
+static int collect_groups(cb_sim *S, const cb_trader *t, group *g, int max) {
   int n = 0;
   for (uint32_t i = 0; i < t->norders; i++) {
     const cb_order *o = &t->orders[i];
     if (o->covered) continue;
-    int j = 0;
-    while (j < n && !(g[j].product == o->product && g[j].market == o->market)) j++;
-    if (j == n) {
+    int *slot = &S->group_of[o->market * S->nprod + o->product];
+    if (*slot < 0) {
       if (n == max) continue;
-      g[n++] = (group){o->product, o->market, 0, 0};
+      g[n] = (group){o->product, o->market, 0, 0, 0};
+      *slot = n++;
     }
-    g[j].uncovered++;
-    g[j].price_sum += o->price;
+    g[*slot].uncovered++;
+    g[*slot].price_sum += o->price;
   }
   return n;
 }
 
-static void cover_orders(cb_trader *t, int product, int market, uint32_t n) {
-  for (uint32_t i = 0; i < t->norders && n > 0; i++) {
+/* Marks, oldest first, as many uncovered orders of each group as its consignment will fill. */
+static void cover_orders(cb_sim *S, cb_trader *t, group *g) {
+  for (uint32_t i = 0; i < t->norders; i++) {
     cb_order *o = &t->orders[i];
-    if (!o->covered && o->product == product && o->market == market) {
+    if (o->covered) continue;
+    int j = S->group_of[o->market * S->nprod + o->product];
+    if (j >= 0 && g[j].to_cover > 0) {
       o->covered = 1;
-      n--;
+      g[j].to_cover--;
     }
   }
 }
 
 /* Buys and dispatches one product for one market; *room is the trip's remaining capacity. */
-static int ship_group(cb_sim *S, uint32_t tid, const group *g, int salt, double *room, int32_t day) {
+static int ship_group(cb_sim *S, uint32_t tid, group *g, int salt, double *room, int32_t day) {
   cb_trader *t = &S->T[tid];
   option opt[512];
   double price = g->price_sum / g->uncovered;
@@ -256,7 +291,7 @@ static int ship_group(cb_sim *S, uint32_t tid, const group *g, int salt, double 
   uint32_t qty = (uint32_t)q;
   *room -= qty * bulk;
   t->capital -= qty * o->unit_cost;
-  cover_orders(t, g->product, g->market, qty < g->uncovered ? qty : g->uncovered);
+  g->to_cover = qty < g->uncovered ? qty : g->uncovered;
   cb_consignment c = {0};
   c.trader = tid;
   c.middleman = o->middleman;
@@ -272,11 +307,12 @@ static int ship_group(cb_sim *S, uint32_t tid, const group *g, int salt, double 
 static int plan_trip(cb_sim *S, uint32_t tid, int32_t day) {
   cb_trader *t = &S->T[tid];
   group g[256];
-  int n = collect_groups(t, g, 256);
+  int n = collect_groups(S, t, g, 256), rc = CB_OK;
   double room = ttype(S, t)->capacity_bulk;
-  for (int i = 0; i < n; i++)
-    if (ship_group(S, tid, &g[i], i, &room, day)) return S->err.code;
-  return CB_OK;
+  for (int i = 0; i < n && rc == CB_OK; i++) rc = ship_group(S, tid, &g[i], i, &room, day);
+  if (rc == CB_OK) cover_orders(S, t, g);
+  for (int i = 0; i < n; i++) S->group_of[g[i].market * S->nprod + g[i].product] = -1;
+  return rc;
 }
 
 static void retire(cb_sim *S, uint32_t tid) {
@@ -351,8 +387,7 @@ static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
   for (int i = 0; i < nr; i++) {
     int ch = (i / (2 * S->ncat)) % CB_NCHANNELS;
     double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
-    if (pooled && S->pool_value_all[i] > 0) prior = S->pool_cost_all[i] / S->pool_value_all[i];
-    t->risk[i] = (float)prior;
+    t->risk[i] = pooled ? S->risk_pooled[i] : (float)prior;
   }
 }
 
@@ -384,7 +419,14 @@ int cb_traders_init(cb_sim *S) {
   S->pool_value = cb_xcalloc(e, nr, sizeof(double));
   S->pool_cost_all = cb_xcalloc(e, nr, sizeof(double));
   S->pool_value_all = cb_xcalloc(e, nr, sizeof(double));
+  S->risk_pooled = cb_xcalloc(e, nr, sizeof(float));
+  S->group_of = cb_xmalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod * sizeof(int));
   if (e->code) return e->code;
+  for (int i = 0; i < S->sc.n_markets * S->nprod; i++) S->group_of[i] = -1;
+  for (size_t i = 0; i < nr; i++) {
+    int ch = (int)(i / (2 * (size_t)S->ncat)) % CB_NCHANNELS;
+    S->risk_pooled[i] = (float)(ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
+  }
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     S->T[tid].risk = cb_xcalloc(e, nr, sizeof(float));
     if (!S->T[tid].risk) return e->code;
@@ -406,7 +448,7 @@ void cb_traders_free(cb_sim *S) {
       free(S->T[tid].risk);
     }
   free(S->T); free(S->active_ids); free(S->client_cdf);
-  free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all);
+  free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of);
 }
 
 void cb_traders_rebuild_active(cb_sim *S) {
@@ -432,17 +474,15 @@ void cb_traders_protection(cb_sim *S) {
   }
 }
 
-/* Monthly gossip: each estimate moves toward what the whole trade met on that route and channel. */
-static void share_experience(cb_sim *S) {
+/* Monthly: the trade's pooled experience (what all traders met on each route, channel,
+ * relabelling and kind of product) is discounted with a one-month half-life and becomes the
+ * trade-wide estimate that every trader weighs by traders.gossip when choosing. */
+static void pool_experience(cb_sim *S) {
   int nr = cb_risk_size(S);
-  double g = S->sc.traders.gossip;
   for (int i = 0; i < nr; i++) {
-    if (S->pool_value[i] <= 0) continue;
-    double pooled = S->pool_cost[i] / S->pool_value[i];
     S->pool_cost_all[i] = 0.5 * S->pool_cost_all[i] + S->pool_cost[i];
     S->pool_value_all[i] = 0.5 * S->pool_value_all[i] + S->pool_value[i];
-    for (uint32_t tid = 0; tid < S->ntraders_max; tid++)
-      if (S->T[tid].active) S->T[tid].risk[i] = (float)((1.0 - g) * S->T[tid].risk[i] + g * pooled);
+    if (S->pool_value_all[i] > 0) S->risk_pooled[i] = (float)(S->pool_cost_all[i] / S->pool_value_all[i]);
     S->pool_cost[i] = S->pool_value[i] = 0;
   }
 }
@@ -477,7 +517,7 @@ static void entries(cb_sim *S, int32_t day) {
 }
 
 int cb_traders_monthly(cb_sim *S, int32_t day) {
-  share_experience(S);
+  pool_experience(S);
   exits(S);
   entries(S, day);
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {

@@ -137,6 +137,8 @@ struct cb_sim {
   int ncat, norig, nprod;
   int nroutes;
   cb_route *routes;
+  int nroutes_of[CB_MAX_ENTRIES];           /* routes ending at each market */
+  int *routes_of[CB_MAX_ENTRIES];
 
   /* policy state of the day */
   uint8_t *legal_ok;              /* [nprod] legal import allowed */
@@ -175,7 +177,9 @@ struct cb_sim {
   double wall_start;
   /* risk experience pooled across traders this month, for gossip: [cb_risk_size] sums */
   double *pool_cost, *pool_value;
-  double *pool_cost_all, *pool_value_all;   /* discounted history of the pools, for entrants */
+  double *pool_cost_all, *pool_value_all;   /* discounted history of the pools */
+  float *risk_pooled;                       /* the trade-wide risk estimate from that history */
+  int *group_of;                            /* [nmarkets * nprod] scratch for trip planning, -1 = unused */
   double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
   const char **metric_names;      /* names of places, origins and categories for metrics.csv */
 };

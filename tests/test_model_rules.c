@@ -1,0 +1,546 @@
+/* Tests of the model's rules through the internal API, on the baseline world with few agents:
+ * which channels can carry which goods, when relabelling is possible or forced, what each kind of
+ * checkpoint counts as a violation, the routes built from the legs, the policy state each dated
+ * event sets, and the opening market prices. The scenario's own event sections are replaced by
+ * events defined here, so the expected values do not depend on later edits of the baseline. */
+#include "support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/calendar.h"
+#include "model/goods.h"
+#include "model/world.h"
+
+#define BASELINE "scenarios/baseline.yaml"
+
+#define assert_near(a, b, tol)                                                           \
+  do {                                                                                   \
+    double a_ = (a), b_ = (b);                                                           \
+    if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);  \
+  } while (0)
+
+static int32_t day_of(const char *ymd) {
+  int32_t d = 0;
+  if (cb_parse_date(ymd, &d)) fail_msg("bad date in test: %s", ymd);
+  return d;
+}
+
+/* The simulation of the running test; freed by the teardown even when an assertion fails. */
+static cb_sim *current;
+
+static int free_sim(void **state) {
+  (void)state;
+  cb_free(current);
+  current = NULL;
+  return 0;
+}
+
+/* The baseline with few agents, every event section emptied, then the extra assignments. */
+static cb_sim *make_sim(const char *const *extra, size_t nextra) {
+  static const char *const small[] = {
+      "population.buyers=2000", "population.traders=60", "population.middlemen=10", "population.officials=40",
+      "sanctions={}",           "crackdowns={}",         "campaigns={}",            "closures={}",
+      "income_shocks={}"};
+  cb_free(current);
+  cb_sim *S = current = cb_new();
+  assert_non_null(S);
+  if (cb_read_scenario(S, BASELINE)) fail_msg("%s", cb_errmsg(S));
+  for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+    if (cb_set(S, small[i])) fail_msg("cb_set %s: %s", small[i], cb_errmsg(S));
+  for (size_t i = 0; i < nextra; i++)
+    if (cb_set(S, extra[i])) fail_msg("cb_set %s: %s", extra[i], cb_errmsg(S));
+  if (cb_init(S)) fail_msg("cb_init: %s", cb_errmsg(S));
+  return S;
+}
+
+#define MAKE(...)                                                                   \
+  make_sim((const char *const[]){__VA_ARGS__},                                      \
+           sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+static int find_named(const char *names, size_t stride, int n, const char *name, const char *what) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(names + (size_t)i * stride, name) == 0) return i;
+  fail_msg("the baseline has no %s named '%s'", what, name);
+  return -1;
+}
+#define IDX(S, coll, count, want) \
+  find_named((S)->sc.coll[0].name, sizeof((S)->sc.coll[0]), (S)->sc.count, want, #coll)
+
+static int origin(const cb_sim *S, const char *n) { return IDX(S, origins, n_origins, n); }
+static int category(const cb_sim *S, const char *n) { return IDX(S, categories, n_categories, n); }
+static int checkpoint(const cb_sim *S, const char *n) { return IDX(S, checkpoints, n_checkpoints, n); }
+static int crossing(const cb_sim *S, const char *n) { return IDX(S, crossings, n_crossings, n); }
+static int market(const cb_sim *S, const char *n) { return IDX(S, markets, n_markets, n); }
+static int hub(const cb_sim *S, const char *n) { return IDX(S, hubs, n_hubs, n); }
+static int product(const cb_sim *S, const char *cat, const char *orig) {
+  return cb_product(S, category(S, cat), origin(S, orig));
+}
+
+/* ---------------- goods ---------------- */
+
+static void test_channels_of_the_baseline(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  int kr_cos = product(S, "cosmetics", "kr"), cn_cos = product(S, "cosmetics", "cn");
+  int kp_cos = product(S, "cosmetics", "kp"), kr_app = product(S, "appliances", "kr");
+  int cn_lap = product(S, "laptops", "cn"), jp_lap = product(S, "laptops", "jp");
+  /* the relabelling target (cn) is not foreign, the domestic origin is not; kr and jp are */
+  assert_int_equal(S->sc.middlemen.relabel_as, origin(S, "cn"));
+  assert_true(cb_goods_is_foreign(S, origin(S, "kr")));
+  assert_true(cb_goods_is_foreign(S, origin(S, "jp")));
+  assert_false(cb_goods_is_foreign(S, origin(S, "cn")));
+  assert_false(cb_goods_is_foreign(S, origin(S, "kp")));
+
+  /* South Korean cosmetics: no legal channel (banned, and Chinese customs refuse the label) */
+  assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_DISGUISED), 1);
+  assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_SMUGGLED), 1);
+  assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_LUGGAGE), 1);
+  /* Chinese goods: legal, nothing to disguise */
+  assert_int_equal(cb_goods_channel_ok(S, cn_cos, CB_CH_LEGAL), 1);
+  assert_int_equal(cb_goods_channel_ok(S, cn_cos, CB_CH_DISGUISED), 0);
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_LEGAL), 1);
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_DISGUISED), 0);
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_SMUGGLED), 1);
+  /* South Korean appliances and Japanese laptops under sanctions: no legal channel */
+  assert_int_equal(cb_goods_channel_ok(S, kr_app, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, kr_app, CB_CH_DISGUISED), 1);
+  assert_int_equal(cb_goods_channel_ok(S, jp_lap, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, jp_lap, CB_CH_DISGUISED), 1);
+  /* domestic goods never cross the border: no channel at all, for every category */
+  for (int k = 0; k < S->ncat; k++)
+    for (int ch = 0; ch < CB_NCHANNELS; ch++)
+      assert_int_equal(cb_goods_channel_ok(S, cb_product(S, k, origin(S, "kp")), ch), 0);
+  assert_int_equal(cb_goods_channel_ok(S, kp_cos, CB_CH_LEGAL), 0);
+}
+
+static void test_relabel_options(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  int kr_cos = product(S, "cosmetics", "kr"), kr_app = product(S, "appliances", "kr");
+  int jp_app = product(S, "appliances", "jp"), cn_cos = product(S, "cosmetics", "cn");
+  int kp_lap = product(S, "laptops", "kp");
+  assert_true(S->sc.categories[category(S, "cosmetics")].barred_foreign_label);
+  assert_false(S->sc.categories[category(S, "appliances")].barred_foreign_label);
+  int forced = -1;
+  /* disguised: relabelling is the point of the channel */
+  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_DISGUISED, &forced), 1);
+  assert_int_equal(forced, 1);
+  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_DISGUISED, &forced), 1);
+  assert_int_equal(forced, 1);
+  /* luggage: forced for cosmetics (Chinese customs refuse the label) but optional for appliances */
+  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_LUGGAGE, &forced), 1);
+  assert_int_equal(forced, 1);
+  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_LUGGAGE, &forced), 1);
+  assert_int_equal(forced, 0);
+  assert_int_equal(cb_goods_relabel_options(S, jp_app, CB_CH_LUGGAGE, &forced), 1);
+  assert_int_equal(forced, 0);
+  /* smuggled: optional */
+  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_SMUGGLED, &forced), 1);
+  assert_int_equal(forced, 0);
+  /* legal: never, and forced is reset */
+  forced = 1;
+  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_LEGAL, &forced), 0);
+  assert_int_equal(forced, 0);
+  forced = 1;
+  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_LEGAL, &forced), 0);
+  assert_int_equal(forced, 0);
+  /* Chinese and domestic goods have nothing to hide in any channel */
+  for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+    forced = 1;
+    assert_int_equal(cb_goods_relabel_options(S, cn_cos, ch, &forced), 0);
+    assert_int_equal(forced, 0);
+    forced = 1;
+    assert_int_equal(cb_goods_relabel_options(S, kp_lap, ch, &forced), 0);
+    assert_int_equal(forced, 0);
+  }
+}
+
+static void test_violations_by_checkpoint_kind(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  int kr = product(S, "laptops", "kr"), jp = product(S, "appliances", "jp"), cn = product(S, "laptops", "cn");
+  enum { L = CB_CH_LEGAL, D = CB_CH_DISGUISED, SM = CB_CH_SMUGGLED, LU = CB_CH_LUGGAGE };
+  /* expected[kind][channel] for a foreign product and for a Chinese one */
+  static const int foreign_v[5][4] = {
+      /* cn_customs: only misdeclared exports */ {0, 1, 0, 0},
+      /* kp_customs: foreign goods coming through customs undeclared or in luggage */ {0, 1, 0, 1},
+      /* border_guard: any unofficial crossing */ {0, 0, 1, 0},
+      /* road_check: smuggled goods, and foreign goods not imported legally */ {0, 1, 1, 1},
+      /* possession teams check buyers, not consignments */ {0, 0, 0, 0}};
+  static const int chinese_v[5][4] = {{0, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 1, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}};
+  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+    for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+      if (cb_goods_violation(S, kind, ch, kr) != foreign_v[kind][ch])
+        fail_msg("kr laptops, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, kr));
+      if (cb_goods_violation(S, kind, ch, jp) != foreign_v[kind][ch])
+        fail_msg("jp appliances, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, jp));
+      if (cb_goods_violation(S, kind, ch, cn) != chinese_v[kind][ch])
+        fail_msg("cn laptops, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, cn));
+    }
+  /* the label hides violations except from border guards (any unofficial crossing is one) and
+   * road checks stopping smuggled Chinese goods */
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_BORDER_GUARD, SM, kr), 0);
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, SM, cn), 0);
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, SM, kr), 1);
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, D, kr), 1);
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_KP_CUSTOMS, LU, kr), 1);
+  assert_int_equal(cb_goods_label_matters(S, CB_CP_CN_CUSTOMS, D, jp), 1);
+  (void)L;
+}
+
+static void test_checkpoint_sees(void **state) {
+  (void)state;
+  static const int sees[5][4] = {
+      /* cn_customs */ {1, 1, 0, 1},
+      /* kp_customs */ {1, 1, 0, 1},
+      /* border_guard */ {0, 0, 1, 0},
+      /* road_check */ {1, 1, 1, 1},
+      /* possession */ {0, 0, 0, 0}};
+  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+    for (int ch = 0; ch < CB_NCHANNELS; ch++)
+      if (cb_checkpoint_sees(kind, ch) != sees[kind][ch])
+        fail_msg("%s sees %s: got %d, expected %d", cb_checkpoint_kind_names[kind], cb_channel_names[ch],
+                 cb_checkpoint_sees(kind, ch), sees[kind][ch]);
+  /* a checkpoint that does not see a channel is never asked about its violations: every violation
+   * above is of a channel its kind sees */
+  cb_sim *S = MAKE("simulation.seed=1");
+  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+    for (int ch = 0; ch < CB_NCHANNELS; ch++)
+      for (int p = 0; p < S->nprod; p++)
+        if (cb_goods_violation(S, kind, ch, p)) assert_true(cb_checkpoint_sees(kind, ch));
+}
+
+/* ---------------- routes ---------------- */
+
+static void test_routes_cover_every_path(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  const cb_scenario *sc = &S->sc;
+  /* every supply leg joined to every delivery leg leaving its crossing, and nothing else */
+  int expected = 0;
+  for (int s = 0; s < sc->n_supply_legs; s++)
+    for (int d = 0; d < sc->n_delivery_legs; d++) expected += sc->delivery_legs[d].from == sc->supply_legs[s].to;
+  assert_int_equal(S->nroutes, expected);
+  /* the baseline: 2 hubs x 2 crossings, each crossing delivering to 3 markets */
+  assert_int_equal(sc->n_hubs, 2);
+  assert_int_equal(sc->n_crossings, 2);
+  assert_int_equal(sc->n_markets, 3);
+  assert_int_equal(S->nroutes, 12);
+  int seen[CB_MAX_ENTRIES][CB_MAX_ENTRIES][CB_MAX_ENTRIES];
+  memset(seen, 0, sizeof seen);
+  for (int r = 0; r < S->nroutes; r++) {
+    const cb_route *rt = &S->routes[r];
+    const cb_sc_leg *a = &sc->supply_legs[rt->supply_leg], *b = &sc->delivery_legs[rt->delivery_leg];
+    assert_int_equal(a->from, rt->hub);
+    assert_int_equal(a->to, rt->crossing);
+    assert_int_equal(b->from, rt->crossing); /* the legs connect */
+    assert_int_equal(b->to, rt->market);
+    assert_int_equal(rt->days_to_cross, (int32_t)lround(a->days));
+    assert_int_equal(rt->days_to_market, (int32_t)lround(a->days + b->days));
+    assert_near(rt->cost_per_bulk, a->cost_per_bulk_usd + b->cost_per_bulk_usd, 1e-12);
+    seen[rt->hub][rt->crossing][rt->market]++;
+  }
+  for (int h = 0; h < sc->n_hubs; h++)
+    for (int x = 0; x < sc->n_crossings; x++)
+      for (int m = 0; m < sc->n_markets; m++)
+        if (seen[h][x][m] != 1)
+          fail_msg("route %s -> %s -> %s appears %d times", sc->hubs[h].name, sc->crossings[x].name, sc->markets[m].name, seen[h][x][m]);
+  /* one route in numbers: Dandong, across the bridge (1 day, 0.5), on to Pyongyang (1 day, 2) */
+  int found = 0;
+  for (int r = 0; r < S->nroutes; r++) {
+    const cb_route *rt = &S->routes[r];
+    if (rt->hub != hub(S, "dandong") || rt->crossing != crossing(S, "sinuiju") || rt->market != market(S, "pyongyang")) continue;
+    found++;
+    assert_int_equal(rt->days_to_cross, 1);
+    assert_int_equal(rt->days_to_market, 2);
+    assert_near(rt->cost_per_bulk, 2.5, 1e-12);
+  }
+  assert_int_equal(found, 1);
+}
+
+/* ---------------- policy ---------------- */
+
+static void test_sanctions_flip_legal_trade(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("sanctions.test.date=2013-01-01", "sanctions.test.action=ease", "sanctions.test.origins=[jp]",
+                   "sanctions.cn_laptops.date=2014-06-01", "sanctions.cn_laptops.action=impose",
+                   "sanctions.cn_laptops.origins=[cn]", "sanctions.cn_laptops.categories=[laptops]");
+  int jp = origin(S, "jp"), kr = origin(S, "kr"), cn = origin(S, "cn");
+  int jp_app = product(S, "appliances", "jp"), jp_cos = product(S, "cosmetics", "jp");
+  int cn_lap = product(S, "laptops", "cn"), cn_cam = product(S, "cameras", "cn");
+  for (int k = 0; k < S->ncat; k++) {
+    assert_int_equal(S->legal_ok[cb_product(S, k, jp)], 0);
+    assert_int_equal(S->legal_ok[cb_product(S, k, kr)], 0);
+    assert_int_equal(S->legal_ok[cb_product(S, k, cn)], 1);
+  }
+  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_DISGUISED), 1);
+  cb_policy_apply(S, day_of("2012-12-31"));
+  assert_int_equal(S->legal_ok[jp_app], 0);
+  cb_policy_apply(S, day_of("2013-01-01"));
+  for (int k = 0; k < S->ncat; k++) {
+    assert_int_equal(S->legal_ok[cb_product(S, k, jp)], 1); /* every category: the list was empty */
+    assert_int_equal(S->legal_ok[cb_product(S, k, kr)], 0);
+  }
+  /* legal trade opens for Japanese appliances, and disguise is no longer needed for them ... */
+  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_LEGAL), 1);
+  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_DISGUISED), 0);
+  /* ... but Chinese customs still refuse Japanese cosmetics under their own label */
+  assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_DISGUISED), 1);
+  /* the state holds on later days without events */
+  cb_policy_apply(S, day_of("2013-06-01"));
+  assert_int_equal(S->legal_ok[jp_app], 1);
+  /* a ban limited to one category */
+  cb_policy_apply(S, day_of("2014-06-01"));
+  assert_int_equal(S->legal_ok[cn_lap], 0);
+  assert_int_equal(S->legal_ok[cn_cam], 1);
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_DISGUISED), 0); /* nothing to disguise */
+  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_SMUGGLED), 1);
+  assert_int_equal(S->legal_ok[jp_app], 1);
+}
+
+static void test_crackdown_multipliers(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("crackdowns.a.start=2012-03-15", "crackdowns.a.end=2012-04-30",
+                   "crackdowns.a.checkpoints=[kp_customs_sinuiju, border_guard_sinuiju]",
+                   "crackdowns.a.inspect_factor=3", "crackdowns.a.accept_factor=0.3", "crackdowns.a.confiscate_factor=2",
+                   "crackdowns.b.start=2012-04-01", "crackdowns.b.end=2012-04-10",
+                   "crackdowns.b.checkpoints=[kp_customs_sinuiju, cn_customs_dandong]",
+                   "crackdowns.b.inspect_factor=2.5", "crackdowns.b.accept_factor=0.5", "crackdowns.b.confiscate_factor=1.5",
+                   "crackdowns.c.start=2012-04-05", "crackdowns.c.end=2012-04-05",
+                   "crackdowns.c.checkpoints=[kp_customs_sinuiju]", "crackdowns.c.inspect_factor=4");
+  int kps = checkpoint(S, "kp_customs_sinuiju"), bgs = checkpoint(S, "border_guard_sinuiju");
+  int cnd = checkpoint(S, "cn_customs_dandong"), kph = checkpoint(S, "kp_customs_hyesan");
+  struct {
+    const char *day;
+    int cp;
+    double inspect, accept, confiscate;
+  } cases[] = {
+      {"2012-03-14", kps, 1, 1, 1},          /* the day before */
+      {"2012-03-15", kps, 3, 0.3, 2},        /* first day of a */
+      {"2012-03-15", bgs, 3, 0.3, 2},
+      {"2012-03-15", cnd, 1, 1, 1},
+      {"2012-04-01", kps, 7.5, 0.15, 3},     /* a and b overlap */
+      {"2012-04-01", cnd, 2.5, 0.5, 1.5},    /* b alone */
+      {"2012-04-01", bgs, 3, 0.3, 2},        /* a alone */
+      {"2012-04-05", kps, 30, 0.15, 3},      /* a, b and c (c: inspections only) */
+      {"2012-04-05", kph, 1, 1, 1},          /* never listed */
+      {"2012-04-10", cnd, 2.5, 0.5, 1.5},    /* last day of b */
+      {"2012-04-11", cnd, 1, 1, 1},
+      {"2012-04-11", kps, 3, 0.3, 2},
+      {"2012-04-30", kps, 3, 0.3, 2},        /* last day of a */
+      {"2012-05-01", kps, 1, 1, 1},
+      {"2012-05-01", bgs, 1, 1, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cb_policy_apply(S, day_of(cases[i].day));
+    int c = cases[i].cp;
+    if (fabs(S->cp_inspect[c] - cases[i].inspect) > 1e-12 || fabs(S->cp_accept[c] - cases[i].accept) > 1e-12 ||
+        fabs(S->cp_confiscate[c] - cases[i].confiscate) > 1e-12)
+      fail_msg("%s at %s: inspect %g accept %g confiscate %g; expected %g %g %g", cases[i].day, S->sc.checkpoints[c].name,
+               S->cp_inspect[c], S->cp_accept[c], S->cp_confiscate[c], cases[i].inspect, cases[i].accept, cases[i].confiscate);
+    /* every checkpoint not in a running crackdown is back to 1 */
+    for (int k = 0; k < S->sc.n_checkpoints; k++)
+      if (k != kps && k != bgs && k != cnd) {
+        assert_near(S->cp_inspect[k], 1.0, 0);
+        assert_near(S->cp_accept[k], 1.0, 0);
+        assert_near(S->cp_confiscate[k], 1.0, 0);
+      }
+  }
+  /* going back in time gives the same state: intervals do not accumulate */
+  cb_policy_apply(S, day_of("2012-04-01"));
+  cb_policy_apply(S, day_of("2012-04-01"));
+  assert_near(S->cp_inspect[kps], 7.5, 1e-12);
+}
+
+static void test_closures_and_campaigns(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("closures.seal.start=2013-03-01", "closures.seal.end=2013-03-31", "closures.seal.crossing=hyesan",
+                   "closures.seal.channels=[smuggled, luggage]",
+                   "closures.customs.start=2013-03-20", "closures.customs.end=2013-04-15", "closures.customs.crossing=hyesan",
+                   "closures.customs.channels=[legal]",
+                   "closures.bridge.start=2013-04-01", "closures.bridge.end=2013-04-02", "closures.bridge.crossing=sinuiju",
+                   "closures.bridge.channels=[legal, disguised, smuggled, luggage]",
+                   "campaigns.one.start=2016-03-15", "campaigns.one.end=2016-12-31",
+                   "campaigns.two.start=2016-06-01", "campaigns.two.end=2016-06-30", "campaigns.two.strength=0.5");
+  int hy = crossing(S, "hyesan"), si = crossing(S, "sinuiju");
+  const uint32_t smug = 1u << CB_CH_SMUGGLED, lug = 1u << CB_CH_LUGGAGE, leg = 1u << CB_CH_LEGAL,
+                 all = (1u << CB_NCHANNELS) - 1;
+  struct {
+    const char *day;
+    uint32_t hy, si;
+  } cases[] = {
+      {"2013-02-28", 0, 0},           {"2013-03-01", smug | lug, 0},       {"2013-03-19", smug | lug, 0},
+      {"2013-03-20", smug | lug | leg, 0}, {"2013-03-31", smug | lug | leg, 0}, {"2013-04-01", leg, all},
+      {"2013-04-02", leg, all},       {"2013-04-03", leg, 0},              {"2013-04-15", leg, 0},
+      {"2013-04-16", 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cb_policy_apply(S, day_of(cases[i].day));
+    if (S->closed[hy] != cases[i].hy || S->closed[si] != cases[i].si)
+      fail_msg("%s: closed hyesan %#x sinuiju %#x; expected %#x %#x", cases[i].day, S->closed[hy], S->closed[si], cases[i].hy, cases[i].si);
+  }
+  /* campaigns: strengths add while they overlap, zero outside */
+  cb_policy_apply(S, day_of("2016-03-14"));
+  assert_near(S->campaign, 0.0, 0);
+  cb_policy_apply(S, day_of("2016-03-15"));
+  assert_near(S->campaign, 1.0, 1e-12);
+  cb_policy_apply(S, day_of("2016-06-15"));
+  assert_near(S->campaign, 1.5, 1e-12);
+  cb_policy_apply(S, day_of("2016-07-01"));
+  assert_near(S->campaign, 1.0, 1e-12);
+  cb_policy_apply(S, day_of("2017-01-01"));
+  assert_near(S->campaign, 0.0, 0);
+}
+
+static void test_income_shocks(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("income_shocks.kaesong.date=2016-02-10", "income_shocks.kaesong.target=kaesong_dependent",
+                   "income_shocks.kaesong.factor=1",
+                   "income_shocks.cut.date=2014-01-01", "income_shocks.cut.target=all", "income_shocks.cut.factor=0.25",
+                   "income_shocks.boom.date=2015-01-01", "income_shocks.boom.target=all", "income_shocks.boom.factor=-0.5",
+                   "income_shocks.half.date=2017-01-01", "income_shocks.half.factor=0.5");
+  assert_near(S->income_all, 1.0, 0);
+  assert_near(S->income_kaesong, 1.0, 0);
+  cb_policy_apply(S, day_of("2013-12-31"));
+  assert_near(S->income_all, 1.0, 0);
+  cb_policy_apply(S, day_of("2014-01-01"));
+  assert_near(S->income_all, 0.75, 1e-12);
+  assert_near(S->income_kaesong, 1.0, 0);
+  cb_policy_apply(S, day_of("2014-01-02"));
+  assert_near(S->income_all, 0.75, 1e-12); /* applied once, on its date only */
+  cb_policy_apply(S, day_of("2015-01-01"));
+  assert_near(S->income_all, 1.125, 1e-12); /* a negative factor is a gain */
+  cb_policy_apply(S, day_of("2016-02-10"));
+  assert_near(S->income_kaesong, 0.0, 0);  /* Kaesong's share of income is lost */
+  assert_near(S->income_all, 1.125, 1e-12);
+  cb_policy_apply(S, day_of("2017-01-01"));
+  assert_near(S->income_kaesong, 0.0, 0);  /* and cannot fall below nothing (default target) */
+  assert_near(S->income_all, 1.125, 1e-12);
+}
+
+/* Dated events on the first simulated day take effect once: cb_init sets the first day's policy
+ * state and the first cb_step must not apply the same events a second time. */
+static void test_event_on_first_day_applies_once(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("income_shocks.first.date=2012-01-01", "income_shocks.first.target=all",
+                   "income_shocks.first.factor=0.5", "sanctions.open.date=2012-01-01", "sanctions.open.action=ease",
+                   "sanctions.open.origins=[jp]");
+  assert_near(S->income_all, 0.5, 1e-12);
+  assert_int_equal(S->legal_ok[product(S, "laptops", "jp")], 1);
+  int rc = cb_step(S);
+  if (rc != CB_OK) fail_msg("cb_step: %s", cb_errmsg(S));
+  assert_int_equal(S->day, S->start + 1);
+  assert_near(S->income_all, 0.5, 1e-12);
+  assert_int_equal(S->legal_ok[product(S, "laptops", "jp")], 1);
+}
+
+/* ---------------- market ---------------- */
+
+/* Opening cost of a legally imported product: the cheapest legal route to the market, with the
+ * middleman's commission and no risk (legal goods meet no enforcement cost). */
+static double legal_cost(const cb_sim *S, int m, int p) {
+  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, p)];
+  double src = c->price_usd[cb_prod_origin(S, p)], best = INFINITY;
+  for (int s = 0; s < S->sc.n_supply_legs; s++)
+    for (int d = 0; d < S->sc.n_delivery_legs; d++) {
+      const cb_sc_leg *a = &S->sc.supply_legs[s], *b = &S->sc.delivery_legs[d];
+      if (b->from != a->to || b->to != m) continue;
+      double cost = src * S->sc.hubs[a->from].price_factor * (1 + S->sc.middlemen.commission_mean) +
+                    c->bulk * (a->cost_per_bulk_usd + b->cost_per_bulk_usd + S->sc.crossings[a->to].official_fee_per_bulk_usd);
+      best = fmin(best, cost);
+    }
+  return best;
+}
+
+static void check_prices(const cb_sim *S, const double *won_at_start) {
+  for (int m = 0; m < S->sc.n_markets; m++)
+    for (int p = 0; p < S->nprod; p++) {
+      const cb_price *x = &S->P[m * S->nprod + p];
+      if (S->sc.origins[cb_prod_origin(S, p)].domestic) {
+        /* state shops hold the won price; its dollar price follows the day's rate */
+        double want = won_at_start[m * S->nprod + p] / S->rate_market[m];
+        if (fabs(x->price - want) > 1e-9 * want)
+          fail_msg("%s, product %d: domestic price %.17g, expected %.17g", S->sc.markets[m].name, p, x->price, want);
+        assert_near(cb_market_price(S, m, p), x->price, 0);
+      } else {
+        assert_true(x->cost_index > 0);
+        if (fabs(x->price - x->cost_index * (1 + x->markup)) > 1e-12 * x->price)
+          fail_msg("%s, product %d: price %.17g != cost %.17g x (1 + %.17g)", S->sc.markets[m].name, p, x->price, x->cost_index, x->markup);
+      }
+    }
+}
+
+static void test_market_prices(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  int kp = origin(S, "kp");
+  double *won = calloc((size_t)S->sc.n_markets * (size_t)S->nprod, sizeof *won);
+  for (int m = 0; m < S->sc.n_markets; m++) {
+    double rate0 = cb_series_at(&S->rates, S->market_rate[m], S->start);
+    assert_true(rate0 > 100); /* won per dollar: thousands in 2012 */
+    assert_near(S->rate_market[m], rate0, 0);
+    for (int p = 0; p < S->nprod; p++)
+      if (cb_prod_origin(S, p) == kp) won[m * S->nprod + p] = S->sc.categories[cb_prod_cat(S, p)].price_usd[kp] * rate0;
+  }
+  /* at the start every foreign product is priced at its cost with the normal markup, and domestic
+   * goods at their state-shop price */
+  check_prices(S, won);
+  for (int m = 0; m < S->sc.n_markets; m++)
+    for (int p = 0; p < S->nprod; p++) {
+      const cb_price *x = &S->P[m * S->nprod + p];
+      if (cb_prod_origin(S, p) == kp) {
+        assert_near(x->price, S->sc.categories[cb_prod_cat(S, p)].price_usd[kp], 1e-9);
+        continue;
+      }
+      assert_near(x->markup, S->sc.market.markup_normal, 0);
+    }
+  /* Chinese goods open at the cheapest legal way in (the illicit channels carry a risk prior and a
+   * premium on top) */
+  int cn = origin(S, "cn");
+  for (int m = 0; m < S->sc.n_markets; m++)
+    for (int k = 0; k < S->ncat; k++) {
+      int p = cb_product(S, k, cn);
+      assert_near(S->P[m * S->nprod + p].cost_index, legal_cost(S, m, p), 1e-9);
+    }
+  int cos = product(S, "cosmetics", "cn"), si = market(S, "sinuiju");
+  assert_near(cb_market_price(S, si, cos), legal_cost(S, si, cos) * (1 + S->sc.market.markup_normal), 1e-9);
+  /* foreign goods that must be smuggled or disguised cost more than their Chinese counterparts */
+  for (int m = 0; m < S->sc.n_markets; m++)
+    for (int k = 0; k < S->ncat; k++)
+      assert_true(cb_market_price(S, m, cb_product(S, k, origin(S, "kr"))) > cb_market_price(S, m, cb_product(S, k, cn)));
+
+  /* half a year on, with the exchange rate moving, the same relations hold */
+  double rate_start = S->rate_market[0];
+  int32_t until = day_of("2012-06-30");
+  while (S->day <= until) {
+    int rc = cb_step(S);
+    if (rc != CB_OK) fail_msg("cb_step: %s", cb_errmsg(S));
+  }
+  assert_true(fabs(S->rate_market[0] - rate_start) > 1.0);
+  check_prices(S, won);
+  free(won);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_channels_of_the_baseline, free_sim),
+      cmocka_unit_test_teardown(test_relabel_options, free_sim),
+      cmocka_unit_test_teardown(test_violations_by_checkpoint_kind, free_sim),
+      cmocka_unit_test_teardown(test_checkpoint_sees, free_sim),
+      cmocka_unit_test_teardown(test_routes_cover_every_path, free_sim),
+      cmocka_unit_test_teardown(test_sanctions_flip_legal_trade, free_sim),
+      cmocka_unit_test_teardown(test_crackdown_multipliers, free_sim),
+      cmocka_unit_test_teardown(test_closures_and_campaigns, free_sim),
+      cmocka_unit_test_teardown(test_income_shocks, free_sim),
+      cmocka_unit_test_teardown(test_event_on_first_day_applies_once, free_sim),
+      cmocka_unit_test_teardown(test_market_prices, free_sim),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
