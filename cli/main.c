@@ -49,7 +49,7 @@ static int parse_seed(const char *s, uint64_t *out) {
   return 0;
 }
 
-static void print_summary(const cb_totals *t, const char *out) {
+static void print_summary(const cb_sim *S, const cb_totals *t, const char *out) {
   printf("%-36s %16.0f\n", "days simulated", (double)t->days_simulated);
   printf("%-36s %16.0f\n", "units ordered", t->ordered_units);
   printf("%-36s %16.0f\n", "units procured in China", t->procured_units);
@@ -62,8 +62,11 @@ static void print_summary(const cb_totals *t, const char *out) {
   printf("%-36s %16.0f\n", "confiscations", t->confiscations);
   printf("%-36s %16.0f\n", "buyers' income for goods, USD", t->buyer_income_usd);
   printf("%-36s %16.0f\n", "buyers' spending, USD", t->buyer_spending_usd);
-  if (t->sinuiju_share_kr_jp_electronics >= 0)
-    printf("%-36s %15.1f%%\n", "foreign electronics via Sinuiju", 100.0 * t->sinuiju_share_kr_jp_electronics);
+  for (int i = 0; i < cb_crossing_count(S); i++) {
+    char label[96];
+    snprintf(label, sizeof label, "foreign electronics via %s", cb_crossing_name(S, i));
+    if (cb_crossing_share(S, i) >= 0) printf("%-36s %15.1f%%\n", label, 100.0 * cb_crossing_share(S, i));
+  }
   printf("%-36s %16d\n", "traders active at the end", t->active_traders);
   printf("%-36s %16.2f\n", "wall time, s", t->wall_seconds);
   printf("outputs: %s/metrics.csv, %s/summary.json\n", out, out);
@@ -104,7 +107,7 @@ static int cmd_run(int argc, char **argv) {
   if (!quiet) {
     cb_totals t;
     cb_get_totals(S, &t);
-    print_summary(&t, out);
+    print_summary(S, &t, out);
   }
   cb_free(S);
   return EXIT_OKAY;

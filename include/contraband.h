@@ -40,7 +40,6 @@ typedef struct cb_totals {
   double inspections, bribes, fines, confiscations;
   double bribes_usd, fines_usd;
   double buyer_income_usd, buyer_spending_usd;
-  double sinuiju_share_kr_jp_electronics; /* share of South Korean and Japanese electronics delivered through the crossing named "sinuiju"; -1 if none */
   int32_t active_traders;
   int64_t buyers, traders_max, middlemen, officials; /* agent counts, for per-agent figures */
   double wall_seconds;
@@ -66,6 +65,12 @@ CB_API int cb_run(cb_sim *S);   /* until the end date; CB_OK on success */
 /* Writes metrics.csv and summary.json into dir (created if missing); each file atomically. */
 CB_API int cb_write_outputs(cb_sim *S, const char *dir);
 CB_API int cb_get_totals(const cb_sim *S, cb_totals *out);
+
+/* Border crossings and the share of foreign (South Korean, Japanese) electronics each carried over
+ * the run so far; the share is -1 before any such delivery. */
+CB_API int cb_crossing_count(const cb_sim *S);
+CB_API const char *cb_crossing_name(const cb_sim *S, int i);
+CB_API double cb_crossing_share(const cb_sim *S, int i);
 
 CB_API int cb_errcode(const cb_sim *S);
 CB_API const char *cb_errmsg(const cb_sim *S);

@@ -52,6 +52,10 @@ void cb_free(cb_sim *S) {
   free(S);
 }
 
+int cb_crossing_count(const cb_sim *S) { return S->initialized ? S->sc.n_crossings : 0; }
+const char *cb_crossing_name(const cb_sim *S, int i) { return i >= 0 && i < cb_crossing_count(S) ? S->sc.crossings[i].name : NULL; }
+double cb_crossing_share(const cb_sim *S, int i) { return i >= 0 && i < cb_crossing_count(S) ? cb_summary_route_share(S, i) : -1.0; }
+
 int cb_errcode(const cb_sim *S) { return S ? S->err.code : CB_ENOMEM; }
 const char *cb_errmsg(const cb_sim *S) { return S ? (S->err.code ? S->err.msg : "no error") : "out of memory"; }
 
@@ -297,7 +301,6 @@ int cb_get_totals(const cb_sim *S, cb_totals *o) {
   o->fines_usd = cb_metrics_total(m, CB_M_FINES_USD);
   o->buyer_income_usd = cb_metrics_total(m, CB_M_BUYER_INCOME_USD);
   o->buyer_spending_usd = cb_metrics_total(m, CB_M_BUYER_SPENDING_USD);
-  o->sinuiju_share_kr_jp_electronics = cb_summary_route_share(S, "sinuiju");
   o->active_traders = (int32_t)S->nactive;
   o->buyers = S->B.n;
   o->traders_max = S->ntraders_max;

@@ -419,9 +419,30 @@ static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   return CB_OK;
 }
 
+/* Entry names appear in metrics.csv and in --set paths: letters, digits, '_' and '-' only. */
+static int check_names(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  for (size_t i = 0; i < cb_scenario_schema.nsections; i++) {
+    const cb_section *s = &cb_scenario_schema.sections[i];
+    if (!s->collection) continue;
+    int n = *(const int *)((const char *)sc + s->count_offset);
+    for (int k = 0; k < n; k++) {
+      const char *name = (const char *)sc + s->offset + (size_t)k * s->entry_size + s->name_offset;
+      for (const char *c = name; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-') continue;
+        char path[256], msg[256];
+        snprintf(path, sizeof path, "%s.%s", s->name, name);
+        snprintf(msg, sizeof msg, "the name '%s' has a '%c'; use only letters, digits, '_' and '-' (names appear in metrics.csv and --set paths)", name, *c);
+        return fail_at(e, t, path, NULL, msg);
+      }
+    }
+  }
+  return CB_OK;
+}
+
 int cb_scenario_bind(cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   memset(sc, 0, sizeof *sc);
   if (cb_schema_bind(&cb_scenario_schema, t, sc, e)) return e->code;
+  if (check_names(sc, t, e)) return e->code;
   if (check_events(sc, t, e) || check_shares(sc, t, e) || check_kinds(sc, t, e) || check_routes(sc, t, e))
     return e->code;
   return CB_OK;

@@ -5,7 +5,7 @@
 
 #include "engine/calendar.h"
 
-double cb_summary_route_share(const cb_sim *S, const char *crossing) {
+double cb_summary_route_share(const cb_sim *S, int crossing) {
   const cb_metrics *m = &S->metrics;
   double through = 0, all = 0;
   for (uint32_t p = 0; p < m->nperiods; p++) {
@@ -18,7 +18,7 @@ double cb_summary_route_share(const cb_sim *S, const char *crossing) {
             if (!S->sc.categories[k].electronics) continue;
             double v = row[cb_metrics_slot(m, CB_M_DELIVERED_UNITS, x, ch, o, k)];
             all += v;
-            if (strcmp(S->sc.crossings[x].name, crossing) == 0) through += v;
+            if (x == crossing) through += v;
           }
         }
   }
@@ -63,6 +63,13 @@ int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   fprintf(f, "    \"inspections\": %.0f,\n    \"bribes\": %.0f,\n    \"fines\": %.0f,\n    \"confiscations\": %.0f,\n", t.inspections, t.bribes, t.fines, t.confiscations);
   fprintf(f, "    \"bribes_usd\": %.2f,\n    \"fines_usd\": %.2f,\n", t.bribes_usd, t.fines_usd);
   fprintf(f, "    \"buyer_income_usd\": %.2f,\n    \"buyer_spending_usd\": %.2f,\n", t.buyer_income_usd, t.buyer_spending_usd);
-  fprintf(f, "    \"sinuiju_share_foreign_electronics\": %.6f,\n    \"active_traders\": %d\n  }\n}\n", t.sinuiju_share_kr_jp_electronics, t.active_traders);
+  fprintf(f, "    \"active_traders\": %d\n  },\n", t.active_traders);
+  fputs("  \"foreign_electronics_share_by_crossing\": {", f);
+  for (int x = 0; x < S->sc.n_crossings; x++) {
+    fputs(x ? ", " : "", f);
+    json_string(f, S->sc.crossings[x].name);
+    fprintf(f, ": %.6f", cb_summary_route_share(S, x));
+  }
+  fputs("}\n}\n", f);
   return ferror(f) ? -1 : 0;
 }

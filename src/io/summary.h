@@ -8,7 +8,7 @@
 #include "model/world.h"
 
 int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e);
-/* Share of foreign (disguisable) electronics delivered through the named crossing; -1 if none. */
-double cb_summary_route_share(const cb_sim *S, const char *crossing);
+/* Share of foreign (disguisable) electronics delivered through crossing i; -1 if none yet. */
+double cb_summary_route_share(const cb_sim *S, int crossing);
 
 #endif

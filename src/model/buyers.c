@@ -159,6 +159,7 @@ static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) 
     if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
   S->B.rec[b].savings -= price;
   S->B.rec[b].pending |= 1u << cb_prod_cat(S, product);
+  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, S->B.rec[b].market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
   int filled = 0;
   return cb_traders_take_order(S, S->B.rec[b].trader, b, product, S->B.rec[b].market, day, price, &filled);
 }
@@ -194,8 +195,8 @@ static int review_category(cb_sim *S, uint32_t b, int k, double income, double u
   int o = choose_origin(S, b, m, k, income, min_q, day, &price);
   if (o < 0) return CB_OK;
   int p = cb_product(S, k, o);
-  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
   if (S->sc.origins[o].domestic) {
+    cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
     buy_domestic(S, b, p, day, price);
     return CB_OK;
   }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's first command: installs the Debian packages contraband needs, builds it (release),
+# and runs the baseline scenario into out/baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)"
+echo
+echo "== baseline: scenarios/baseline.yaml (2012-2019, 100,000 buyers) =="
+./build/contraband run scenarios/baseline.yaml --out out/baseline

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README's second command: every test. It builds and runs the whole CTest suite twice — a
+# release build, then an AddressSanitizer + UndefinedBehaviorSanitizer build — and runs a short
+# simulation under valgrind's memcheck, which must report no errors and no leaks. Builds must be
+# free of warnings (-Wall -Wextra -Wshadow -Wconversion, as errors).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh >/dev/null || { echo "tests: cannot install dependencies"; exit 1; }
+jobs=$(nproc)
+passed=0
+failed=0
+
+count() { # adds a ctest log's totals to passed/failed
+  local line total bad
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$1" | tail -n 1)
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
+suite() { # name, build dir, cmake arguments...
+  local name=$1 dir=$2
+  shift 2
+  echo "== $name =="
+  mkdir -p "$dir"
+  if ! { cmake -S . -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j "$jobs" >"$dir/build.log" 2>&1; }; then
+    cat "$dir/build.log"
+    echo "$name: build failed"
+    failed=$((failed + 1))
+    return
+  fi
+  if grep -qiE "warning" "$dir/build.log"; then
+    grep -iE "warning" "$dir/build.log"
+    echo "$name: the build printed warnings"
+    failed=$((failed + 1))
+  fi
+  ctest --test-dir "$dir" -j "$jobs" --output-on-failure | tee "$dir/ctest.log"
+  count "$dir/ctest.log"
+}
+
+suite "release build" build -DCMAKE_BUILD_TYPE=Release
+suite "AddressSanitizer + UndefinedBehaviorSanitizer build" build-asan -DCMAKE_BUILD_TYPE=Debug -DCB_SANITIZE=ON
+
+echo "== valgrind memcheck: a short run of the baseline world with the ledger checked daily =="
+cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-valgrind -j "$jobs" --target contraband_cli >/dev/null
+if valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all -q \
+  ./build-valgrind/contraband run scenarios/baseline.yaml --check --quiet --out build-valgrind/out \
+  --set population.buyers=2000 --set population.traders=40 --set population.middlemen=10 --set population.officials=40; then
+  echo "valgrind: no errors, no leaks"
+  passed=$((passed + 1))
+else
+  echo "valgrind: memcheck found errors or leaks (see above)"
+  failed=$((failed + 1))
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
