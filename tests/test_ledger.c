@@ -45,7 +45,7 @@ static void expect_caught(void (*tamper)(cb_sim *), const char *what) {
 }
 
 static void lose_a_unit(cb_sim *S) { S->L.procured += 1; }
-static void invent_savings(cb_sim *S) { S->B.rec[17].savings += 5.0; }
+static void invent_savings(cb_sim *S) { cb_buyer_at(S, 17)->savings += 5.0; }
 static void pocket_unpaid_bribe(cb_sim *S) { S->O[3].bribes_usd += 1.0; }
 static void skim_revenue(cb_sim *S) {
   for (uint32_t t = 0; t < S->ntraders_max; t++)

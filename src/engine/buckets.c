@@ -32,23 +32,30 @@ int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
   return CB_OK;
 }
 
-/* LSD radix sort on 11-bit digits (three passes cover 32 bits): a day's bucket holds thousands
- * of ids, where this is several times faster than a comparison sort, and the small count table
- * keeps it cheap for small buckets too. */
+/* Sorting a day's ids: insertion sort for a handful, otherwise an LSD radix sort on bytes with
+ * only as many passes as the largest id needs (a bucket of buyer ids under 2^24 takes three). */
+static void insertion_sort(uint32_t *a, uint32_t n) {
+  for (uint32_t i = 1; i < n; i++) {
+    uint32_t v = a[i], j = i;
+    for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+    a[j] = v;
+  }
+}
+
 static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
-  uint32_t count[2048];
-  uint32_t *src = a, *dst = tmp;
-  for (int pass = 0; pass < 3; pass++) {
-    int shift = 11 * pass;
+  uint32_t max = 0;
+  for (uint32_t i = 0; i < n; i++) max = a[i] > max ? a[i] : max;
+  uint32_t count[256], *src = a, *dst = tmp;
+  for (int shift = 0; shift < 32 && (max >> shift) != 0; shift += 8) {
     memset(count, 0, sizeof count);
-    for (uint32_t i = 0; i < n; i++) count[(src[i] >> shift) & 0x7FFu]++;
+    for (uint32_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xFFu]++;
     uint32_t sum = 0;
-    for (uint32_t d = 0; d < 2048; d++) {
+    for (int d = 0; d < 256; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
-    for (uint32_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0x7FFu]++] = src[i];
+    for (uint32_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFFu]++] = src[i];
     uint32_t *t = src;
     src = dst;
     dst = t;
@@ -59,6 +66,10 @@ static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
 cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {
   cb_bucket *s = &b->slot[day % b->horizon];
   if (s->n < 2) return s;
+  if (s->n <= 32) {
+    insertion_sort(s->ids, s->n);
+    return s;
+  }
   if (b->scratch_cap < s->n) {
     uint32_t *t = cb_xrealloc(e, b->scratch, (size_t)s->cap * sizeof *t);
     if (!t) return NULL;
@@ -69,7 +80,14 @@ cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {
   return s;
 }
 
-void cb_buckets_clear(cb_buckets *b, int32_t day) { b->slot[day % b->horizon].n = 0; }
+/* A processed day's storage is released: the ring has thousands of slots and each would
+ * otherwise keep an array sized for the busiest day it ever held (most of the memory). */
+void cb_buckets_clear(cb_buckets *b, int32_t day) {
+  cb_bucket *s = &b->slot[day % b->horizon];
+  free(s->ids);
+  s->ids = NULL;
+  s->n = s->cap = 0;
+}
 
 size_t cb_buckets_count(const cb_buckets *b) {
   size_t n = 0;

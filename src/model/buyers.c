@@ -6,6 +6,7 @@
  * Foreign goods are ordered secretly through the buyer's trader; domestic ones bought in a shop. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/world.h"
 
@@ -17,9 +18,9 @@ static int32_t next_review_gap(const cb_sim *S, uint32_t b, int32_t day) {
 
 /* Monthly hard-currency income of buyer b on a day: growth, then the income shocks so far. */
 static double income_on(const cb_sim *S, uint32_t b) {
-  double k = S->B.rec[b].kaesong;
+  double k = cb_buyer_at(S, b)->kaesong;
   double shock = S->income_all * ((1.0 - k) + k * S->income_kaesong);
-  return S->B.rec[b].income * S->growth_today * shock;
+  return cb_buyer_at(S, b)->income * S->growth_today * shock;
 }
 
 static double appeal_on(const cb_sim *S, int cat, int32_t day) {
@@ -28,8 +29,8 @@ static double appeal_on(const cb_sim *S, int cat, int32_t day) {
   return c->appeal_start + (c->appeal_end - c->appeal_start) * f;
 }
 
-static int wants(const cb_sim *S, uint32_t b, int cat, int32_t day) {
-  return S->B.appeal[(size_t)b * (size_t)S->ncat + (size_t)cat] < appeal_on(S, cat, day) * 256.0;
+static int wants(const cb_sim *S, uint32_t b, int cat) {
+  return cb_buyer_appeal(S, b)[cat] < S->appeal_today[cat];
 }
 
 /* The parts of utility that do not depend on the buyer, once per product (quality, durability)
@@ -48,6 +49,7 @@ void cb_buyers_utility_tables(cb_sim *S, int constant) {
     }
   }
   S->growth_today = pow(1.0 + p->income_growth_per_year, (S->day - S->start) / 365.25);
+  for (int k = 0; k < S->ncat; k++) S->appeal_today[k] = appeal_on(S, k, S->day) * 256.0;
 }
 
 /* Utility of owning a unit of a product, before the price term. susceptibility is the buyer's
@@ -57,7 +59,7 @@ static double base_utility(const cb_sim *S, uint32_t b, int market, int product,
   int o = cb_prod_origin(S, product);
   const cb_sc_origin *og = &S->sc.origins[o];
   const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
-  double rank_scale = (1.0 + S->B.rec[b].rank) / 2.0; /* higher ranks seek status more */
+  double rank_scale = (1.0 + cb_buyer_at(S, b)->rank) / 2.0; /* higher ranks seek status more */
   double u = S->util_const[product] + rank_scale * S->util_status[market * S->nprod + product];
   if (!og->domestic) {
     u -= S->campaign * p->campaign_weight * susceptibility;
@@ -76,11 +78,11 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
                          int32_t day, double *price_out) {
   double util[CB_MAX_ENTRIES], price[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
   int ok[CB_MAX_ENTRIES];
-  double susceptibility = S->campaign > 0 ? exp(-S->B.rec[b].savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
+  double susceptibility = S->campaign > 0 ? exp(-cb_buyer_at(S, b)->savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
   for (int o = 0; o < S->norig; o++) {
     int p = cb_product(S, k, o);
     price[o] = cb_market_price(S, market, p);
-    ok[o] = price[o] <= S->B.rec[b].savings && S->sc.origins[o].quality > min_quality;
+    ok[o] = price[o] <= cb_buyer_at(S, b)->savings && S->sc.origins[o].quality > min_quality;
     if (!ok[o]) continue;
     util[o] = base_utility(S, b, market, p, income, susceptibility) - S->sc.buyers.price_weight * price[o] / income;
     if (util[o] > best) best = util[o];
@@ -101,10 +103,10 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
 }
 
 static void drop_holding(cb_sim *S, uint32_t b, int k) {
-  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-  if (S->B.hold_origin[h] == CB_NO_HOLDING) return;
-  S->holders[S->B.rec[b].market * S->nprod + cb_product(S, k, S->B.hold_origin[h])]--;
-  S->B.hold_origin[h] = CB_NO_HOLDING;
+  uint8_t *origin = cb_buyer_origin(S, b);
+  if (origin[k] == CB_NO_HOLDING) return;
+  S->holders[cb_buyer_at(S, b)->market * S->nprod + cb_product(S, k, origin[k])]--;
+  origin[k] = CB_NO_HOLDING;
 }
 
 static void give_holding(cb_sim *S, uint32_t b, int product, int32_t day) {
@@ -112,15 +114,14 @@ static void give_holding(cb_sim *S, uint32_t b, int product, int32_t day) {
   drop_holding(S, b, k);
   double life = cb_exponential(cb_rng_words(&S->rng, CB_RNG_LIFETIME, b, day, (uint32_t)k).v[0], cb_goods_lifetime(S, product));
   double until = (double)(day - S->start) + 1.0 + life;
-  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-  S->B.hold_origin[h] = (uint8_t)o;
-  S->B.hold_until[h] = (uint16_t)(until < 65534.0 ? until : 65534.0);
-  S->holders[S->B.rec[b].market * S->nprod + product]++;
+  cb_buyer_origin(S, b)[k] = (uint8_t)o;
+  cb_buyer_until(S, b)[k] = (uint16_t)(until < 65534.0 ? until : 65534.0);
+  S->holders[cb_buyer_at(S, b)->market * S->nprod + product]++;
 }
 
 void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  int m = S->B.rec[b].market;
-  S->B.rec[b].pending &= ~(1u << cb_prod_cat(S, product));
+  int m = cb_buyer_at(S, b)->market;
+  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
   give_holding(S, b, product, day);
   cb_metrics_add(&S->metrics, CB_M_BUYER_SPENDING_USD, m, 0, 0, 0, price);
   cb_metrics_add(&S->metrics, CB_M_SOLD_UNITS, m, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
@@ -128,8 +129,8 @@ void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double p
 }
 
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
-  S->B.rec[b].savings += price;
-  S->B.rec[b].pending &= ~(1u << cb_prod_cat(S, product));
+  cb_buyer_at(S, b)->savings += price;
+  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
 }
 
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
@@ -142,55 +143,55 @@ int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
     if (S->client_cdf[mid] >= u) hi = mid;
     else lo = mid + 1;
   }
-  S->B.rec[b].trader = S->active_ids[lo];
+  cb_buyer_at(S, b)->trader = S->active_ids[lo];
   return 0;
 }
 
 static void buy_domestic(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  S->B.rec[b].savings -= price;
+  cb_buyer_at(S, b)->savings -= price;
   S->L.buyer_paid_state += price;
   S->L.state_shop_revenue += price;
   cb_buyers_receive(S, b, product, day, price);
 }
 
 static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  const cb_trader *t = &S->T[S->B.rec[b].trader];
+  const cb_trader *t = &S->T[cb_buyer_at(S, b)->trader];
   if (!t->active || t->exiting)
     if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
-  S->B.rec[b].savings -= price;
-  S->B.rec[b].pending |= 1u << cb_prod_cat(S, product);
-  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, S->B.rec[b].market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+  cb_buyer_at(S, b)->savings -= price;
+  cb_buyer_at(S, b)->pending |= 1u << cb_prod_cat(S, product);
+  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, cb_buyer_at(S, b)->market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
   int filled = 0;
-  return cb_traders_take_order(S, S->B.rec[b].trader, b, product, S->B.rec[b].market, day, price, &filled);
+  return cb_traders_take_order(S, cb_buyer_at(S, b)->trader, b, product, cb_buyer_at(S, b)->market, day, price, &filled);
 }
 
 static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
-  double months = (day - S->B.rec[b].last_accrual) / 30.4375;
+  double months = (day - cb_buyer_at(S, b)->last_accrual) / 30.4375;
   double budget = income_on(S, b) * S->sc.buyers.spend_share;
   double inc = budget * months;
-  S->B.rec[b].savings += inc;
+  cb_buyer_at(S, b)->savings += inc;
   double cap = budget * S->sc.buyers.savings_cap_months;
-  if (S->B.rec[b].savings > cap) { /* hard currency beyond the cap goes to other things */
-    S->L.buyer_other += S->B.rec[b].savings - cap;
-    S->B.rec[b].savings = cap;
+  if (cb_buyer_at(S, b)->savings > cap) { /* hard currency beyond the cap goes to other things */
+    S->L.buyer_other += cb_buyer_at(S, b)->savings - cap;
+    cb_buyer_at(S, b)->savings = cap;
   }
-  S->B.rec[b].last_accrual = day;
+  cb_buyer_at(S, b)->last_accrual = day;
   S->L.buyer_income += inc;
-  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, S->B.rec[b].market, 0, 0, 0, inc);
+  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, cb_buyer_at(S, b)->market, 0, 0, 0, inc);
 }
 
 /* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
 static int review_category(cb_sim *S, uint32_t b, int k, double income, double upgrade_u, int32_t day) {
-  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-  if (S->B.rec[b].pending & (1u << k)) return CB_OK;
-  if (S->B.hold_origin[h] != CB_NO_HOLDING && S->B.hold_until[h] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
-  if (!wants(S, b, k, day)) return CB_OK;
+  const uint8_t *origin = cb_buyer_origin(S, b);
+  if (cb_buyer_at(S, b)->pending & (1u << k)) return CB_OK;
+  if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
+  if (!wants(S, b, k)) return CB_OK;
   double min_q = -1.0;
-  if (S->B.hold_origin[h] != CB_NO_HOLDING) {
+  if (origin[k] != CB_NO_HOLDING) {
     if (upgrade_u >= S->sc.buyers.upgrade_prob) return CB_OK;
-    min_q = S->sc.origins[S->B.hold_origin[h]].quality;
+    min_q = S->sc.origins[origin[k]].quality;
   }
-  int m = S->B.rec[b].market;
+  int m = cb_buyer_at(S, b)->market;
   double price = 0;
   int o = choose_origin(S, b, m, k, income, min_q, day, &price);
   if (o < 0) return CB_OK;
@@ -233,20 +234,20 @@ int cb_buyers_step(cb_sim *S, int32_t day) {
 static int alloc_buyers(cb_sim *S, uint32_t n) {
   cb_buyers *B = &S->B;
   cb_err *e = &S->err;
-  size_t hn = (size_t)n * (size_t)S->ncat;
   B->n = n;
-  B->rec = cb_xcalloc(e, n, sizeof *B->rec);
-  B->hold_origin = cb_xmalloc(e, hn);
-  B->appeal = cb_xmalloc(e, hn);
+  B->stride = (sizeof(cb_buyer) + 4 * (size_t)S->ncat + 63) / 64 * 64;
+  B->mem = aligned_alloc(64, (size_t)n * B->stride);
+  if (!B->mem) return cb_err_set(e, CB_ENOMEM, "out of memory for %u buyers (%zu bytes each); reduce population.buyers", n, B->stride);
+  memset(B->mem, 0, (size_t)n * B->stride);
   S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
   S->util_status = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(double));
-  B->hold_until = cb_xcalloc(e, hn, sizeof(uint16_t));
+  S->appeal_today = cb_xcalloc(e, (size_t)S->ncat, sizeof(double));
   B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   S->holders = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(uint32_t));
   S->poss_cost = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(double));
   if (e->code) return e->code;
-  for (size_t i = 0; i < hn; i++) B->hold_origin[i] = CB_NO_HOLDING;
+  for (uint32_t b = 0; b < n; b++) memset(cb_buyer_origin(S, b), CB_NO_HOLDING, (size_t)S->ncat);
   return CB_OK;
 }
 
@@ -272,7 +273,7 @@ static void assign_markets(cb_sim *S) {
   uint32_t first = 0;
   for (int m = 0; m < nm; m++) {
     S->B.market_first[m] = first;
-    for (uint32_t i = 0; i < S->B.market_count[m]; i++) S->B.rec[first + i].market = (uint8_t)m;
+    for (uint32_t i = 0; i < S->B.market_count[m]; i++) cb_buyer_at(S, first + i)->market = (uint8_t)m;
     first += S->B.market_count[m];
   }
 }
@@ -283,18 +284,18 @@ static void draw_buyer(cb_sim *S, uint32_t b) {
   philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
   double u = cb_u01(w.v[0]);
   int rank = u < p->rank3_share ? 2 : (u < p->rank3_share + p->rank2_share ? 1 : 0);
-  S->B.rec[b].rank = (uint8_t)rank;
+  cb_buyer_at(S, b)->rank = (uint8_t)rank;
   double z = cb_normal(w.v[1], w.v[2]);
-  S->B.rec[b].income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
+  cb_buyer_at(S, b)->income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
   double ks = cb_exponential(w.v[3], p->kaesong_share_mean);
-  S->B.rec[b].kaesong = (float)(ks < 1.0 ? ks : 1.0);
-  S->B.rec[b].children = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
-  S->B.rec[b].savings = S->B.rec[b].income * p->spend_share * 2.0 * cb_u01(w2.v[1]);
-  S->B.rec[b].last_accrual = S->start;
-  S->L.buyer_income += S->B.rec[b].savings;
+  cb_buyer_at(S, b)->kaesong = (float)(ks < 1.0 ? ks : 1.0);
+  cb_buyer_at(S, b)->children = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
+  cb_buyer_at(S, b)->savings = cb_buyer_at(S, b)->income * p->spend_share * 2.0 * cb_u01(w2.v[1]);
+  cb_buyer_at(S, b)->last_accrual = S->start;
+  S->L.buyer_income += cb_buyer_at(S, b)->savings;
   for (int k = 0; k < S->ncat; k++) {
     double a = cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)k);
-    S->B.appeal[(size_t)b * (size_t)S->ncat + (size_t)k] = (uint8_t)(a * 256.0);
+    cb_buyer_appeal(S, b)[k] = (uint8_t)(a * 256.0);
   }
 }
 
@@ -302,23 +303,22 @@ static void draw_buyer(cb_sim *S, uint32_t b) {
  * the appeal, of an origin drawn by the same choice rule at the starting prices, part-way through
  * its life. This spares the run a burst of first purchases on day one. */
 static void initial_holdings(cb_sim *S, uint32_t b) {
-  int m = S->B.rec[b].market;
+  int m = cb_buyer_at(S, b)->market;
   double income = income_on(S, b);
-  double saved = S->B.rec[b].savings;
-  S->B.rec[b].savings = 1e300; /* holdings from before the start were paid for then */
+  double saved = cb_buyer_at(S, b)->savings;
+  cb_buyer_at(S, b)->savings = 1e300; /* holdings from before the start were paid for then */
   for (int k = 0; k < S->ncat; k++) {
-    if (!wants(S, b, k, S->start)) continue;
+    if (!wants(S, b, k)) continue;
     double price;
     int o = choose_origin(S, b, m, k, income, -1.0, S->start - 1, &price);
     if (o < 0) continue;
     int p = cb_product(S, k, o);
     double left = cb_u01(cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 1, (uint32_t)k).v[0]) * cb_goods_lifetime(S, p);
-    size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-    S->B.hold_origin[h] = (uint8_t)o;
-    S->B.hold_until[h] = (uint16_t)(left < 65534.0 ? left : 65534.0);
+    cb_buyer_origin(S, b)[k] = (uint8_t)o;
+    cb_buyer_until(S, b)[k] = (uint16_t)(left < 65534.0 ? left : 65534.0);
     S->holders[m * S->nprod + p]++;
   }
-  S->B.rec[b].savings = saved;
+  cb_buyer_at(S, b)->savings = saved;
 }
 
 int cb_buyers_init(cb_sim *S) {
@@ -340,8 +340,8 @@ int cb_buyers_init(cb_sim *S) {
 
 void cb_buyers_free(cb_sim *S) {
   cb_buyers *B = &S->B;
-  free(B->rec);
-  free(B->hold_origin); free(B->hold_until); free(B->appeal); free(S->util_const); free(S->util_status); free(B->market_first); free(B->market_count);
+  free(B->mem);
+  free(S->util_const); free(S->util_status); free(S->appeal_today); free(B->market_first); free(B->market_count);
   free(S->holders); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
 }

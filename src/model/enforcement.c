@@ -143,8 +143,8 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
  * abroad (it could play South Korean media) or anything of an origin North Korea bans outright;
  * -1 if none. */
 static int held_violation(const cb_sim *S, uint32_t b, int32_t day) {
-  const uint8_t *origin = S->B.hold_origin + (size_t)b * (size_t)S->ncat;
-  const uint16_t *until = S->B.hold_until + (size_t)b * (size_t)S->ncat;
+  const uint8_t *origin = cb_buyer_origin(S, b);
+  const uint16_t *until = cb_buyer_until(S, b);
   for (int k = 0; k < S->ncat; k++) {
     int o = origin[k];
     if (o == CB_NO_HOLDING || S->sc.origins[o].domestic) continue;
@@ -164,24 +164,24 @@ static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   if (k < 0) return;
   cb_official *o = draw_official(S, c, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
   if (!o || cb_u01(w.v[1]) >= o->skill) return;
-  if (S->B.rec[b].children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
+  if (cb_buyer_at(S, b)->children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
     cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
     return;
   }
-  size_t h = (size_t)b * (size_t)S->ncat + (size_t)k;
-  int origin = S->B.hold_origin[h];
+  uint8_t *held = cb_buyer_origin(S, b);
+  int origin = held[k];
   int p = cb_product(S, k, origin);
   double value = cb_market_price(S, m, p);
   double fine = statutory_fine(S, c, 1, value, origin), paid = 0;
-  double can_pay = S->B.rec[b].savings > 0 ? S->B.rec[b].savings : 0;
+  double can_pay = cb_buyer_at(S, b)->savings > 0 ? cb_buyer_at(S, b)->savings : 0;
   outcome out = settle(S, o, c, fine, value, can_pay, CB_RNG_POSSESSION, agent, day, (uint32_t)m, &paid);
   count_outcome(S, c, out, paid, o);
-  S->B.rec[b].savings -= paid;
+  cb_buyer_at(S, b)->savings -= paid;
   S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;
   if (out == OUT_BRIBE) S->L.buyer_bribes += paid;
   else if (out == OUT_FINE) S->L.buyer_fines += paid;
   else {
-    S->B.hold_origin[h] = CB_NO_HOLDING;
+    held[k] = CB_NO_HOLDING;
     S->holders[m * S->nprod + p]--;
   }
 }

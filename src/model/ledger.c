@@ -33,7 +33,7 @@ int cb_ledger_check(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < S->ncons; i++)
     if (S->C[i].live) transit += S->C[i].qty;
   double savings = 0, official_bribes = 0, official_fines = 0;
-  for (uint32_t b = 0; b < S->B.n; b++) savings += S->B.rec[b].savings;
+  for (uint32_t b = 0; b < S->B.n; b++) savings += cb_buyer_at(S, b)->savings;
   for (uint32_t o = 0; o < S->nofficials; o++) {
     official_bribes += S->O[o].bribes_usd;
     official_fines += S->O[o].fines_usd;

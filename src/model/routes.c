@@ -14,10 +14,12 @@ int cb_routes_build(cb_sim *S) {
   S->routes = cb_xcalloc(&S->err, (size_t)n, sizeof *S->routes);
   if (!S->routes) return CB_ENOMEM;
   S->nroutes = 0;
+  /* Routes to one market are kept together (learned risk is stored in route order). */
+  for (int mk = 0; mk < sc->n_markets; mk++)
   for (int s = 0; s < sc->n_supply_legs; s++)
     for (int d = 0; d < sc->n_delivery_legs; d++) {
       const cb_sc_leg *a = &sc->supply_legs[s], *b = &sc->delivery_legs[d];
-      if (b->from != a->to) continue;
+      if (b->from != a->to || b->to != mk) continue;
       cb_route *r = &S->routes[S->nroutes++];
       r->hub = a->from;
       r->crossing = a->to;

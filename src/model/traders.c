@@ -340,21 +340,37 @@ static int hand_over_shelf(cb_sim *S, uint32_t tid) {
   return CB_OK;
 }
 
+static int schedule_trip(cb_sim *S, uint32_t tid, int32_t day) {
+  S->T[tid].next_trip = day;
+  return cb_buckets_push(&S->trips, day, tid, &S->err);
+}
+
+/* Traders act on their trip days only (day buckets), so a day costs what its trips cost, not a
+ * visit to every trader. On a trip a trader first drops orders that waited past the timeout. */
 int cb_traders_step(cb_sim *S, int32_t day) {
+  cb_bucket *due = cb_buckets_take(&S->trips, day, &S->err);
+  if (!due) return S->err.code;
+  for (uint32_t i = 0; i < due->n; i++) {
+    uint32_t tid = due->ids[i];
+    cb_trader *t = &S->T[tid];
+    if (!t->active || t->exiting || t->next_trip != day) continue; /* a stale entry */
+    cancel_stale(S, t, day, 0);
+    if (schedule_trip(S, tid, day + (int32_t)lround(ttype(S, t)->trip_days))) return S->err.code;
+    if (plan_trip(S, tid, day)) return S->err.code;
+  }
+  cb_buckets_clear(&S->trips, day);
+  return CB_OK;
+}
+
+/* Monthly: a ruined trader takes no new orders; once its last goods have arrived it leaves. */
+static int wind_up(cb_sim *S, int32_t day) {
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     cb_trader *t = &S->T[tid];
-    if (!t->active) continue;
-    cancel_stale(S, t, day, t->exiting);
-    if (t->exiting) {
-      if (t->in_flight == 0 && t->norders == 0) {
-        if (hand_over_shelf(S, tid)) return S->err.code;
-        retire(S, tid);
-      }
-      continue;
-    }
-    if (day < t->next_trip) continue;
-    t->next_trip = day + (int32_t)lround(ttype(S, t)->trip_days);
-    if (plan_trip(S, tid, day)) return S->err.code;
+    if (!t->active || !t->exiting) continue;
+    cancel_stale(S, t, day, 1);
+    if (t->in_flight > 0 || t->norders > 0) continue;
+    if (hand_over_shelf(S, tid)) return S->err.code;
+    retire(S, tid);
   }
   return CB_OK;
 }
@@ -367,7 +383,7 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
   t->capital = ty->capital_usd * exp(0.5 * cb_normal(w.v[0], w.v[1]) - 0.125);
   t->bargaining = ty->bargaining * cb_u01(w.v[2]);
-  t->next_trip = day + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
+  t->next_trip = day + 1 + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
   t->active = 1;
   t->exiting = 0;
   t->month_profit = 0;
@@ -385,7 +401,7 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
 static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
   int nr = cb_risk_size(S);
   for (int i = 0; i < nr; i++) {
-    int ch = (i / (2 * S->ncat)) % CB_NCHANNELS;
+    int ch = cb_risk_channel(i);
     double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
     t->risk[i] = pooled ? S->risk_pooled[i] : (float)prior;
   }
@@ -424,7 +440,7 @@ int cb_traders_init(cb_sim *S) {
   if (e->code) return e->code;
   for (int i = 0; i < S->sc.n_markets * S->nprod; i++) S->group_of[i] = -1;
   for (size_t i = 0; i < nr; i++) {
-    int ch = (int)(i / (2 * (size_t)S->ncat)) % CB_NCHANNELS;
+    int ch = cb_risk_channel((int)i);
     S->risk_pooled[i] = (float)(ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
   }
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
@@ -432,9 +448,11 @@ int cb_traders_init(cb_sim *S) {
     if (!S->T[tid].risk) return e->code;
   }
   assign_types(S);
+  if (cb_buckets_init(&S->trips, CB_TRIP_HORIZON, e)) return e->code;
   for (uint32_t tid = 0; tid < S->ntraders; tid++) {
-    draw_trader(S, tid, S->start);
+    draw_trader(S, tid, S->start - 1);
     prior_risk(S, &S->T[tid], 0);
+    if (schedule_trip(S, tid, S->T[tid].next_trip)) return e->code;
   }
   cb_traders_rebuild_active(S);
   return CB_OK;
@@ -448,6 +466,7 @@ void cb_traders_free(cb_sim *S) {
       free(S->T[tid].risk);
     }
   free(S->T); free(S->active_ids); free(S->client_cdf);
+  cb_buckets_free(&S->trips);
   free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of);
 }
 
@@ -467,7 +486,7 @@ void cb_traders_rebuild_active(cb_sim *S) {
 void cb_traders_protection(cb_sim *S) {
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) S->T[tid].top_clients = 0;
   for (uint32_t b = 0; b < S->B.n; b++)
-    if (S->B.rec[b].rank == 2) S->T[S->B.rec[b].trader].top_clients++;
+    if (cb_buyer_at(S, b)->rank == 2) S->T[cb_buyer_at(S, b)->trader].top_clients++;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     double p = S->T[tid].top_clients / S->sc.traders.protection_clients;
     S->T[tid].protection = (float)(p < 1.0 ? p : 1.0);
@@ -495,7 +514,7 @@ static void exits(cb_sim *S) {
 }
 
 /* Entry follows the last month's return on capital of the traders in business. */
-static void entries(cb_sim *S, int32_t day) {
+static int entries(cb_sim *S, int32_t day) {
   double profit = 0, capital = 0;
   for (uint32_t k = 0; k < S->nactive; k++) {
     cb_trader *t = &S->T[S->active_ids[k]];
@@ -503,7 +522,7 @@ static void entries(cb_sim *S, int32_t day) {
     capital += t->month_start_capital > 0 ? t->month_start_capital : 0;
   }
   double rate = capital > 0 ? profit / capital : 0, thr = S->sc.traders.entry_profit_rate;
-  if (rate <= thr || thr <= 0) return;
+  if (rate <= thr || thr <= 0) return CB_OK;
   double u = cb_rng_u01(&S->rng, CB_RNG_ENTRY, 0, day, 0);
   double want = S->sc.traders.entry_rate * S->nactive * (rate - thr) / thr + u;
   for (uint32_t tid = 0; tid < S->ntraders_max && want >= 1.0; tid++) {
@@ -511,15 +530,17 @@ static void entries(cb_sim *S, int32_t day) {
     if (t->active) continue;
     draw_trader(S, tid, day);
     prior_risk(S, t, 1);
+    if (schedule_trip(S, tid, t->next_trip)) return S->err.code;
     cb_metrics_add(&S->metrics, CB_M_TRADER_ENTRIES, 0, 0, 0, 0, 1);
     want -= 1.0;
   }
+  return CB_OK;
 }
 
 int cb_traders_monthly(cb_sim *S, int32_t day) {
   pool_experience(S);
   exits(S);
-  entries(S, day);
+  if (wind_up(S, day) || entries(S, day)) return S->err.code;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     S->T[tid].month_profit = 0;
     S->T[tid].month_start_capital = S->T[tid].capital;

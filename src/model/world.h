@@ -20,6 +20,7 @@
 #define CB_MAX_CONTACTS 64
 #define CB_REVIEW_HORIZON 4096    /* buyers are re-reviewed at most this many days ahead */
 #define CB_SHIP_HORIZON 2048      /* consignments arrive at most this many days ahead */
+#define CB_TRIP_HORIZON 512       /* trips are at most trader_types.*.trip_days (<= 365) apart */
 
 /* A route: bought at a hub, across a crossing, to a market. */
 typedef struct cb_route {
@@ -40,12 +41,14 @@ typedef struct cb_buyer {
   uint8_t market, rank, children, pad;
 } cb_buyer;
 
+/* Buyers live in one block of fixed-stride records: the 32-byte scalar state, then per kind of
+ * product the origin held (CB_NO_HOLDING if none), the appeal threshold (the buyer wants that
+ * kind once its appeal exceeds threshold/256) and the day (from the start) the item wears out.
+ * With eight kinds a record is exactly one 64-byte cache line. */
 typedef struct cb_buyers {
   uint32_t n;
-  cb_buyer *rec;
-  uint8_t *appeal;        /* [n * ncat]: the buyer wants a kind of product once its appeal exceeds appeal/256 */
-  uint8_t *hold_origin;   /* [n * ncat]: origin of the item held, CB_NO_HOLDING if none */
-  uint16_t *hold_until;   /* [n * ncat]: day (from start) it wears out */
+  size_t stride;
+  unsigned char *mem;
   uint32_t *market_first, *market_count; /* buyers are stored grouped by market */
 } cb_buyers;
 
@@ -152,10 +155,12 @@ struct cb_sim {
   double *util_const;             /* [nprod]: quality and durability part of utility (constant) */
   double *util_status;            /* [nmarkets * nprod]: status part at the start of the day */
   double growth_today;            /* income growth factor since the start */
+  double *appeal_today;           /* [ncat]: today's appeal of each kind of product, times 256 */
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
 
   cb_trader *T;
   uint32_t ntraders, ntraders_max;
+  cb_buckets trips;               /* traders due for a buying trip, by day */
   uint32_t *active_ids, nactive;
   double *client_cdf;             /* [ntraders_max] cumulative client weight of active traders */
 
@@ -184,15 +189,22 @@ struct cb_sim {
   const char **metric_names;      /* names of places, origins and categories for metrics.csv */
 };
 
+static inline cb_buyer *cb_buyer_at(const cb_sim *S, uint32_t b) { return (cb_buyer *)(void *)(S->B.mem + (size_t)b * S->B.stride); }
+static inline uint8_t *cb_buyer_origin(const cb_sim *S, uint32_t b) { return S->B.mem + (size_t)b * S->B.stride + sizeof(cb_buyer); }
+static inline uint8_t *cb_buyer_appeal(const cb_sim *S, uint32_t b) { return cb_buyer_origin(S, b) + S->ncat; }
+static inline uint16_t *cb_buyer_until(const cb_sim *S, uint32_t b) { return (uint16_t *)(void *)(cb_buyer_origin(S, b) + 2 * S->ncat); }
+
 /* Product index from category and origin, and back. */
 static inline int cb_product(const cb_sim *S, int cat, int origin) { return cat * S->norig + origin; }
 static inline int cb_prod_cat(const cb_sim *S, int p) { return p / S->norig; }
 static inline int cb_prod_origin(const cb_sim *S, int p) { return p % S->norig; }
 /* Traders learn risk per route, channel, relabelling and kind of product (detection depends on
- * how well relabelling hides that kind of product). */
+ * how well relabelling hides that kind of product). The kind of product is outermost so that all
+ * options weighed for one product lie together in memory. */
 static inline int cb_risk_index(const cb_sim *S, int route, int channel, int relabel, int cat) {
-  return ((route * CB_NCHANNELS + channel) * 2 + relabel) * S->ncat + cat;
+  return ((cat * S->nroutes + route) * CB_NCHANNELS + channel) * 2 + relabel;
 }
+static inline int cb_risk_channel(int index) { return (index / 2) % CB_NCHANNELS; }
 static inline int cb_risk_size(const cb_sim *S) { return S->nroutes * CB_NCHANNELS * 2 * S->ncat; }
 
 /* ---- module entry points (each in its own file under src/model/) ---- */
