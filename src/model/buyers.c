@@ -181,14 +181,31 @@ static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
 }
 
 /* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
-static int review_category(cb_sim *S, uint32_t b, int k, double income, double upgrade_u, int32_t day) {
+/* Sixteen-bit uniforms for the upgrade decisions of one review, drawn only if some held item
+ * could be upgraded (one draw covers eight kinds of product). */
+typedef struct upgrade_draws {
+  philox4x32_ctr_t w;
+  int block;
+} upgrade_draws;
+
+static int upgrade_now(const cb_sim *S, upgrade_draws *u, uint32_t b, int k, int32_t day) {
+  if (u->block != k / 8) {
+    u->w = cb_rng_words(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)(k / 8));
+    u->block = k / 8;
+  }
+  uint32_t bits = (u->w.v[(k % 8) / 2] >> (16 * (k % 2))) & 0xFFFFu;
+  return bits < S->upgrade_threshold;
+}
+
+/* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
+static int review_category(cb_sim *S, uint32_t b, int k, double income, upgrade_draws *up, int32_t day) {
   const uint8_t *origin = cb_buyer_origin(S, b);
   if (cb_buyer_at(S, b)->pending & (1u << k)) return CB_OK;
   if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
   if (!wants(S, b, k)) return CB_OK;
   double min_q = -1.0;
   if (origin[k] != CB_NO_HOLDING) {
-    if (upgrade_u >= S->sc.buyers.upgrade_prob) return CB_OK;
+    if (!upgrade_now(S, up, b, k, day)) return CB_OK;
     min_q = S->sc.origins[origin[k]].quality;
   }
   int m = cb_buyer_at(S, b)->market;
@@ -209,14 +226,9 @@ static int review(cb_sim *S, uint32_t b, int32_t day) {
   double income = income_on(S, b);
   if (income < 1e-9) income = 1e-9;
   int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
-  philox4x32_ctr_t w = {{0, 0, 0, 0}};
-  for (int i = 0; i < S->ncat; i++) {
-    int k = (first + i) % S->ncat;
-    /* one draw gives eight 16-bit uniforms for the upgrade decisions */
-    if (k % 8 == 0 || i == 0) w = cb_rng_words(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)(k / 8));
-    double u = ((double)((w.v[(k % 8) / 2] >> (16 * (k % 2))) & 0xFFFFu) + 0.5) / 65536.0;
-    if (review_category(S, b, k, income, u, day)) return S->err.code;
-  }
+  upgrade_draws up = {{{0, 0, 0, 0}}, -1};
+  for (int i = 0; i < S->ncat; i++)
+    if (review_category(S, b, (first + i) % S->ncat, income, &up, day)) return S->err.code;
   return cb_buckets_push(&S->reviews, day + next_review_gap(S, b, day), b, &S->err);
 }
 
@@ -326,6 +338,8 @@ int cb_buyers_init(cb_sim *S) {
   if (alloc_buyers(S, n)) return S->err.code;
   if (cb_buckets_init(&S->reviews, CB_REVIEW_HORIZON, &S->err)) return S->err.code;
   assign_markets(S);
+  /* u = (bits + 0.5) / 65536 < upgrade_prob  <=>  bits < ceil(upgrade_prob * 65536 - 0.5) */
+  S->upgrade_threshold = (uint32_t)fmax(0.0, ceil(S->sc.buyers.upgrade_prob * 65536.0 - 0.5));
   for (uint32_t b = 0; b < n; b++) draw_buyer(S, b);
   cb_buyers_utility_tables(S, 1);
   for (uint32_t b = 0; b < n; b++) {

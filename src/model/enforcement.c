@@ -114,12 +114,12 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
   cb_consignment *k = &S->C[id];
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
   if (!cb_checkpoint_sees(cp->kind, k->channel)) return 0;
-  cb_official *o = draw_official(S, c, CB_RNG_INSPECT, id, day, (uint32_t)c);
-  if (!o) return 0;
+  if (S->cp_count[c] == 0) return 0; /* nobody posted there */
   cb_trader *t = &S->T[k->trader];
   philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, id, day, (uint32_t)c);
   double p_inspect = fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
   if (cb_u01(w.v[0]) >= p_inspect) return 0;
+  cb_official *o = draw_official(S, c, CB_RNG_INSPECT, id, day, (uint32_t)c);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
   if (!cb_goods_violation(S, cp->kind, k->channel, k->product)) return 0;
   double detect = o->skill;

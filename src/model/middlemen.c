@@ -6,22 +6,32 @@
 
 #include "model/world.h"
 
-uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost) {
-  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
-  double source = c->price_usd[cb_prod_origin(S, product)] * S->sc.hubs[hub].price_factor * (1.0 - t->bargaining);
-  uint32_t best = UINT32_MAX;
-  double best_cost = INFINITY;
-  for (int i = 0; i < t->ncontacts; i++) {
-    const cb_middleman *m = &S->M[t->contacts[i]];
-    if (m->hub != hub) continue;
-    double cost = source * (1.0 + m->commission) + (relabel ? c->relabel_cost_usd : 0.0);
-    if (cost < best_cost) {
-      best_cost = cost;
-      best = t->contacts[i];
+/* A trader buys through the contact in the hub who charges the lowest commission (the first
+ * such if several): the choice does not depend on the product, so it is made once per trader. */
+void cb_middlemen_choose(const cb_sim *S, cb_trader *t) {
+  for (int h = 0; h < S->sc.n_hubs; h++) {
+    t->supplier[h] = UINT32_MAX;
+    double best = INFINITY;
+    for (int i = 0; i < t->ncontacts; i++) {
+      const cb_middleman *m = &S->M[t->contacts[i]];
+      if (m->hub == h && m->commission < best) {
+        best = m->commission;
+        t->supplier[h] = t->contacts[i];
+      }
     }
   }
-  *unit_cost = best_cost;
-  return best;
+}
+
+uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost) {
+  uint32_t mm = t->supplier[hub];
+  if (mm == UINT32_MAX) {
+    *unit_cost = INFINITY;
+    return mm;
+  }
+  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
+  double source = c->price_usd[cb_prod_origin(S, product)] * S->sc.hubs[hub].price_factor * (1.0 - t->bargaining);
+  *unit_cost = source * (1.0 + S->M[mm].commission) + (relabel ? c->relabel_cost_usd : 0.0);
+  return mm;
 }
 
 /* Middlemen are spread over hubs by share (largest remainder), with terms drawn per middleman. */

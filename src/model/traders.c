@@ -394,6 +394,7 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
     double u = cb_rng_u01(&S->rng, CB_RNG_INIT_TRADER, tid, day, (uint32_t)(1 + i));
     t->contacts[i] = (uint32_t)(u * S->nmiddlemen);
   }
+  cb_middlemen_choose(S, t);
 }
 
 /* Everyone's prior: illicit options are expected to cost risk_prior of the goods' value. A trader

@@ -81,6 +81,7 @@ typedef struct cb_trader {
   uint32_t nshelf, cap_shelf;
   uint32_t contacts[CB_MAX_CONTACTS];
   int ncontacts;
+  uint32_t supplier[CB_MAX_ENTRIES]; /* per hub: the contact with the lowest commission, UINT32_MAX if none */
   float *risk;            /* [cb_risk_size]: expected enforcement cost / value */
 } cb_trader;
 
@@ -156,6 +157,7 @@ struct cb_sim {
   double *util_status;            /* [nmarkets * nprod]: status part at the start of the day */
   double growth_today;            /* income growth factor since the start */
   double *appeal_today;           /* [ncat]: today's appeal of each kind of product, times 256 */
+  uint32_t upgrade_threshold;     /* buyers.upgrade_prob in 1/65536 */
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
 
   cb_trader *T;
@@ -239,6 +241,7 @@ void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share);
 void cb_traders_free(cb_sim *S);
 /* middlemen.c */
 int cb_middlemen_init(cb_sim *S);
+void cb_middlemen_choose(const cb_sim *S, cb_trader *t);
 uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost);
 /* enforcement.c */
 int cb_officials_init(cb_sim *S);
