@@ -79,8 +79,12 @@ void cb_market_daily(cb_sim *S) {
  * crackdown that stops deliveries raises it; it returns to normal once the usual level adapts. */
 static void update_markup(cb_price *x, const cb_sc_market_rules *r) {
   double backlog = x->open_orders / (x->deliveries_month > 1.0 ? x->deliveries_month : 1.0);
-  if (x->backlog_usual <= 0) x->backlog_usual = backlog > 0 ? backlog : 0;
-  else x->backlog_usual += (1.0 - pow(0.5, 1.0 / r->backlog_memory_weeks)) * (backlog - x->backlog_usual);
+  if (x->deliveries_month <= 0 && x->weeks_seen == 0) return; /* nothing delivered yet: no usual wait */
+  /* The usual backlog is a running mean until it has half-life's worth of weeks, then an
+   * exponential average with that half-life, so the first weeks do not set it for good. */
+  x->weeks_seen += 1;
+  double w = fmax(1.0 / x->weeks_seen, 1.0 - pow(0.5, 1.0 / r->backlog_memory_weeks));
+  x->backlog_usual += w * (backlog - x->backlog_usual);
   double scarcity = x->backlog_usual > 1e-9 ? backlog / x->backlog_usual : 1.0;
   x->markup = r->markup_normal * pow(scarcity, r->scarcity_elasticity);
   x->markup = fmin(r->markup_max, fmax(r->markup_min, x->markup));
@@ -96,7 +100,9 @@ void cb_market_weekly(cb_sim *S) {
         x->cost_index += r->cost_smoothing * (x->week_cost / x->week_units - x->cost_index);
         x->week_cost = x->week_units = 0;
       }
-      x->deliveries_month = 0.75 * x->deliveries_month + 0.25 * x->delivered_since_update * (30.4375 / 7.0);
+      /* monthly delivery rate, smoothed; the first week with deliveries seeds it */
+      double week_rate = x->delivered_since_update * (30.4375 / 7.0);
+      x->deliveries_month = x->deliveries_month > 0 ? 0.75 * x->deliveries_month + 0.25 * week_rate : week_rate;
       x->delivered_since_update = 0;
       if (x->deliveries_month > 0 || x->open_orders > 0) update_markup(x, r);
       x->price = x->cost_index * (1.0 + x->markup);

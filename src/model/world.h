@@ -113,7 +113,8 @@ typedef struct cb_price {
   double open_orders, deliveries_month;  /* backlog and its smoothed monthly deliveries */
   double delivered_since_update;
   double week_cost, week_units;          /* costs (seized goods included) and units delivered this week */
-  double backlog_usual;                  /* slow average of the backlog ratio (0 until observed) */
+  double backlog_usual;                  /* slow average of the backlog ratio */
+  double weeks_seen;                     /* weeks that average has seen */
 } cb_price;
 
 typedef struct cb_ledger {
