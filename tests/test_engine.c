@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/apportion.h"
 #include "engine/buckets.h"
 #include "engine/calendar.h"
 #include "engine/rng.h"
@@ -370,8 +371,42 @@ static void test_calendar_rejects(void **state) {
   assert_int_equal(cb_parse_date("2019-04-30", &d), 0);
 }
 
+/* Largest remainder: counts sum to the total, each within one of its exact share, and the
+ * extra units go to the largest remainders. */
+static void test_apportion(void **state) {
+  (void)state;
+  const double shares[3] = {0.7, 0.15, 0.15};
+  uint32_t c[3];
+  cb_apportion(shares, 3, 101, c);
+  assert_int_equal(c[0] + c[1] + c[2], 101);
+  assert_int_equal(c[0], 71); /* 70.7 -> 70, remainder .7 is largest */
+  assert_int_equal(c[1], 15);
+  assert_int_equal(c[2], 15);
+  const double thirds[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  cb_apportion(thirds, 3, 100, c);
+  assert_int_equal(c[0] + c[1] + c[2], 100);
+  for (int i = 0; i < 3; i++) assert_true(c[i] == 33 || c[i] == 34);
+}
+
+/* Interleaving: every prefix of the sequence is within one agent of the shares. */
+static void test_interleave_prefixes_follow_shares(void **state) {
+  (void)state;
+  const double shares[3] = {0.15, 0.45, 0.40};
+  double given[3] = {0, 0, 0};
+  int count[3] = {0, 0, 0};
+  for (uint32_t k = 0; k < 1000; k++) {
+    count[cb_interleave_next(shares, 3, k, given)]++;
+    for (int i = 0; i < 3; i++) assert_true(fabs(count[i] - shares[i] * (k + 1)) <= 1.0);
+  }
+  assert_int_equal(count[0], 150);
+  assert_int_equal(count[1], 450);
+  assert_int_equal(count[2], 400);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_apportion),
+      cmocka_unit_test(test_interleave_prefixes_follow_shares),
       cmocka_unit_test(test_rng_known_answers),
       cmocka_unit_test(test_rng_pure_function),
       cmocka_unit_test(test_rng_every_input_matters),

@@ -21,13 +21,9 @@ void cb_buckets_free(cb_buckets *b) {
 
 int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
   cb_bucket *s = &b->slot[day % b->horizon];
-  if (s->n == s->cap) {
-    uint32_t cap = s->cap ? s->cap * 2 : 16;
-    uint32_t *ids = cb_xrealloc(e, s->ids, (size_t)cap * sizeof *ids);
-    if (!ids) return CB_ENOMEM;
-    s->ids = ids;
-    s->cap = cap;
-  }
+  uint32_t *ids = cb_xgrow(e, s->ids, &s->cap, s->n, sizeof *ids, 16);
+  if (!ids) return CB_ENOMEM;
+  s->ids = ids;
   s->ids[s->n++] = id;
   return CB_OK;
 }

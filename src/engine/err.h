@@ -4,6 +4,7 @@
 #define CB_ENGINE_ERR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "contraband.h"
 
@@ -26,5 +27,8 @@ void *cb_xmalloc(cb_err *e, size_t n);
 void *cb_xcalloc(cb_err *e, size_t count, size_t size);
 void *cb_xrealloc(cb_err *e, void *p, size_t n);
 char *cb_xstrdup(cb_err *e, const char *s);
+/* Room for one more element in a growable array holding n of *cap: returns the (possibly moved)
+ * array, growing *cap by doubling from `first`, or NULL (array untouched) if memory ran out. */
+void *cb_xgrow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/apportion.h"
 #include "model/world.h"
 
 static int32_t next_review_gap(const cb_sim *S, uint32_t b, int32_t day) {
@@ -265,23 +266,10 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
 
 /* Buyers are stored grouped by market, in blocks sized by the markets' shares (largest remainder). */
 static void assign_markets(cb_sim *S) {
-  uint32_t n = S->B.n, given = 0;
   int nm = S->sc.n_markets;
-  double rem[CB_MAX_ENTRIES];
-  for (int m = 0; m < nm; m++) {
-    double exact = S->sc.markets[m].buyer_share * n;
-    S->B.market_count[m] = (uint32_t)exact;
-    rem[m] = exact - S->B.market_count[m];
-    given += S->B.market_count[m];
-  }
-  while (given < n) {
-    int best = 0;
-    for (int m = 1; m < nm; m++)
-      if (rem[m] > rem[best]) best = m;
-    S->B.market_count[best]++;
-    rem[best] = -1;
-    given++;
-  }
+  double shares[CB_MAX_ENTRIES];
+  for (int m = 0; m < nm; m++) shares[m] = S->sc.markets[m].buyer_share;
+  cb_apportion(shares, nm, S->B.n, S->B.market_count);
   uint32_t first = 0;
   for (int m = 0; m < nm; m++) {
     S->B.market_first[m] = first;

@@ -6,6 +6,7 @@
  * Crackdowns raise inspections and cut willingness; connected officials deal cheaper. */
 #include <math.h>
 
+#include "engine/apportion.h"
 #include "model/goods.h"
 #include "model/world.h"
 
@@ -19,22 +20,9 @@ int cb_officials_init(cb_sim *S) {
   S->cp_first = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(uint32_t));
   S->cp_count = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(uint32_t));
   if (e->code) return e->code;
-  double rem[CB_MAX_ENTRIES];
-  uint32_t given = 0;
-  for (int c = 0; c < sc->n_checkpoints; c++) {
-    double exact = sc->checkpoints[c].officials_share * S->nofficials;
-    S->cp_count[c] = (uint32_t)exact;
-    rem[c] = exact - S->cp_count[c];
-    given += S->cp_count[c];
-  }
-  while (given < S->nofficials) {
-    int best = 0;
-    for (int c = 1; c < sc->n_checkpoints; c++)
-      if (rem[c] > rem[best]) best = c;
-    S->cp_count[best]++;
-    rem[best] = -1;
-    given++;
-  }
+  double shares[CB_MAX_ENTRIES];
+  for (int c = 0; c < sc->n_checkpoints; c++) shares[c] = sc->checkpoints[c].officials_share;
+  cb_apportion(shares, sc->n_checkpoints, S->nofficials, S->cp_count);
   uint32_t i = 0;
   for (int c = 0; c < sc->n_checkpoints; c++) {
     const cb_sc_checkpoint *cp = &sc->checkpoints[c];

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "engine/apportion.h"
 #include "model/world.h"
 
 /* A trader buys through the contact in the hub who charges the lowest commission (the first
@@ -40,15 +41,10 @@ int cb_middlemen_init(cb_sim *S) {
   S->nmiddlemen = (uint32_t)S->sc.pop.middlemen;
   S->M = cb_xcalloc(&S->err, S->nmiddlemen, sizeof *S->M);
   if (!S->M) return S->err.code;
-  double acc[CB_MAX_ENTRIES] = {0};
+  double shares[CB_MAX_ENTRIES], given[CB_MAX_ENTRIES] = {0};
+  for (int h = 0; h < S->sc.n_hubs; h++) shares[h] = S->sc.hubs[h].middlemen_share;
   for (uint32_t i = 0; i < S->nmiddlemen; i++) {
-    int best = 0;
-    double gap = -INFINITY;
-    for (int h = 0; h < S->sc.n_hubs; h++) {
-      double g = S->sc.hubs[h].middlemen_share * (i + 1) - acc[h];
-      if (g > gap) { gap = g; best = h; }
-    }
-    acc[best] += 1;
+    int best = cb_interleave_next(shares, S->sc.n_hubs, i, given);
     cb_middleman *m = &S->M[i];
     philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_MIDDLEMAN, i, 0, 0);
     m->hub = best;

@@ -16,11 +16,11 @@ static int new_consignment(cb_sim *S, uint32_t *id) {
     return CB_OK;
   }
   if (S->ncons == S->cap_cons) {
-    uint32_t cap = S->cap_cons ? S->cap_cons * 2 : 1024;
-    cb_consignment *c = cb_xrealloc(&S->err, S->C, cap * sizeof *c);
+    uint32_t cap = S->cap_cons, cap_free = S->cap_cons;
+    cb_consignment *c = cb_xgrow(&S->err, S->C, &cap, S->ncons, sizeof *c, 1024);
     if (!c) return CB_ENOMEM;
     S->C = c;
-    uint32_t *f = cb_xrealloc(&S->err, S->free_cons, cap * sizeof *f);
+    uint32_t *f = cb_xgrow(&S->err, S->free_cons, &cap_free, S->ncons, sizeof *f, 1024);
     if (!f) return CB_ENOMEM;
     S->free_cons = f;
     S->cap_cons = cap;

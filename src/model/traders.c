@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/apportion.h"
 #include "model/goods.h"
 #include "model/world.h"
 
@@ -17,13 +18,9 @@ static const cb_sc_trader_type *ttype(const cb_sim *S, const cb_trader *t) { ret
 /* ---- order book ---- */
 
 static int push_order(cb_sim *S, cb_trader *t, const cb_order *o) {
-  if (t->norders == t->cap_orders) {
-    uint32_t cap = t->cap_orders ? t->cap_orders * 2 : 16;
-    cb_order *a = cb_xrealloc(&S->err, t->orders, cap * sizeof *a);
-    if (!a) return CB_ENOMEM;
-    t->orders = a;
-    t->cap_orders = cap;
-  }
+  cb_order *a = cb_xgrow(&S->err, t->orders, &t->cap_orders, t->norders, sizeof *a, 16);
+  if (!a) return CB_ENOMEM;
+  t->orders = a;
   t->orders[t->norders++] = *o;
   return CB_OK;
 }
@@ -46,13 +43,9 @@ static int add_shelf(cb_sim *S, cb_trader *t, int product, int market, uint32_t 
     s->qty += qty;
     return CB_OK;
   }
-  if (t->nshelf == t->cap_shelf) {
-    uint32_t cap = t->cap_shelf ? t->cap_shelf * 2 : 8;
-    cb_shelf *a = cb_xrealloc(&S->err, t->shelf, cap * sizeof *a);
-    if (!a) return CB_ENOMEM;
-    t->shelf = a;
-    t->cap_shelf = cap;
-  }
+  cb_shelf *a = cb_xgrow(&S->err, t->shelf, &t->cap_shelf, t->nshelf, sizeof *a, 8);
+  if (!a) return CB_ENOMEM;
+  t->shelf = a;
   t->shelf[t->nshelf++] = (cb_shelf){(uint16_t)product, (uint8_t)market, qty, unit_cost};
   return CB_OK;
 }
@@ -411,17 +404,9 @@ static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
 static void assign_types(cb_sim *S) {
   /* Types are laid out by share over the whole pool, interleaved so entrants have the same mix. */
   int nt = S->sc.n_trader_types;
-  double acc[CB_MAX_ENTRIES] = {0};
-  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
-    int best = 0;
-    double gap = -INFINITY;
-    for (int k = 0; k < nt; k++) {
-      double g = S->sc.trader_types[k].share * (tid + 1) - acc[k];
-      if (g > gap) { gap = g; best = k; }
-    }
-    acc[best] += 1;
-    S->T[tid].type = (uint8_t)best;
-  }
+  double shares[CB_MAX_ENTRIES], given[CB_MAX_ENTRIES] = {0};
+  for (int k = 0; k < nt; k++) shares[k] = S->sc.trader_types[k].share;
+  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) S->T[tid].type = (uint8_t)cb_interleave_next(shares, nt, tid, given);
 }
 
 int cb_traders_init(cb_sim *S) {
