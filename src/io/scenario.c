@@ -87,6 +87,7 @@ static const cb_field f_checkpoints[] = {
     DBL(cb_sc_checkpoint, skill_sd, 0, 1, "0.1", "probability", "spread of skill between officials"),
     DBL(cb_sc_checkpoint, bribe_ask, 0, 1, NULL, "share", "mean bribe an official asks, as a share of the statutory fine"),
     DBL(cb_sc_checkpoint, accept_prob, 0, 1, NULL, "probability", "mean chance an official takes a bribe instead of applying the law"),
+    DBL(cb_sc_checkpoint, accept_sd, 0, 1, "0.1", "probability", "spread of that chance between officials (normal, clipped to 0..1)"),
     DBL(cb_sc_checkpoint, connected_share, 0, 1, "0", "share", "share of officials placed by cadres' networks: they always deal and ask less"),
     DBL(cb_sc_checkpoint, connected_discount, 0, 1, "0.5", "ratio", "connected officials' ask as a share of an ordinary ask"),
     DBL(cb_sc_checkpoint, confiscate_prob, 0, 1, NULL, "probability", "chance the formal penalty is confiscation rather than a fine"),

@@ -52,7 +52,7 @@ typedef struct cb_sc_hub {
 typedef struct cb_sc_checkpoint {
   char name[CB_NAME_MAX];
   int kind;
-  double officials_share, inspect_prob, skill, skill_sd, bribe_ask, accept_prob, connected_share,
+  double officials_share, inspect_prob, skill, skill_sd, bribe_ask, accept_prob, accept_sd, connected_share,
       connected_discount, confiscate_prob, fine_won_per_unit, fine_usd_per_unit, fine_value_share,
       checks_per_official_day;
   char rate_entity[CB_STR_MAX];

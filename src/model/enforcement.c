@@ -35,7 +35,7 @@ int cb_officials_init(cb_sim *S) {
       o->skill = (float)fmin(1.0, fmax(0.0, cp->skill + cp->skill_sd * cb_normal(w.v[0], w.v[1])));
       o->ask = (float)(cp->bribe_ask * 2.0 * cb_u01(w.v[2])); /* uniform around the mean */
       if (o->ask > 0.99f) o->ask = 0.99f;
-      o->accept = (float)fmin(1.0, fmax(0.0, cp->accept_prob + 0.1 * cb_normal(w.v[3], w2.v[0])));
+      o->accept = (float)fmin(1.0, fmax(0.0, cp->accept_prob + cp->accept_sd * cb_normal(w.v[3], w2.v[0])));
       o->connected = (uint8_t)(cb_u01(w2.v[1]) < cp->connected_share);
     }
   }

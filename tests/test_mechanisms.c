@@ -1,0 +1,177 @@
+/* Mechanism tests for the agent modules (enforcement, possession checks, buyers, traders,
+ * middlemen, market): each runs a small version of the baseline with one mechanism pushed to an
+ * extreme and checks the consequence that mechanism alone must produce. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/world.h"
+#include "support.h"
+
+static cb_sim *run(const char *const *set, int n) {
+  cb_sim *S = cb_new();
+  assert_int_equal(cb_read_scenario(S, "scenarios/baseline.yaml"), CB_OK);
+  const char *small[] = {"population.buyers=5000", "population.traders=100", "population.middlemen=20", "population.officials=100"};
+  for (int i = 0; i < 4; i++) assert_int_equal(cb_set(S, small[i]), CB_OK);
+  for (int i = 0; i < n; i++)
+    if (cb_set(S, set[i]) != CB_OK) fail_msg("%s: %s", set[i], cb_errmsg(S));
+  cb_set_seed(S, 5);
+  cb_set_check(S, 1);
+  if (cb_init(S) != CB_OK || cb_run(S) != CB_OK) fail_msg("%s", cb_errmsg(S));
+  return S;
+}
+
+static int index_of(const cb_sim *S, cb_place_kind kind, const char *name) {
+  for (int i = 0; i < S->metrics.nplace[kind]; i++)
+    if (strcmp(S->metrics.place_names[kind][i], name) == 0) return i;
+  fail_msg("no place %s", name);
+  return -1;
+}
+
+/* Total of a metric at one place (all other coordinates summed). */
+static double at_place(const cb_sim *S, cb_metric_id id, const char *place) {
+  const cb_metrics *m = &S->metrics;
+  int pl = place ? index_of(S, cb_metric_defs[id].place, place) : -1;
+  double s = 0;
+  for (uint32_t p = 0; p < m->nperiods; p++)
+    for (uint32_t i = 0; i < m->size[id]; i++) {
+      uint32_t per_place = m->size[id] / (uint32_t)(cb_metric_defs[id].place != CB_PLACE_NONE ? m->nplace[cb_metric_defs[id].place] : 1);
+      if (pl >= 0 && i / per_place != (uint32_t)pl) continue;
+      s += m->hist[(size_t)p * m->nslots + m->offset[id] + i];
+    }
+  return s;
+}
+
+/* Officials who always inspect, always detect and always deal are paid off every time (no
+ * crackdowns, which make officials refuse); officials who never deal leave only fines and
+ * confiscations. */
+static void enforcement_bribe_or_law(void **state) {
+  (void)state;
+  const char *dealing[] = {"checkpoints.kp_customs_sinuiju.inspect_prob=1", "checkpoints.kp_customs_sinuiju.skill=1",
+                           "checkpoints.kp_customs_sinuiju.skill_sd=0", "checkpoints.kp_customs_sinuiju.accept_prob=1",
+                           "checkpoints.kp_customs_sinuiju.bribe_ask=0.05", "checkpoints.kp_customs_sinuiju.accept_sd=0",
+                           "crackdowns={}"};
+  cb_sim *A = run(dealing, 7);
+  double bribes = at_place(A, CB_M_BRIBES, "kp_customs_sinuiju"), fines = at_place(A, CB_M_FINES, "kp_customs_sinuiju");
+  double conf = at_place(A, CB_M_CONFISCATIONS, "kp_customs_sinuiju");
+  assert_true(bribes > 1000);
+  assert_true(fines + conf < 0.01 * bribes); /* only when a trader cannot pay */
+  cb_free(A);
+  const char *honest[] = {"checkpoints.kp_customs_sinuiju.inspect_prob=1", "checkpoints.kp_customs_sinuiju.skill=1",
+                          "checkpoints.kp_customs_sinuiju.accept_prob=0", "checkpoints.kp_customs_sinuiju.accept_sd=0",
+                          "checkpoints.kp_customs_sinuiju.connected_share=0"};
+  cb_sim *B = run(honest, 5);
+  assert_true(at_place(B, CB_M_BRIBES, "kp_customs_sinuiju") == 0);
+  assert_true(at_place(B, CB_M_FINES, "kp_customs_sinuiju") > 100);
+  assert_true(at_place(B, CB_M_CONFISCATIONS, "kp_customs_sinuiju") > 100);
+  cb_free(B);
+}
+
+/* Without children there is no education pretext; with every buyer a parent and a certain
+ * pretext for every media device, no media device is ever fined (only banned-origin goods). */
+static void possession_pretext(void **state) {
+  (void)state;
+  const char *none[] = {"buyers.children_share=0"};
+  cb_sim *A = run(none, 1);
+  assert_true(at_place(A, CB_M_PRETEXTS, NULL) == 0);
+  assert_true(at_place(A, CB_M_BRIBES, "group109_pyongyang") > 0);
+  cb_free(A);
+  const char *all[] = {"buyers.children_share=1", "categories.laptops.pretext=1", "categories.media_players.pretext=1",
+                       "categories.cameras.pretext=1", "categories.e_dictionaries.pretext=1", "origins.kr.kp_banned=false"};
+  cb_sim *B = run(all, 6);
+  assert_true(at_place(B, CB_M_PRETEXTS, NULL) > 100);
+  assert_true(at_place(B, CB_M_BRIBES, "group109_pyongyang") + at_place(B, CB_M_FINES, "group109_pyongyang") +
+                  at_place(B, CB_M_CONFISCATIONS, "group109_pyongyang") == 0);
+  cb_free(B);
+}
+
+/* A buyer who values buying nothing above everything buys almost nothing. */
+static void buyers_outside_option(void **state) {
+  (void)state;
+  cb_sim *A = run(NULL, 0);
+  const char *content[] = {"buyers.outside_utility=60"};
+  cb_sim *B = run(content, 1);
+  double a = at_place(A, CB_M_ORDERED_UNITS, NULL), b = at_place(B, CB_M_ORDERED_UNITS, NULL);
+  assert_true(a > 100000);
+  assert_true(b < 0.001 * a);
+  cb_free(A);
+  cb_free(B);
+}
+
+/* With every illicit channel stopped at both crossings only legal goods (Chinese) arrive. */
+static void traders_respect_closures(void **state) {
+  (void)state;
+  const char *closed[] = {"closures.all_s.start=2012-01-01", "closures.all_s.end=2019-12-31", "closures.all_s.crossing=sinuiju",
+                          "closures.all_s.channels=[disguised, smuggled, luggage]", "closures.all_h.start=2012-01-01",
+                          "closures.all_h.end=2019-12-31", "closures.all_h.crossing=hyesan",
+                          "closures.all_h.channels=[disguised, smuggled, luggage]"};
+  cb_sim *S = run(closed, 8);
+  const cb_metrics *m = &S->metrics;
+  double legal = 0, illicit = 0;
+  for (uint32_t p = 0; p < m->nperiods; p++)
+    for (int x = 0; x < m->nplace[CB_PLACE_CROSSING]; x++)
+      for (int ch = 0; ch < CB_NCHANNELS; ch++)
+        for (int o = 0; o < m->norig; o++)
+          for (int k = 0; k < m->ncat; k++) {
+            double v = m->hist[(size_t)p * m->nslots + cb_metrics_slot(m, CB_M_DELIVERED_UNITS, x, ch, o, k)];
+            if (ch == CB_CH_LEGAL) legal += v;
+            else illicit += v;
+          }
+  assert_true(legal > 1000);
+  assert_true(illicit == 0);
+  cb_free(S);
+}
+
+/* Protection cuts inspections: when one top-rank client makes a trader untouchable, the traders
+ * with such a client (most of them) are never inspected, so inspections collapse. */
+static void traders_protection(void **state) {
+  (void)state;
+  const char *none[] = {"traders.protection_effect=0"};
+  const char *full[] = {"traders.protection_effect=1", "traders.protection_clients=0.0001"};
+  cb_sim *A = run(none, 1), *B = run(full, 2);
+  double a = at_place(A, CB_M_INSPECTIONS, "kp_customs_sinuiju"), b = at_place(B, CB_M_INSPECTIONS, "kp_customs_sinuiju");
+  assert_true(a > 1000);
+  assert_true(b < 0.2 * a);
+  cb_free(A);
+  cb_free(B);
+}
+
+/* Middlemen who relabel slowly delay disguised goods: fewer are delivered within the period
+ * than with ample capacity, and more are still on their way at the end. */
+static void middlemen_capacity_delays(void **state) {
+  (void)state;
+  const char *slow[] = {"middlemen.capacity_bulk_day=0.05"};
+  cb_sim *A = run(NULL, 0), *B = run(slow, 1);
+  assert_true(B->in_transit > 2 * A->in_transit);
+  cb_free(A);
+  cb_free(B);
+}
+
+/* Prices follow costs: a dearer source price raises the market price of that product only. */
+static void market_prices_follow_costs(void **state) {
+  (void)state;
+  const char *dear[] = {"categories.laptops.price_usd.jp=1400"};
+  cb_sim *A = run(NULL, 0), *B = run(dear, 1);
+  int m = index_of(A, CB_PLACE_MARKET, "pyongyang");
+  int jp_laptops = -1, jp_cameras = -1;
+  for (int p = 0; p < A->nprod; p++) {
+    if (strcmp(A->sc.origins[cb_prod_origin(A, p)].name, "jp")) continue;
+    if (!strcmp(A->sc.categories[cb_prod_cat(A, p)].name, "laptops")) jp_laptops = p;
+    if (!strcmp(A->sc.categories[cb_prod_cat(A, p)].name, "cameras")) jp_cameras = p;
+  }
+  double ratio = cb_market_price(B, m, jp_laptops) / cb_market_price(A, m, jp_laptops);
+  assert_true(ratio > 1.6 && ratio < 2.4); /* about twice the source price, twice the price */
+  assert_true(fabs(cb_market_price(B, m, jp_cameras) / cb_market_price(A, m, jp_cameras) - 1) < 0.15);
+  cb_free(A);
+  cb_free(B);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(enforcement_bribe_or_law), cmocka_unit_test(possession_pretext),
+      cmocka_unit_test(buyers_outside_option),    cmocka_unit_test(traders_respect_closures),
+      cmocka_unit_test(traders_protection),       cmocka_unit_test(middlemen_capacity_delays),
+      cmocka_unit_test(market_prices_follow_costs),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
