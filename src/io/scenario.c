@@ -129,6 +129,7 @@ static const cb_field f_delivery_legs[] = {
 static const cb_field f_trader_types[] = {
     DBL(cb_sc_trader_type, share, 0, 1, NULL, "share", "share of traders of this type"),
     DBL(cb_sc_trader_type, capital_usd, 1, BIG, NULL, "USD", "mean starting capital"),
+    DBL(cb_sc_trader_type, capital_sigma, 0, 5, "0.5", "log-sd", "spread of starting capital (lognormal with the mean above)"),
     DBL(cb_sc_trader_type, trip_days, 1, 365, NULL, "days", "days between buying trips"),
     DBL(cb_sc_trader_type, capacity_bulk, 0.01, BIG, NULL, "bulk units", "most goods moved per trip"),
     DBL(cb_sc_trader_type, bargaining, 0, 0.9, "0", "share", "largest discount off the source price a trader of this type wins by bargaining (each trader draws its own, up to this)"),
@@ -164,7 +165,7 @@ static const cb_field f_buyers[] = {
 
 static const cb_field f_traders[] = {
     DBL(cb_sc_traders, learning_rate, 0, 1, NULL, "weight", "weight of the latest experience in a trader's risk estimate per route and channel"),
-    DBL(cb_sc_traders, gossip, 0, 1, "0", "weight", "weight of the trade-wide experience (all traders', discounted with a one-month half-life) in a trader's expected risk; the rest is its own"),
+    DBL(cb_sc_traders, gossip, 0, 1, "0", "weight", "weight of the trade-wide experience (all traders', discounted with half-life memory_months) in a trader's expected risk; the rest is its own"),
     DBL(cb_sc_traders, risk_prior, 0, 10, NULL, "share", "initial expected enforcement cost, as a share of goods value, of every illicit option"),
     DBL(cb_sc_traders, choice_temperature, 0.0001, 10, NULL, "share", "noise in route and channel choice, as a share of the price"),
     DBL(cb_sc_traders, profit_tolerance, 0, 10, "0", "share", "loss a trader accepts on filling an order, as a share of its price"),
@@ -174,6 +175,7 @@ static const cb_field f_traders[] = {
     DBL(cb_sc_traders, entry_profit_rate, 0, 100, "0.05", "share/month", "monthly return on capital above which traders enter"),
     DBL(cb_sc_traders, protection_clients, 0.0001, BIG, NULL, "buyers", "top-rank clients that give a trader full protection"),
     DBL(cb_sc_traders, protection_effect, 0, 1, "0", "share", "cut in inspection chance for a fully protected trader"),
+    DBL(cb_sc_traders, memory_months, 0.1, 1200, "1", "months", "half-life of the trade-wide pooled experience"),
 };
 
 static const cb_field f_middlemen[] = {

@@ -80,7 +80,7 @@ typedef struct cb_sc_leg {
 
 typedef struct cb_sc_trader_type {
   char name[CB_NAME_MAX];
-  double share, capital_usd, trip_days, capacity_bulk, bargaining, stock_share, client_weight;
+  double share, capital_usd, capital_sigma, trip_days, capacity_bulk, bargaining, stock_share, client_weight;
   uint32_t channels;
 } cb_sc_trader_type;
 
@@ -94,7 +94,7 @@ typedef struct cb_sc_buyers {
 
 typedef struct cb_sc_traders {
   double learning_rate, gossip, risk_prior, choice_temperature, profit_tolerance, holding_cost_per_day, exit_capital_usd,
-      entry_rate, entry_profit_rate, protection_clients, protection_effect;
+      entry_rate, entry_profit_rate, protection_clients, protection_effect, memory_months;
 } cb_sc_traders;
 
 typedef struct cb_sc_middlemen {

@@ -374,7 +374,8 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   cb_trader *t = &S->T[tid];
   const cb_sc_trader_type *ty = ttype(S, t);
   philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
-  t->capital = ty->capital_usd * exp(0.5 * cb_normal(w.v[0], w.v[1]) - 0.125);
+  double sig = ty->capital_sigma;
+  t->capital = ty->capital_usd * exp(sig * cb_normal(w.v[0], w.v[1]) - 0.5 * sig * sig);
   t->bargaining = ty->bargaining * cb_u01(w.v[2]);
   t->next_trip = day + 1 + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
   t->active = 1;
@@ -480,13 +481,14 @@ void cb_traders_protection(cb_sim *S) {
 }
 
 /* Monthly: the trade's pooled experience (what all traders met on each route, channel,
- * relabelling and kind of product) is discounted with a one-month half-life and becomes the
+ * relabelling and kind of product) is discounted with a half-life of traders.memory_months and becomes the
  * trade-wide estimate that every trader weighs by traders.gossip when choosing. */
 static void pool_experience(cb_sim *S) {
   int nr = cb_risk_size(S);
+  double keep = pow(0.5, 1.0 / S->sc.traders.memory_months);
   for (int i = 0; i < nr; i++) {
-    S->pool_cost_all[i] = 0.5 * S->pool_cost_all[i] + S->pool_cost[i];
-    S->pool_value_all[i] = 0.5 * S->pool_value_all[i] + S->pool_value[i];
+    S->pool_cost_all[i] = keep * S->pool_cost_all[i] + S->pool_cost[i];
+    S->pool_value_all[i] = keep * S->pool_value_all[i] + S->pool_value[i];
     if (S->pool_value_all[i] > 0) S->risk_pooled[i] = (float)(S->pool_cost_all[i] / S->pool_value_all[i]);
     S->pool_cost[i] = S->pool_value[i] = 0;
   }
