@@ -305,6 +305,22 @@ static void test_sanctions_flip_legal_trade(void **state) {
   assert_int_equal(S->legal_ok[jp_app], 1);
 }
 
+/* Sanctions apply in date order whatever their order in the file: a ban listed after an easing
+ * but dated before it does not undo the easing. */
+static void test_sanctions_in_date_order(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("sanctions.late_ease.date=2015-01-01", "sanctions.late_ease.action=ease", "sanctions.late_ease.origins=[jp]",
+                   "sanctions.early_ban.date=2013-01-01", "sanctions.early_ban.action=impose", "sanctions.early_ban.origins=[jp]",
+                   "origins.jp.legal_trade=true");
+  int jp_app = product(S, "appliances", "jp");
+  cb_policy_apply(S, day_of("2012-06-01"));
+  assert_int_equal(S->legal_ok[jp_app], 1);
+  cb_policy_apply(S, day_of("2014-06-01"));
+  assert_int_equal(S->legal_ok[jp_app], 0);
+  cb_policy_apply(S, day_of("2016-06-01"));
+  assert_int_equal(S->legal_ok[jp_app], 1);
+}
+
 static void test_crackdown_multipliers(void **state) {
   (void)state;
   cb_sim *S = MAKE("crackdowns.a.start=2012-03-15", "crackdowns.a.end=2012-04-30",
@@ -536,6 +552,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_checkpoint_sees, free_sim),
       cmocka_unit_test_teardown(test_routes_cover_every_path, free_sim),
       cmocka_unit_test_teardown(test_sanctions_flip_legal_trade, free_sim),
+      cmocka_unit_test_teardown(test_sanctions_in_date_order, free_sim),
       cmocka_unit_test_teardown(test_crackdown_multipliers, free_sim),
       cmocka_unit_test_teardown(test_closures_and_campaigns, free_sim),
       cmocka_unit_test_teardown(test_income_shocks, free_sim),

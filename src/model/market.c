@@ -80,8 +80,9 @@ void cb_market_daily(cb_sim *S) {
 static void update_markup(cb_price *x, const cb_sc_market_rules *r) {
   double backlog = x->open_orders / (x->deliveries_month > 1.0 ? x->deliveries_month : 1.0);
   if (x->deliveries_month <= 0 && x->weeks_seen == 0) return; /* nothing delivered yet: no usual wait */
-  /* The usual backlog is a running mean until it has half-life's worth of weeks, then an
-   * exponential average with that half-life, so the first weeks do not set it for good. */
+  /* The usual backlog is a running mean at first (weight 1/weeks), then an exponential average
+   * with half-life backlog_memory_weeks once that weight is the smaller (after about
+   * backlog_memory_weeks / ln 2 weeks), so the first weeks do not set it for good. */
   x->weeks_seen += 1;
   double w = fmax(1.0 / x->weeks_seen, 1.0 - pow(0.5, 1.0 / r->backlog_memory_weeks));
   x->backlog_usual += w * (backlog - x->backlog_usual);

@@ -13,18 +13,24 @@ int cb_policy_init(cb_sim *S) {
   S->cp_confiscate = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
   S->closed = cb_xcalloc(e, (size_t)sc->n_crossings, sizeof(uint32_t));
   if (e->code) return e->code;
+  /* sanctions in date order, stable, so a later ban or easing overrides an earlier one */
+  for (int i = 0; i < sc->n_sanctions; i++) {
+    int j = i;
+    for (; j > 0 && sc->sanctions[S->sanction_order[j - 1]].date > sc->sanctions[i].date; j--) S->sanction_order[j] = S->sanction_order[j - 1];
+    S->sanction_order[j] = i;
+  }
   return CB_OK;
 }
 
-/* Dated events (sanctions, income shocks) in force on a day, replayed from the start state in the
- * scenario's order: the policy state is a function of the day alone, so applying a day twice,
+/* Dated events (sanctions, income shocks) in force on a day, replayed from the start state in
+ * date order (the scenario's order on the same date): the policy state is a function of the day alone, so applying a day twice,
  * or restoring a run mid-way, gives the same state. */
 static void apply_dated(cb_sim *S, int32_t day) {
   const cb_scenario *sc = &S->sc;
   for (int p = 0; p < S->nprod; p++) S->legal_ok[p] = (uint8_t)sc->origins[cb_prod_origin(S, p)].legal_trade;
-  for (int i = 0; i < sc->n_sanctions; i++) {
-    const cb_sc_sanction *s = &sc->sanctions[i];
-    if (s->date > day) continue;
+  for (int n = 0; n < sc->n_sanctions; n++) {
+    const cb_sc_sanction *s = &sc->sanctions[S->sanction_order[n]];
+    if (s->date > day) break;
     for (int j = 0; j < s->origins.n; j++)
       for (int k = 0; k < S->ncat; k++) {
         int listed = s->categories.n == 0;

@@ -147,6 +147,7 @@ struct cb_sim {
 
   /* policy state of the day */
   uint8_t *legal_ok;              /* [nprod] legal import allowed */
+  int sanction_order[CB_MAX_ENTRIES]; /* sanctions sorted by date */
   double *cp_inspect, *cp_accept, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
   uint32_t *closed;               /* [ncrossings] channels stopped */
   double campaign, income_all, income_kaesong;
