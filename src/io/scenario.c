@@ -185,7 +185,7 @@ static const cb_field f_middlemen[] = {
     DBL(cb_sc_middlemen, relabel_skill_mean, 0, 1, NULL, "share", "mean quality of a middleman's relabelling (scales category efficacy)"),
     DBL(cb_sc_middlemen, relabel_skill_sd, 0, 1, "0", "share", "spread of relabelling quality"),
     DBL(cb_sc_middlemen, capacity_bulk_day, 0.01, BIG, NULL, "bulk units/day", "goods a middleman can relabel per day (more waits)"),
-    DBL(cb_sc_middlemen, contacts_per_trader, 1, 64, NULL, "middlemen", "middlemen each trader knows"),
+    DBL(cb_sc_middlemen, contacts_per_trader, 1, 16, NULL, "middlemen", "middlemen each trader knows"),
     REF(cb_sc_middlemen, relabel_as, "origins", NULL, "origin whose labels and packaging relabelled goods are given"),
 };
 

@@ -142,6 +142,9 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t id = due->ids[i];
     cb_consignment *c = &S->C[id];
+    /* fetch ahead: the consignment after next, and the trader of the next one */
+    if (i + 2 < due->n) __builtin_prefetch(&S->C[due->ids[i + 2]]);
+    if (i + 1 < due->n) __builtin_prefetch(&S->T[S->C[due->ids[i + 1]].trader]);
     if (c->stage == STAGE_CROSS) {
       if (!cross(S, id, day)) continue;
       if (c->day_arrive > day) {

@@ -103,6 +103,7 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
   /* One pass: fill the oldest covered orders for this product and market, compact the rest. */
   for (uint32_t i = 0; i < t->norders; i++) {
     cb_order o = t->orders[i];
+    if (i + 4 < t->norders) __builtin_prefetch(cb_buyer_at(S, t->orders[i + 4].buyer), 1); /* buyers to be served */
     if (left > 0 && o.covered && o.product == c->product && o.market == market) {
       S->P[market * S->nprod + o.product].open_orders -= 1;
       sell(S, c->trader, o.buyer, o.product, day, o.price, landed);
@@ -346,6 +347,7 @@ int cb_traders_step(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t tid = due->ids[i];
     cb_trader *t = &S->T[tid];
+    if (i + 1 < due->n) __builtin_prefetch(&S->T[due->ids[i + 1]]); /* the next trader's record */
     if (!t->active || t->exiting || t->next_trip != day) continue; /* a stale entry */
     cancel_stale(S, t, day, 0);
     if (schedule_trip(S, tid, day + (int32_t)lround(ttype(S, t)->trip_days))) return S->err.code;

@@ -17,7 +17,7 @@
 #include "io/ytree.h"
 
 #define CB_NO_HOLDING 255u
-#define CB_MAX_CONTACTS 64
+#define CB_MAX_CONTACTS 16
 #define CB_REVIEW_HORIZON 4096    /* buyers are re-reviewed at most this many days ahead */
 #define CB_SHIP_HORIZON 2048      /* consignments arrive at most this many days ahead */
 #define CB_TRIP_HORIZON 512       /* trips are at most trader_types.*.trip_days (<= 365) apart */
