@@ -88,13 +88,13 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
     util[o] = base_utility(S, b, market, p, income, susceptibility) - S->sc.buyers.price_weight * price[o] / income;
     if (util[o] > best) best = util[o];
   }
-  double sum = exp(S->sc.buyers.outside_utility - best);
+  double sum = exp(S->sc.buyers.outside_utility - best), weight[CB_MAX_ENTRIES];
   for (int o = 0; o < S->norig; o++)
-    if (ok[o]) sum += exp(util[o] - best);
+    if (ok[o]) sum += weight[o] = exp(util[o] - best);
   double u = cb_rng_u01(&S->rng, CB_RNG_CHOICE, b, day, (uint32_t)k) * sum;
   for (int o = 0; o < S->norig; o++) {
     if (!ok[o]) continue;
-    u -= exp(util[o] - best);
+    u -= weight[o];
     if (u <= 0) {
       *price_out = price[o];
       return o;

@@ -142,9 +142,13 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t id = due->ids[i];
     cb_consignment *c = &S->C[id];
-    /* fetch ahead: the consignment after next, and the trader of the next one */
-    if (i + 2 < due->n) __builtin_prefetch(&S->C[due->ids[i + 2]]);
-    if (i + 1 < due->n) __builtin_prefetch(&S->T[S->C[due->ids[i + 1]].trader]);
+    /* fetch ahead, in a chain: a consignment, then its trader, then the trader's risk entry */
+    if (i + 3 < due->n) __builtin_prefetch(&S->C[due->ids[i + 3]]);
+    if (i + 2 < due->n) __builtin_prefetch(&S->T[S->C[due->ids[i + 2]].trader]);
+    if (i + 1 < due->n) {
+      const cb_consignment *nx = &S->C[due->ids[i + 1]];
+      __builtin_prefetch(&S->T[nx->trader].risk[cb_risk_index(S, nx->route, nx->channel, nx->relabel, cb_prod_cat(S, nx->product))], 1);
+    }
     if (c->stage == STAGE_CROSS) {
       if (!cross(S, id, day)) continue;
       if (c->day_arrive > day) {

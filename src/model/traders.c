@@ -347,7 +347,9 @@ int cb_traders_step(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t tid = due->ids[i];
     cb_trader *t = &S->T[tid];
-    if (i + 1 < due->n) __builtin_prefetch(&S->T[due->ids[i + 1]]); /* the next trader's record */
+    /* fetch ahead: a trader's record, then its order book */
+    if (i + 2 < due->n) __builtin_prefetch(&S->T[due->ids[i + 2]]);
+    if (i + 1 < due->n && S->T[due->ids[i + 1]].orders) __builtin_prefetch(S->T[due->ids[i + 1]].orders);
     if (!t->active || t->exiting || t->next_trip != day) continue; /* a stale entry */
     cancel_stale(S, t, day, 0);
     if (schedule_trip(S, tid, day + (int32_t)lround(ttype(S, t)->trip_days))) return S->err.code;
