@@ -88,9 +88,11 @@ static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double 
     util[o] = base_utility(S, b, market, p, income, susceptibility) - S->sc.buyers.price_weight * price[o] / income;
     if (util[o] > best) best = util[o];
   }
-  double sum = exp(S->sc.buyers.outside_utility - best), weight[CB_MAX_ENTRIES];
+  /* Logit weights in single precision: they only split one uniform draw, where 1e-7 relative
+   * accuracy is ample, and expf costs a fraction of exp in this, the busiest loop. */
+  double sum = expf((float)(S->sc.buyers.outside_utility - best)), weight[CB_MAX_ENTRIES];
   for (int o = 0; o < S->norig; o++)
-    if (ok[o]) sum += weight[o] = exp(util[o] - best);
+    if (ok[o]) sum += weight[o] = expf((float)(util[o] - best));
   double u = cb_rng_u01(&S->rng, CB_RNG_CHOICE, b, day, (uint32_t)k) * sum;
   for (int o = 0; o < S->norig; o++) {
     if (!ok[o]) continue;

@@ -221,7 +221,8 @@ static int pick_option(const cb_sim *S, const option *opt, int n, double price, 
   double w[512], sum = 0;
   for (int i = 0; i < n; i++) {
     double z = (opt[i].profit - best) / tau;
-    sum += w[i] = z < -40.0 ? 0.0 : exp(z); /* below e^-40 an option is never drawn */
+    /* below e^-40 an option is never drawn; single precision suffices for a weight (see buyers.c) */
+    sum += w[i] = z < -40.0 ? 0.0 : expf((float)z);
   }
   double u = cb_rng_u01(&S->rng, CB_RNG_PLAN, tid, day, salt) * sum;
   for (int i = 0; i < n; i++)
