@@ -261,6 +261,7 @@ int cb_step(cb_sim *S) {
   rates_for(S, day);
   cb_market_daily(S);
   cb_buyers_utility_tables(S, 0);
+  if (cb_traders_daily_options(S)) return S->err.code;
   if (cb_buyers_step(S, day) || cb_enforcement_possession(S, day) || cb_traders_step(S, day) ||
       cb_shipments_step(S, day) || end_of_day(S, day))
     return S->err.code;

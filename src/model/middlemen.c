@@ -11,28 +11,20 @@
  * such if several): the choice does not depend on the product, so it is made once per trader. */
 void cb_middlemen_choose(const cb_sim *S, cb_trader *t) {
   for (int h = 0; h < S->sc.n_hubs; h++) {
-    t->supplier[h] = UINT32_MAX;
+    cb_supply *sp = &t->supply[h];
+    sp->middleman = UINT32_MAX;
+    sp->goods_factor = 0;
     double best = INFINITY;
     for (int i = 0; i < t->ncontacts; i++) {
       const cb_middleman *m = &S->M[t->contacts[i]];
       if (m->hub == h && m->commission < best) {
         best = m->commission;
-        t->supplier[h] = t->contacts[i];
+        sp->middleman = t->contacts[i];
       }
     }
+    /* what the trader pays per dollar of source price there: hub price, its discount, commission */
+    if (sp->middleman != UINT32_MAX) sp->goods_factor = S->sc.hubs[h].price_factor * (1.0 - t->bargaining) * (1.0 + best);
   }
-}
-
-uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost) {
-  uint32_t mm = t->supplier[hub];
-  if (mm == UINT32_MAX) {
-    *unit_cost = INFINITY;
-    return mm;
-  }
-  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
-  double source = c->price_usd[cb_prod_origin(S, product)] * S->sc.hubs[hub].price_factor * (1.0 - t->bargaining);
-  *unit_cost = source * (1.0 + S->M[mm].commission) + (relabel ? c->relabel_cost_usd : 0.0);
-  return mm;
 }
 
 /* Middlemen are spread over hubs by share (largest remainder), with terms drawn per middleman. */

@@ -150,65 +150,71 @@ typedef struct option {
   double unit_cost, profit;
 } option;
 
-/* The cheapest middleman the trader knows in each hub, with and without relabelling, for one
- * product: computed once per product and market on a trip, shared by every route from that hub. */
-typedef struct sourcing {
-  uint32_t mm[CB_MAX_ENTRIES][2];
-  double cost[CB_MAX_ENTRIES][2];
-  uint8_t known[CB_MAX_ENTRIES][2];
-} sourcing;
-
-static void source_at(const cb_sim *S, const cb_trader *t, sourcing *src, int hub, int product, int relabel) {
-  if (src->known[hub][relabel]) return;
-  src->mm[hub][relabel] = cb_middlemen_best(S, t, hub, product, relabel, &src->cost[hub][relabel]);
-  src->known[hub][relabel] = 1;
-}
-
-/* Cost per unit paid before the border for one option (goods, commission, premium, relabelling,
- * transport); -1 if the trader knows no middleman in the route's hub. */
-static double option_cost(const cb_sim *S, const cb_trader *t, sourcing *src, int product, const cb_route *r, int channel,
-                          int relabel, uint32_t *mm) {
-  source_at(S, t, src, r->hub, product, relabel);
-  *mm = src->mm[r->hub][relabel];
-  if (*mm == UINT32_MAX) return -1;
-  const cb_sc_crossing *x = &S->sc.crossings[r->crossing];
-  double bulk = S->sc.categories[cb_prod_cat(S, product)].bulk;
-  double border = channel == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd
-                  : channel == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
-  double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)] * S->sc.hubs[r->hub].price_factor;
-  double premium = channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source;
-  return src->cost[r->hub][relabel] + premium + bulk * (r->cost_per_bulk + border);
-}
-
-static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
-  int n = 0, cat = cb_prod_cat(S, product);
-  uint32_t allowed = ttype(S, t)->channels;
-  sourcing src;
-  memset(src.known, 0, sizeof src.known);
-  int ok[CB_NCHANNELS], forced[CB_NCHANNELS], can[CB_NCHANNELS];
-  for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-    ok[ch] = (allowed & (1u << ch)) && cb_goods_channel_ok(S, product, ch);
-    can[ch] = cb_goods_relabel_options(S, product, ch, &forced[ch]);
+/* The options open for each market and product today — route, channel, relabelling — with the
+ * part of the unit cost that is the same for every trader (relabelling, the middleman's premium
+ * for illicit goods, transport and border costs). They change only with policy, so they are built
+ * once a day; a trader then adds its own goods price (source x its hub factor). */
+int cb_traders_daily_options(cb_sim *S) {
+  int nm = S->sc.n_markets, per = S->nroutes * CB_NCHANNELS * 2;
+  if (!S->opt_protos) {
+    S->opt_protos = cb_xcalloc(&S->err, (size_t)nm * (size_t)S->nprod * (size_t)per, sizeof *S->opt_protos);
+    S->opt_count = cb_xcalloc(&S->err, (size_t)nm * (size_t)S->nprod, sizeof(int));
+    if (S->err.code) return S->err.code;
   }
-  double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
-  for (int j = 0; j < S->nroutes_of[market]; j++) {
-    int r = S->routes_of[market][j];
-    const cb_route *rt = &S->routes[r];
-    for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-      if (!ok[ch] || (S->closed[rt->crossing] & (1u << ch))) continue;
-      for (int x = forced[ch]; x <= can[ch] && n < max; x++) {
-        option *o = &opt[n];
-        o->route = r;
-        o->channel = ch;
-        o->relabel = x;
-        o->unit_cost = option_cost(S, t, &src, product, rt, ch, x, &o->middleman);
-        if (o->unit_cost < 0) continue;
-        int ri = cb_risk_index(S, r, ch, x, cat);
-        double risk = (1.0 - g) * t->risk[ri] + g * S->risk_pooled[ri]; /* own experience and the trade's */
-        o->profit = price - o->unit_cost * (1.0 + risk + hold * rt->days_to_market);
-        n++;
+  for (int m = 0; m < nm; m++)
+    for (int p = 0; p < S->nprod; p++) {
+      cb_option_proto *list = S->opt_protos + ((size_t)m * (size_t)S->nprod + (size_t)p) * (size_t)per;
+      int n = 0, cat = cb_prod_cat(S, p);
+      const cb_sc_category *c = &S->sc.categories[cat];
+      double source = c->price_usd[cb_prod_origin(S, p)];
+      for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+        if (!cb_goods_channel_ok(S, p, ch)) continue;
+        int forced = 0, can = cb_goods_relabel_options(S, p, ch, &forced);
+        for (int j = 0; j < S->nroutes_of[m]; j++) {
+          int r = S->routes_of[m][j];
+          const cb_route *rt = &S->routes[r];
+          if (S->closed[rt->crossing] & (1u << ch)) continue;
+          const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
+          double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
+          double premium = ch == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;
+          for (int rl = forced; rl <= can; rl++) {
+            cb_option_proto *o = &list[n++];
+            o->route = (uint16_t)r;
+            o->channel = (uint8_t)ch;
+            o->relabel = (uint8_t)rl;
+            o->hub = (uint8_t)rt->hub;
+            o->days = rt->days_to_market;
+            o->fixed_cost = (rl ? c->relabel_cost_usd : 0.0) + premium + c->bulk * (rt->cost_per_bulk + border);
+            o->risk_index = cb_risk_index(S, r, ch, rl, cat);
+          }
+        }
       }
+      S->opt_count[m * S->nprod + p] = n;
     }
+  return CB_OK;
+}
+
+/* The trader's options for a product and market, with unit cost and expected profit: the price
+ * less the unit cost times (1 + expected enforcement cost share + holding cost over the transit).
+ * The expected share blends the trader's own experience with the trade's (traders.gossip). */
+static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
+  int per = S->nroutes * CB_NCHANNELS * 2, count = S->opt_count[market * S->nprod + product], n = 0;
+  const cb_option_proto *list = S->opt_protos + ((size_t)market * (size_t)S->nprod + (size_t)product) * (size_t)per;
+  uint32_t allowed = ttype(S, t)->channels;
+  double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)];
+  double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
+  for (int i = 0; i < count && n < max; i++) {
+    const cb_option_proto *p = &list[i];
+    const cb_supply *sp = &t->supply[p->hub];
+    if (!(allowed & (1u << p->channel)) || sp->middleman == UINT32_MAX) continue;
+    option *o = &opt[n++];
+    o->route = p->route;
+    o->channel = p->channel;
+    o->relabel = p->relabel;
+    o->middleman = sp->middleman;
+    o->unit_cost = source * sp->goods_factor + p->fixed_cost;
+    double risk = (1.0 - g) * t->risk[p->risk_index] + g * S->risk_pooled[p->risk_index];
+    o->profit = price - o->unit_cost * (1.0 + risk + hold * p->days);
   }
   return n;
 }
@@ -435,9 +441,12 @@ int cb_traders_init(cb_sim *S) {
     int ch = cb_risk_channel((int)i);
     S->risk_pooled[i] = (float)(ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
   }
+  S->supply = cb_xcalloc(e, (size_t)S->ntraders_max * (size_t)S->sc.n_hubs, sizeof *S->supply);
+  if (!S->supply) return e->code;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     S->T[tid].risk = cb_xcalloc(e, nr, sizeof(float));
     if (!S->T[tid].risk) return e->code;
+    S->T[tid].supply = S->supply + (size_t)tid * (size_t)S->sc.n_hubs;
   }
   assign_types(S);
   if (cb_buckets_init(&S->trips, CB_TRIP_HORIZON, e)) return e->code;
@@ -457,9 +466,9 @@ void cb_traders_free(cb_sim *S) {
       free(S->T[tid].shelf);
       free(S->T[tid].risk);
     }
-  free(S->T); free(S->active_ids); free(S->client_cdf);
+  free(S->T); free(S->supply); free(S->active_ids); free(S->client_cdf);
   cb_buckets_free(&S->trips);
-  free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of);
+  free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of); free(S->opt_protos); free(S->opt_count);
 }
 
 void cb_traders_rebuild_active(cb_sim *S) {

@@ -68,6 +68,13 @@ typedef struct cb_shelf {
   double unit_cost;
 } cb_shelf;
 
+/* A trader's supplier in one hub: the contact with the lowest commission (UINT32_MAX if it knows
+ * nobody there) and what it pays per dollar of source price (hub price, its discount, commission). */
+typedef struct cb_supply {
+  uint32_t middleman;
+  double goods_factor;
+} cb_supply;
+
 typedef struct cb_trader {
   uint8_t type, active, exiting;
   double capital, month_start_capital, month_profit, bargaining;
@@ -81,7 +88,7 @@ typedef struct cb_trader {
   uint32_t nshelf, cap_shelf;
   uint32_t contacts[CB_MAX_CONTACTS];
   int ncontacts;
-  uint32_t supplier[CB_MAX_ENTRIES]; /* per hub: the contact with the lowest commission, UINT32_MAX if none */
+  cb_supply *supply;      /* [nhubs]: where and at what factor the trader buys in each hub */
   float *risk;            /* [cb_risk_size]: expected enforcement cost / value */
 } cb_trader;
 
@@ -106,6 +113,14 @@ typedef struct cb_consignment {
   double enforcement_usd;   /* bribes and fines paid for it so far */
   float relabel_skill;
 } cb_consignment;
+
+/* An option open today for a market and product (see cb_traders_daily_options). */
+typedef struct cb_option_proto {
+  uint16_t route;
+  uint8_t channel, relabel, hub;
+  double days, fixed_cost;
+  int risk_index;
+} cb_option_proto;
 
 /* Per market and product. */
 typedef struct cb_price {
@@ -163,6 +178,7 @@ struct cb_sim {
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
 
   cb_trader *T;
+  cb_supply *supply;              /* [ntraders_max * nhubs], sliced per trader */
   uint32_t ntraders, ntraders_max;
   cb_buckets trips;               /* traders due for a buying trip, by day */
   uint32_t *active_ids, nactive;
@@ -189,6 +205,8 @@ struct cb_sim {
   double *pool_cost_all, *pool_value_all;   /* discounted history of the pools */
   float *risk_pooled;                       /* the trade-wide risk estimate from that history */
   int *group_of;                            /* [nmarkets * nprod] scratch for trip planning, -1 = unused */
+  cb_option_proto *opt_protos;              /* [nmarkets * nprod * nroutes * channels * 2] today's options */
+  int *opt_count;                           /* [nmarkets * nprod] */
   double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
   const char **metric_names;      /* names of places, origins and categories for metrics.csv */
 };
@@ -241,10 +259,10 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
 void cb_traders_lost(cb_sim *S, const cb_consignment *c, int market);
 void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share);
 void cb_traders_free(cb_sim *S);
+int cb_traders_daily_options(cb_sim *S);
 /* middlemen.c */
 int cb_middlemen_init(cb_sim *S);
 void cb_middlemen_choose(const cb_sim *S, cb_trader *t);
-uint32_t cb_middlemen_best(const cb_sim *S, const cb_trader *t, int hub, int product, int relabel, double *unit_cost);
 /* enforcement.c */
 int cb_officials_init(cb_sim *S);
 int cb_enforcement_check(cb_sim *S, uint32_t cons_id, int checkpoint, int32_t day);
