@@ -157,15 +157,45 @@ static void buy_domestic(cb_sim *S, uint32_t b, int product, int32_t day, double
   cb_buyers_receive(S, b, product, day, price);
 }
 
+/* An order: the price goes into escrow now; the order reaches the trader's book when the day's
+ * reviews are done (cb_buyers_place_orders), so each trader's book is touched once a day. */
 static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  const cb_trader *t = &S->T[cb_buyer_at(S, b)->trader];
-  if (!t->active || t->exiting)
+  cb_buyer *r = cb_buyer_at(S, b);
+  if (!S->trader_open[r->trader])
     if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
-  cb_buyer_at(S, b)->savings -= price;
-  cb_buyer_at(S, b)->pending |= 1u << cb_prod_cat(S, product);
-  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, cb_buyer_at(S, b)->market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
-  int filled = 0;
-  return cb_traders_take_order(S, cb_buyer_at(S, b)->trader, b, product, cb_buyer_at(S, b)->market, day, price, &filled);
+  r->savings -= price;
+  r->pending |= 1u << cb_prod_cat(S, product);
+  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, r->market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+  if (S->nplaced == S->cap_placed) {
+    uint32_t cap = S->cap_placed;
+    cb_placed *p = cb_xgrow(&S->err, S->placed, &cap, S->nplaced, sizeof *p, 4096);
+    if (!p) return CB_ENOMEM;
+    S->placed = p;
+    uint32_t cap2 = S->cap_placed;
+    cb_placed *q = cb_xgrow(&S->err, S->placed_sorted, &cap2, S->nplaced, sizeof *q, 4096);
+    if (!q) return CB_ENOMEM;
+    S->placed_sorted = q;
+    S->cap_placed = cap;
+  }
+  S->placed[S->nplaced++] = (cb_placed){r->trader, b, (uint16_t)product, r->market, day, price};
+  return CB_OK;
+}
+
+/* The day's orders, grouped by trader with a stable counting sort (each trader still sees its
+ * buyers in the order they ordered), go into the traders' books or are filled from their shelves. */
+static int place_orders(cb_sim *S) {
+  uint32_t n = S->nplaced, *count = S->placed_count;
+  memset(count, 0, ((size_t)S->ntraders_max + 1) * sizeof *count);
+  for (uint32_t i = 0; i < n; i++) count[S->placed[i].trader + 1]++;
+  for (uint32_t t = 0; t < S->ntraders_max; t++) count[t + 1] += count[t];
+  for (uint32_t i = 0; i < n; i++) S->placed_sorted[count[S->placed[i].trader]++] = S->placed[i];
+  for (uint32_t i = 0; i < n; i++) {
+    const cb_placed *p = &S->placed_sorted[i];
+    int filled = 0;
+    if (cb_traders_take_order(S, p->trader, p->buyer, p->product, p->market, p->day, p->price, &filled)) return S->err.code;
+  }
+  S->nplaced = 0;
+  return CB_OK;
 }
 
 static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
@@ -244,7 +274,7 @@ int cb_buyers_step(cb_sim *S, int32_t day) {
     if (review(S, due->ids[i], day)) return S->err.code;
   }
   cb_buckets_clear(&S->reviews, day);
-  return CB_OK;
+  return place_orders(S);
 }
 
 /* ---- initialisation ---- */

@@ -143,7 +143,7 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
     uint32_t id = due->ids[i];
     cb_consignment *c = &S->C[id];
     /* fetch ahead, in a chain: a consignment, then its trader, then the trader's risk entry */
-    if (i + 3 < due->n) __builtin_prefetch(&S->C[due->ids[i + 3]]);
+    if (i + 8 < due->n) __builtin_prefetch(&S->C[due->ids[i + 8]]);
     if (i + 2 < due->n) __builtin_prefetch(&S->T[S->C[due->ids[i + 2]].trader]);
     if (i + 1 < due->n) {
       const cb_consignment *nx = &S->C[due->ids[i + 1]];

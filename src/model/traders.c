@@ -136,7 +136,7 @@ void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
   cb_trader *t = &S->T[c->trader];
   int i = cb_risk_index(S, c->route, c->channel, c->relabel, cb_prod_cat(S, c->product));
   double lr = S->sc.traders.learning_rate;
-  t->risk[i] = (float)((1.0 - lr) * t->risk[i] + lr * cost_share);
+  t->risk[i] = cb_risk_put((1.0 - lr) * cb_risk_get(t->risk[i]) + lr * cost_share);
   double value = c->qty * c->unit_cost;
   S->pool_cost[i] += cost_share * value;
   S->pool_value[i] += value;
@@ -213,7 +213,7 @@ static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, i
     o->relabel = p->relabel;
     o->middleman = sp->middleman;
     o->unit_cost = source * sp->goods_factor + p->fixed_cost;
-    double risk = (1.0 - g) * t->risk[p->risk_index] + g * S->risk_pooled[p->risk_index];
+    double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
     o->profit = price - o->unit_cost * (1.0 + risk + hold * p->days);
   }
   return n;
@@ -320,6 +320,7 @@ static void retire(cb_sim *S, uint32_t tid) {
   cb_trader *t = &S->T[tid];
   t->active = 0;
   t->exiting = 0;
+  S->trader_open[tid] = 0;
   cb_metrics_add(&S->metrics, CB_M_TRADER_EXITS, 0, 0, 0, 0, 1);
 }
 
@@ -391,6 +392,7 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   t->next_trip = day + 1 + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
   t->active = 1;
   t->exiting = 0;
+  S->trader_open[tid] = 1;
   t->month_profit = 0;
   t->month_start_capital = t->capital;
   int nc = (int)S->sc.middlemen.contacts_per_trader;
@@ -409,7 +411,7 @@ static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
   for (int i = 0; i < nr; i++) {
     int ch = cb_risk_channel(i);
     double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
-    t->risk[i] = pooled ? S->risk_pooled[i] : (float)prior;
+    t->risk[i] = cb_risk_put(pooled ? S->risk_pooled[i] : prior);
   }
 }
 
@@ -442,9 +444,11 @@ int cb_traders_init(cb_sim *S) {
     S->risk_pooled[i] = (float)(ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
   }
   S->supply = cb_xcalloc(e, (size_t)S->ntraders_max * (size_t)S->sc.n_hubs, sizeof *S->supply);
-  if (!S->supply) return e->code;
+  S->trader_open = cb_xcalloc(e, S->ntraders_max, 1);
+  S->placed_count = cb_xcalloc(e, (size_t)S->ntraders_max + 1, sizeof(uint32_t));
+  if (e->code) return e->code;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
-    S->T[tid].risk = cb_xcalloc(e, nr, sizeof(float));
+    S->T[tid].risk = cb_xcalloc(e, nr, sizeof(uint16_t));
     if (!S->T[tid].risk) return e->code;
     S->T[tid].supply = S->supply + (size_t)tid * (size_t)S->sc.n_hubs;
   }
@@ -467,6 +471,7 @@ void cb_traders_free(cb_sim *S) {
       free(S->T[tid].risk);
     }
   free(S->T); free(S->supply); free(S->active_ids); free(S->client_cdf);
+  free(S->trader_open); free(S->placed); free(S->placed_sorted); free(S->placed_count);
   cb_buckets_free(&S->trips);
   free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of); free(S->opt_protos); free(S->opt_count);
 }
@@ -511,7 +516,10 @@ static void pool_experience(cb_sim *S) {
 static void exits(cb_sim *S) {
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     cb_trader *t = &S->T[tid];
-    if (t->active && !t->exiting && t->capital < S->sc.traders.exit_capital_usd) t->exiting = 1;
+    if (t->active && !t->exiting && t->capital < S->sc.traders.exit_capital_usd) {
+      t->exiting = 1;
+      S->trader_open[tid] = 0;
+    }
   }
 }
 

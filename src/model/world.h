@@ -89,7 +89,7 @@ typedef struct cb_trader {
   uint32_t contacts[CB_MAX_CONTACTS];
   int ncontacts;
   cb_supply *supply;      /* [nhubs]: where and at what factor the trader buys in each hub */
-  float *risk;            /* [cb_risk_size]: expected enforcement cost / value */
+  uint16_t *risk;         /* [cb_risk_size]: expected enforcement cost / value, fixed point (cb_risk_get) */
 } cb_trader;
 
 typedef struct cb_middleman {
@@ -121,6 +121,15 @@ typedef struct cb_option_proto {
   double days, fixed_cost;
   int risk_index;
 } cb_option_proto;
+
+/* An order placed during the day's reviews, applied to the trader's book after them. */
+typedef struct cb_placed {
+  uint32_t trader, buyer;
+  uint16_t product;
+  uint8_t market;
+  int32_t day;
+  double price;
+} cb_placed;
 
 /* Per market and product. */
 typedef struct cb_price {
@@ -179,6 +188,10 @@ struct cb_sim {
 
   cb_trader *T;
   cb_supply *supply;              /* [ntraders_max * nhubs], sliced per trader */
+  uint8_t *trader_open;           /* [ntraders_max]: active and not winding up (takes orders) */
+  cb_placed *placed, *placed_sorted; /* the day's orders, then sorted by trader */
+  uint32_t nplaced, cap_placed;
+  uint32_t *placed_count;         /* [ntraders_max + 1] counting-sort scratch */
   uint32_t ntraders, ntraders_max;
   cb_buckets trips;               /* traders due for a buying trip, by day */
   uint32_t *active_ids, nactive;
@@ -227,6 +240,15 @@ static inline int cb_risk_index(const cb_sim *S, int route, int channel, int rel
   return ((cat * S->nroutes + route) * CB_NCHANNELS + channel) * 2 + relabel;
 }
 static inline int cb_risk_channel(int index) { return (index / 2) % CB_NCHANNELS; }
+/* A trader's learned risk is kept in 16 bits, in steps of 1/16384 of the goods' value up to 4
+ * (a seizure costs 1 plus what was paid on the way): half the memory of a float per option, far
+ * finer than what learning can tell apart. */
+#define CB_RISK_SCALE 16384.0
+static inline double cb_risk_get(uint16_t q) { return q / CB_RISK_SCALE; }
+static inline uint16_t cb_risk_put(double r) {
+  double q = r * CB_RISK_SCALE + 0.5;
+  return (uint16_t)(q < 0 ? 0 : q > 65535.0 ? 65535.0 : q);
+}
 static inline int cb_risk_size(const cb_sim *S) { return S->nroutes * CB_NCHANNELS * 2 * S->ncat; }
 
 /* ---- module entry points (each in its own file under src/model/) ---- */
