@@ -172,7 +172,7 @@ static int init_metrics(cb_sim *S) {
   for (int j = 0; j < sc->n_origins; j++) n[i++] = sc->origins[j].name;
   m->category_names = n + i;
   for (int j = 0; j < sc->n_categories; j++) n[i++] = sc->categories[j].name;
-  m->channel_names = cb_channel_names;
+  m->channel_names = cb_channel_names();
   m->nplace[CB_PLACE_NONE] = 1;
   m->nch = CB_NCHANNELS;
   m->norig = sc->n_origins;
@@ -329,7 +329,7 @@ static int write_docs(FILE *f, void *ctx, cb_err *e) {
   (void)e;
   fputs("# Scenario parameters\n\nGenerated from the parameter table in `src/io/scenario.c` by "
         "`contraband params`; do not edit by hand.\n\n", f);
-  return cb_schema_write_markdown(&cb_scenario_schema, f);
+  return cb_schema_write_markdown(cb_scenario_schema(), f);
 }
 
 int cb_write_param_docs(cb_sim *S, const char *path) {

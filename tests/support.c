@@ -1,6 +1,8 @@
 /* Test helpers: small file and process utilities so each test states only what it checks. */
 #include "support.h"
 
+#include "engine/calendar.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,4 +67,10 @@ int cbt_run(char **output, const char *fmt, ...) {
   int st = pclose(p);
   if (output) *output = buf; else free(buf);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int32_t cbt_day(const char *ymd) {
+  int32_t d = 0;
+  if (cb_parse_date(ymd, &d)) fail_msg("bad date in test: %s", ymd);
+  return d;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -16,5 +17,15 @@ char *cbt_write_file(const char *dir, const char *name, const char *text);
 char *cbt_read_file(const char *path, size_t *len);
 /* Runs a shell command line, capturing stdout+stderr into *output (malloc'd); returns exit status. */
 int cbt_run(char **output, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cmocka 1.1 compares only integers and floats to fixed precision; model values need doubles. */
+#define assert_near(a, b, tol)                                                            \
+  do {                                                                                    \
+    double a_ = (a), b_ = (b);                                                            \
+    if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);   \
+  } while (0)
+
+/* A day number from YYYY-MM-DD; fails the test on a malformed date. */
+int32_t cbt_day(const char *ymd);
 
 #endif

@@ -14,12 +14,6 @@
 #include "engine/calendar.h"
 #include "engine/rng.h"
 
-#define assert_near(a, b, tol)                                                           \
-  do {                                                                                   \
-    double a_ = (a), b_ = (b);                                                           \
-    if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g (tolerance %g)", #a, a_, b_, (double)(tol)); \
-  } while (0)
-
 static int same_words(philox4x32_ctr_t a, philox4x32_ctr_t b) {
   return a.v[0] == b.v[0] && a.v[1] == b.v[1] && a.v[2] == b.v[2] && a.v[3] == b.v[3];
 }

@@ -31,11 +31,11 @@ static int index_of(const cb_sim *S, cb_place_kind kind, const char *name) {
 /* Total of a metric at one place (all other coordinates summed). */
 static double at_place(const cb_sim *S, cb_metric_id id, const char *place) {
   const cb_metrics *m = &S->metrics;
-  int pl = place ? index_of(S, cb_metric_defs[id].place, place) : -1;
+  int pl = place ? index_of(S, cb_metric_def_of(id)->place, place) : -1;
   double s = 0;
   for (uint32_t p = 0; p < m->nperiods; p++)
     for (uint32_t i = 0; i < m->size[id]; i++) {
-      uint32_t per_place = m->size[id] / (uint32_t)(cb_metric_defs[id].place != CB_PLACE_NONE ? m->nplace[cb_metric_defs[id].place] : 1);
+      uint32_t per_place = m->size[id] / (uint32_t)(cb_metric_def_of(id)->place != CB_PLACE_NONE ? m->nplace[cb_metric_def_of(id)->place] : 1);
       if (pl >= 0 && i / per_place != (uint32_t)pl) continue;
       s += m->hist[(size_t)p * m->nslots + m->offset[id] + i];
     }

@@ -16,18 +16,6 @@
 
 #define BASELINE "scenarios/baseline.yaml"
 
-#define assert_near(a, b, tol)                                                           \
-  do {                                                                                   \
-    double a_ = (a), b_ = (b);                                                           \
-    if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);  \
-  } while (0)
-
-static int32_t day_of(const char *ymd) {
-  int32_t d = 0;
-  if (cb_parse_date(ymd, &d)) fail_msg("bad date in test: %s", ymd);
-  return d;
-}
-
 /* The simulation of the running test; freed by the teardown even when an assertion fails. */
 static cb_sim *current;
 
@@ -175,11 +163,11 @@ static void test_violations_by_checkpoint_kind(void **state) {
   for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
     for (int ch = 0; ch < CB_NCHANNELS; ch++) {
       if (cb_goods_violation(S, kind, ch, kr) != foreign_v[kind][ch])
-        fail_msg("kr laptops, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, kr));
+        fail_msg("kr laptops, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, kr));
       if (cb_goods_violation(S, kind, ch, jp) != foreign_v[kind][ch])
-        fail_msg("jp appliances, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, jp));
+        fail_msg("jp appliances, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, jp));
       if (cb_goods_violation(S, kind, ch, cn) != chinese_v[kind][ch])
-        fail_msg("cn laptops, %s at %s: got %d", cb_channel_names[ch], cb_checkpoint_kind_names[kind], cb_goods_violation(S, kind, ch, cn));
+        fail_msg("cn laptops, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, cn));
     }
   /* the label hides violations except from border guards (any unofficial crossing is one) and
    * road checks stopping smuggled Chinese goods */
@@ -203,7 +191,7 @@ static void test_checkpoint_sees(void **state) {
   for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
     for (int ch = 0; ch < CB_NCHANNELS; ch++)
       if (cb_checkpoint_sees(kind, ch) != sees[kind][ch])
-        fail_msg("%s sees %s: got %d, expected %d", cb_checkpoint_kind_names[kind], cb_channel_names[ch],
+        fail_msg("%s sees %s: got %d, expected %d", cb_checkpoint_kind_names()[kind], cb_channel_names()[ch],
                  cb_checkpoint_sees(kind, ch), sees[kind][ch]);
   /* a checkpoint that does not see a channel is never asked about its violations: every violation
    * above is of a channel its kind sees */
@@ -279,9 +267,9 @@ static void test_sanctions_flip_legal_trade(void **state) {
   }
   assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_LEGAL), 0);
   assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_DISGUISED), 1);
-  cb_policy_apply(S, day_of("2012-12-31"));
+  cb_policy_apply(S, cbt_day("2012-12-31"));
   assert_int_equal(S->legal_ok[jp_app], 0);
-  cb_policy_apply(S, day_of("2013-01-01"));
+  cb_policy_apply(S, cbt_day("2013-01-01"));
   for (int k = 0; k < S->ncat; k++) {
     assert_int_equal(S->legal_ok[cb_product(S, k, jp)], 1); /* every category: the list was empty */
     assert_int_equal(S->legal_ok[cb_product(S, k, kr)], 0);
@@ -293,10 +281,10 @@ static void test_sanctions_flip_legal_trade(void **state) {
   assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_LEGAL), 0);
   assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_DISGUISED), 1);
   /* the state holds on later days without events */
-  cb_policy_apply(S, day_of("2013-06-01"));
+  cb_policy_apply(S, cbt_day("2013-06-01"));
   assert_int_equal(S->legal_ok[jp_app], 1);
   /* a ban limited to one category */
-  cb_policy_apply(S, day_of("2014-06-01"));
+  cb_policy_apply(S, cbt_day("2014-06-01"));
   assert_int_equal(S->legal_ok[cn_lap], 0);
   assert_int_equal(S->legal_ok[cn_cam], 1);
   assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_LEGAL), 0);
@@ -313,11 +301,11 @@ static void test_sanctions_in_date_order(void **state) {
                    "sanctions.early_ban.date=2013-01-01", "sanctions.early_ban.action=impose", "sanctions.early_ban.origins=[jp]",
                    "origins.jp.legal_trade=true");
   int jp_app = product(S, "appliances", "jp");
-  cb_policy_apply(S, day_of("2012-06-01"));
+  cb_policy_apply(S, cbt_day("2012-06-01"));
   assert_int_equal(S->legal_ok[jp_app], 1);
-  cb_policy_apply(S, day_of("2014-06-01"));
+  cb_policy_apply(S, cbt_day("2014-06-01"));
   assert_int_equal(S->legal_ok[jp_app], 0);
-  cb_policy_apply(S, day_of("2016-06-01"));
+  cb_policy_apply(S, cbt_day("2016-06-01"));
   assert_int_equal(S->legal_ok[jp_app], 1);
 }
 
@@ -355,7 +343,7 @@ static void test_crackdown_multipliers(void **state) {
       {"2012-05-01", bgs, 1, 1, 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    cb_policy_apply(S, day_of(cases[i].day));
+    cb_policy_apply(S, cbt_day(cases[i].day));
     int c = cases[i].cp;
     if (fabs(S->cp_inspect[c] - cases[i].inspect) > 1e-12 || fabs(S->cp_accept[c] - cases[i].accept) > 1e-12 ||
         fabs(S->cp_confiscate[c] - cases[i].confiscate) > 1e-12)
@@ -370,8 +358,8 @@ static void test_crackdown_multipliers(void **state) {
       }
   }
   /* going back in time gives the same state: intervals do not accumulate */
-  cb_policy_apply(S, day_of("2012-04-01"));
-  cb_policy_apply(S, day_of("2012-04-01"));
+  cb_policy_apply(S, cbt_day("2012-04-01"));
+  cb_policy_apply(S, cbt_day("2012-04-01"));
   assert_near(S->cp_inspect[kps], 7.5, 1e-12);
 }
 
@@ -398,20 +386,20 @@ static void test_closures_and_campaigns(void **state) {
       {"2013-04-16", 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    cb_policy_apply(S, day_of(cases[i].day));
+    cb_policy_apply(S, cbt_day(cases[i].day));
     if (S->closed[hy] != cases[i].hy || S->closed[si] != cases[i].si)
       fail_msg("%s: closed hyesan %#x sinuiju %#x; expected %#x %#x", cases[i].day, S->closed[hy], S->closed[si], cases[i].hy, cases[i].si);
   }
   /* campaigns: strengths add while they overlap, zero outside */
-  cb_policy_apply(S, day_of("2016-03-14"));
+  cb_policy_apply(S, cbt_day("2016-03-14"));
   assert_near(S->campaign, 0.0, 0);
-  cb_policy_apply(S, day_of("2016-03-15"));
+  cb_policy_apply(S, cbt_day("2016-03-15"));
   assert_near(S->campaign, 1.0, 1e-12);
-  cb_policy_apply(S, day_of("2016-06-15"));
+  cb_policy_apply(S, cbt_day("2016-06-15"));
   assert_near(S->campaign, 1.5, 1e-12);
-  cb_policy_apply(S, day_of("2016-07-01"));
+  cb_policy_apply(S, cbt_day("2016-07-01"));
   assert_near(S->campaign, 1.0, 1e-12);
-  cb_policy_apply(S, day_of("2017-01-01"));
+  cb_policy_apply(S, cbt_day("2017-01-01"));
   assert_near(S->campaign, 0.0, 0);
 }
 
@@ -424,19 +412,19 @@ static void test_income_shocks(void **state) {
                    "income_shocks.half.date=2017-01-01", "income_shocks.half.factor=0.5");
   assert_near(S->income_all, 1.0, 0);
   assert_near(S->income_kaesong, 1.0, 0);
-  cb_policy_apply(S, day_of("2013-12-31"));
+  cb_policy_apply(S, cbt_day("2013-12-31"));
   assert_near(S->income_all, 1.0, 0);
-  cb_policy_apply(S, day_of("2014-01-01"));
+  cb_policy_apply(S, cbt_day("2014-01-01"));
   assert_near(S->income_all, 0.75, 1e-12);
   assert_near(S->income_kaesong, 1.0, 0);
-  cb_policy_apply(S, day_of("2014-01-02"));
+  cb_policy_apply(S, cbt_day("2014-01-02"));
   assert_near(S->income_all, 0.75, 1e-12); /* applied once, on its date only */
-  cb_policy_apply(S, day_of("2015-01-01"));
+  cb_policy_apply(S, cbt_day("2015-01-01"));
   assert_near(S->income_all, 1.125, 1e-12); /* a negative factor is a gain */
-  cb_policy_apply(S, day_of("2016-02-10"));
+  cb_policy_apply(S, cbt_day("2016-02-10"));
   assert_near(S->income_kaesong, 0.0, 0);  /* Kaesong's share of income is lost */
   assert_near(S->income_all, 1.125, 1e-12);
-  cb_policy_apply(S, day_of("2017-01-01"));
+  cb_policy_apply(S, cbt_day("2017-01-01"));
   assert_near(S->income_kaesong, 0.0, 0);  /* and cannot fall below nothing (default target) */
   assert_near(S->income_all, 1.125, 1e-12);
 }
@@ -534,7 +522,7 @@ static void test_market_prices(void **state) {
 
   /* half a year on, with the exchange rate moving, the same relations hold */
   double rate_start = S->rate_market[0];
-  int32_t until = day_of("2012-06-30");
+  int32_t until = cbt_day("2012-06-30");
   while (S->day <= until) {
     int rc = cb_step(S);
     if (rc != CB_OK) fail_msg("cb_step: %s", cb_errmsg(S));

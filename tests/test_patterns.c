@@ -46,7 +46,7 @@ static int name_is(const char *want, const char *have) { return !want || strcmp(
 
 static double msum(const cb_sim *S, cb_metric_id id, filter f) {
   const cb_metrics *m = &S->metrics;
-  const cb_metric_def *d = &cb_metric_defs[id];
+  const cb_metric_def *d = cb_metric_def_of(id);
   int32_t from = INT32_MIN, to = INT32_MAX;
   if (f.from) assert_int_equal(cb_parse_date(f.from, &from), 0);
   if (f.to) assert_int_equal(cb_parse_date(f.to, &to), 0);

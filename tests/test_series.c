@@ -12,19 +12,6 @@
 
 #define RATES CB_SOURCE_DIR "/data/dailynk/won-per-dollar.csv"
 
-/* cmocka 1.1 compares only floats; series values need doubles. */
-#define assert_near(a, b, tol)                                                  \
-  do {                                                                          \
-    double a_ = (a), b_ = (b);                                                  \
-    if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_); \
-  } while (0)
-
-static int32_t day_of(const char *ymd) {
-  int32_t d = 0;
-  assert_int_equal(cb_parse_date(ymd, &d), 0);
-  return d;
-}
-
 static void test_real_file_loads(void **state) {
   (void)state;
   cb_series s;
@@ -48,8 +35,8 @@ static void test_value_on_survey_date(void **state) {
   assert_int_equal(cb_series_load(&s, RATES, &e), CB_OK);
   int p = cb_series_find(&s, "pyongyang");
   /* pyongyang,2012-02-10,3650 and pyongyang,2010-03-03,2300 in the file */
-  assert_near(cb_series_at(&s, p, day_of("2012-02-10")), 3650.0, 1e-9);
-  assert_near(cb_series_at(&s, p, day_of("2010-03-03")), 2300.0, 1e-9);
+  assert_near(cb_series_at(&s, p, cbt_day("2012-02-10")), 3650.0, 1e-9);
+  assert_near(cb_series_at(&s, p, cbt_day("2010-03-03")), 2300.0, 1e-9);
   cb_series_free(&s);
 }
 
@@ -60,9 +47,9 @@ static void test_interpolates_between_surveys(void **state) {
   assert_int_equal(cb_series_load(&s, RATES, &e), CB_OK);
   int p = cb_series_find(&s, "pyongyang");
   /* 2012-01-21 -> 4400 and 2012-02-10 -> 3650 are 20 days apart; 2012-01-31 is midway. */
-  assert_near(cb_series_at(&s, p, day_of("2012-01-31")), (4400.0 + 3650.0) / 2, 1e-9);
+  assert_near(cb_series_at(&s, p, cbt_day("2012-01-31")), (4400.0 + 3650.0) / 2, 1e-9);
   /* a quarter of the way: 2012-01-26 */
-  assert_near(cb_series_at(&s, p, day_of("2012-01-26")), 4400.0 - 750.0 / 4, 1e-9);
+  assert_near(cb_series_at(&s, p, cbt_day("2012-01-26")), 4400.0 - 750.0 / 4, 1e-9);
   cb_series_free(&s);
 }
 
@@ -73,11 +60,11 @@ static void test_flat_outside_surveys(void **state) {
   assert_int_equal(cb_series_load(&s, RATES, &e), CB_OK);
   int h = cb_series_find(&s, "hyesan");
   const cb_series_entity *en = &s.ent[h];
-  assert_near(cb_series_at(&s, h, day_of("1999-01-01")), en->value[0], 0);
+  assert_near(cb_series_at(&s, h, cbt_day("1999-01-01")), en->value[0], 0);
   assert_near(cb_series_at(&s, h, en->day[0] - 1), en->value[0], 0);
   /* hyesan,2026-09-27,69120 is the last row */
-  assert_near(cb_series_at(&s, h, day_of("2026-09-27")), 69120.0, 0);
-  assert_near(cb_series_at(&s, h, day_of("2040-01-01")), 69120.0, 0);
+  assert_near(cb_series_at(&s, h, cbt_day("2026-09-27")), 69120.0, 0);
+  assert_near(cb_series_at(&s, h, cbt_day("2040-01-01")), 69120.0, 0);
   assert_true(isnan(cb_series_at(&s, 99, 0)));
   assert_true(isnan(cb_series_at(&s, -1, 0)));
   cb_series_free(&s);
@@ -128,8 +115,8 @@ static void test_crlf_blank_lines_and_interleaving(void **state) {
   int a = cb_series_find(&s, "a"), b = cb_series_find(&s, "b");
   assert_int_equal(s.ent[a].n, 2);
   assert_int_equal(s.ent[b].n, 2);
-  assert_near(cb_series_at(&s, a, day_of("2010-01-06")), 15.0, 1e-12);
-  assert_near(cb_series_at(&s, b, day_of("2010-02-01")), 6.5, 0);
+  assert_near(cb_series_at(&s, a, cbt_day("2010-01-06")), 15.0, 1e-12);
+  assert_near(cb_series_at(&s, b, cbt_day("2010-02-01")), 6.5, 0);
   cb_series_free(&s);
 }
 
@@ -139,7 +126,7 @@ static void test_long_lines_and_many_rows(void **state) {
   size_t cap = 64 + 20000 * 32;
   char *text = malloc(cap);
   size_t n = (size_t)snprintf(text, cap, "entity,time,value\n");
-  int32_t d0 = day_of("1970-01-01") + 365 * 1000;
+  int32_t d0 = cbt_day("1970-01-01") + 365 * 1000;
   for (int i = 0; i < 20000; i++) {
     char date[11];
     cb_format_date(d0 + i, date);

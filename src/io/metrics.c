@@ -10,7 +10,7 @@
 #define OR CB_DIM_ORIGIN
 #define CA CB_DIM_CATEGORY
 
-const cb_metric_def cb_metric_defs[CB_NMETRICS] = {
+static const cb_metric_def defs[CB_NMETRICS] = {
     [CB_M_ORDERED_UNITS] = {"ordered_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units buyers ordered from traders or bought in state shops"},
     [CB_M_DELIVERED_UNITS] = {"delivered_units", CB_PLACE_CROSSING, CH | OR | CA, 0, "units", "units that reached their market, by the crossing and channel they used"},
     [CB_M_SEIZED_UNITS] = {"seized_units", CB_PLACE_CHECKPOINT, CH | OR | CA, 0, "units", "units confiscated from consignments"},
@@ -38,14 +38,18 @@ const cb_metric_def cb_metric_defs[CB_NMETRICS] = {
     [CB_M_SOLD_UNITS] = {"sold_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units handed to buyers (orders filled, shelf and state-shop sales)"},
 };
 
+const cb_metric_def *cb_metric_def_of(cb_metric_id id) { return &defs[id]; }
+
 int cb_metrics_init(cb_metrics *m, cb_err *e) {
   uint32_t off = 0;
   for (int id = 0; id < CB_NMETRICS; id++) {
-    const cb_metric_def *d = &cb_metric_defs[id];
+    const cb_metric_def *d = &defs[id];
     uint32_t n = (uint32_t)(d->place != CB_PLACE_NONE ? m->nplace[d->place] : 1);
     if (d->dims & CH) n *= (uint32_t)m->nch;
     if (d->dims & OR) n *= (uint32_t)m->norig;
     if (d->dims & CA) n *= (uint32_t)m->ncat;
+    m->place_of[id] = (uint8_t)d->place;
+    m->dims_of[id] = (uint8_t)d->dims;
     m->offset[id] = off;
     m->size[id] = n;
     off += n;
@@ -77,7 +81,7 @@ int cb_metrics_close_period(cb_metrics *m, int32_t period_start, cb_err *e) {
   memcpy(m->hist + (size_t)m->nperiods * m->nslots, m->cur, m->nslots * sizeof *m->cur);
   m->period_start[m->nperiods++] = period_start;
   for (int id = 0; id < CB_NMETRICS; id++)
-    if (!cb_metric_defs[id].stock) memset(m->cur + m->offset[id], 0, m->size[id] * sizeof *m->cur);
+    if (!defs[id].stock) memset(m->cur + m->offset[id], 0, m->size[id] * sizeof *m->cur);
   return CB_OK;
 }
 
@@ -92,7 +96,7 @@ double cb_metrics_total(const cb_metrics *m, cb_metric_id id) {
 
 /* Splits a slot index back into coordinates (the inverse of cb_metrics_slot). */
 static void coords(const cb_metrics *m, int id, uint32_t i, int *place, int *ch, int *orig, int *cat) {
-  const cb_metric_def *d = &cb_metric_defs[id];
+  const cb_metric_def *d = &defs[id];
   *cat = *orig = *ch = *place = -1;
   if (d->dims & CA) { *cat = (int)(i % (uint32_t)m->ncat); i /= (uint32_t)m->ncat; }
   if (d->dims & OR) { *orig = (int)(i % (uint32_t)m->norig); i /= (uint32_t)m->norig; }
@@ -105,7 +109,7 @@ static uint8_t *used_series(const cb_metrics *m, cb_err *e) {
   uint8_t *used = cb_xcalloc(e, m->nslots, 1);
   if (!used) return NULL;
   for (int id = 0; id < CB_NMETRICS; id++)
-    if (cb_metric_defs[id].stock) memset(used + m->offset[id], 1, m->size[id]);
+    if (defs[id].stock) memset(used + m->offset[id], 1, m->size[id]);
   for (uint32_t p = 0; p < m->nperiods; p++) {
     const double *row = m->hist + (size_t)p * m->nslots;
     for (uint32_t s = 0; s < m->nslots; s++) used[s] |= row[s] != 0.0;
@@ -122,7 +126,7 @@ int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e) {
     cb_format_date(m->period_start[p], date);
     const double *row = m->hist + (size_t)p * m->nslots;
     for (int id = 0; id < CB_NMETRICS; id++) {
-      const cb_metric_def *d = &cb_metric_defs[id];
+      const cb_metric_def *d = &defs[id];
       for (uint32_t i = 0; i < m->size[id]; i++) {
         uint32_t slot = m->offset[id] + i;
         if (!used[slot]) continue;

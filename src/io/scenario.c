@@ -12,8 +12,8 @@
 #include "engine/calendar.h"
 #include "io/files.h"
 
-const char *const cb_channel_names[] = {"legal", "disguised", "smuggled", "luggage", NULL};
-const char *const cb_checkpoint_kind_names[] = {"cn_customs", "kp_customs", "border_guard", "road_check", "possession", NULL};
+static const char *const channel_names[] = {"legal", "disguised", "smuggled", "luggage", NULL};
+static const char *const checkpoint_kind_names[] = {"cn_customs", "kp_customs", "border_guard", "road_check", "possession", NULL};
 static const char *const period_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const action_names[] = {"impose", "ease", NULL};
 static const char *const shock_names[] = {"kaesong_dependent", "all", NULL};
@@ -79,7 +79,7 @@ static const cb_field f_hubs[] = {
 };
 
 static const cb_field f_checkpoints[] = {
-    ENUM(cb_sc_checkpoint, kind, cb_checkpoint_kind_names, NULL, "what the checkpoint is and so which channels and violations it sees"),
+    ENUM(cb_sc_checkpoint, kind, checkpoint_kind_names, NULL, "what the checkpoint is and so which channels and violations it sees"),
     DBL(cb_sc_checkpoint, officials_share, 0, 1, NULL, "share", "share of all officials posted here"),
     DBL(cb_sc_checkpoint, inspect_prob, 0, 1, "0", "probability", "chance a consignment passing is inspected (consignment checkpoints)"),
     DBL(cb_sc_checkpoint, checks_per_official_day, 0, 1000, "0", "checks", "possession checks each team member makes per day (possession teams)"),
@@ -135,7 +135,7 @@ static const cb_field f_trader_types[] = {
     DBL(cb_sc_trader_type, bargaining, 0, 0.9, "0", "share", "largest discount off the source price a trader of this type wins by bargaining (each trader draws its own, up to this)"),
     DBL(cb_sc_trader_type, stock_share, 0, 5, "0", "ratio", "units bought for the shelf per unit ordered"),
     DBL(cb_sc_trader_type, client_weight, 0, BIG, "1", "weight", "relative chance a buyer orders through a trader of this type"),
-    FLAGS(cb_sc_trader_type, channels, cb_channel_names, NULL, "channels open to this type"),
+    FLAGS(cb_sc_trader_type, channels, channel_names, NULL, "channels open to this type"),
 };
 
 static const cb_field f_buyers[] = {
@@ -224,7 +224,7 @@ static const cb_field f_closures[] = {
     DATE(cb_sc_closure, start, NULL, "first day"),
     DATE(cb_sc_closure, end, NULL, "last day"),
     REF(cb_sc_closure, crossing, "crossings", NULL, "crossing affected"),
-    FLAGS(cb_sc_closure, channels, cb_channel_names, NULL, "channels stopped there"),
+    FLAGS(cb_sc_closure, channels, channel_names, NULL, "channels stopped there"),
 };
 
 static const cb_field f_income_shocks[] = {
@@ -262,7 +262,12 @@ static const cb_section sections[] = {
     COLL("income_shocks", cb_sc_income_shock, income_shocks, n_income_shocks, f_income_shocks, 0, "Dated changes of buyers' hard-currency income."),
 };
 
-const cb_schema cb_scenario_schema = {sections, N(sections)};
+static const cb_schema scenario_schema = {sections, N(sections)};
+
+/* Accessors rather than exported data: the library exports functions only. */
+const cb_schema *cb_scenario_schema(void) { return &scenario_schema; }
+const char *const *cb_channel_names(void) { return channel_names; }
+const char *const *cb_checkpoint_kind_names(void) { return checkpoint_kind_names; }
 
 /* ---- reading, with bases ---- */
 
@@ -372,7 +377,7 @@ static int check_kinds(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
       const cb_sc_checkpoint *cp = &sc->checkpoints[sc->markets[m].possession_checkpoints.idx[j]];
       if (cp->kind == CB_CP_POSSESSION) continue;
       snprintf(path, sizeof path, "markets.%s.possession_checkpoints", sc->markets[m].name);
-      snprintf(msg, sizeof msg, "'%s' is a %s checkpoint; list only checkpoints of kind possession", cp->name, cb_checkpoint_kind_names[cp->kind]);
+      snprintf(msg, sizeof msg, "'%s' is a %s checkpoint; list only checkpoints of kind possession", cp->name, checkpoint_kind_names[cp->kind]);
       return fail_at(e, t, path, NULL, msg);
     }
   for (int c = 0; c < sc->n_crossings; c++) {
@@ -424,8 +429,8 @@ static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
 
 /* Entry names appear in metrics.csv and in --set paths: letters, digits, '_' and '-' only. */
 static int check_names(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
-  for (size_t i = 0; i < cb_scenario_schema.nsections; i++) {
-    const cb_section *s = &cb_scenario_schema.sections[i];
+  for (size_t i = 0; i < scenario_schema.nsections; i++) {
+    const cb_section *s = &scenario_schema.sections[i];
     if (!s->collection) continue;
     int n = *(const int *)((const char *)sc + s->count_offset);
     for (int k = 0; k < n; k++) {
@@ -444,7 +449,7 @@ static int check_names(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
 
 int cb_scenario_bind(cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   memset(sc, 0, sizeof *sc);
-  if (cb_schema_bind(&cb_scenario_schema, t, sc, e)) return e->code;
+  if (cb_schema_bind(&scenario_schema, t, sc, e)) return e->code;
   if (check_names(sc, t, e)) return e->code;
   if (check_events(sc, t, e) || check_shares(sc, t, e) || check_kinds(sc, t, e) || check_routes(sc, t, e))
     return e->code;

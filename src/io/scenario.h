@@ -14,8 +14,9 @@ enum { CB_PERIOD_DAY, CB_PERIOD_WEEK, CB_PERIOD_MONTH, CB_PERIOD_QUARTER, CB_PER
 enum { CB_SANCTION_IMPOSE, CB_SANCTION_EASE };
 enum { CB_SHOCK_KAESONG, CB_SHOCK_ALL };
 
-extern const char *const cb_channel_names[];
-extern const char *const cb_checkpoint_kind_names[];
+/* Names of channels and checkpoint kinds, indexed by the enums above, NULL-terminated. */
+const char *const *cb_channel_names(void);
+const char *const *cb_checkpoint_kind_names(void);
 
 typedef struct cb_sc_simulation {
   int32_t start, end;
@@ -167,7 +168,8 @@ typedef struct cb_scenario {
   cb_sc_income_shock income_shocks[CB_MAX_ENTRIES];
 } cb_scenario;
 
-extern const cb_schema cb_scenario_schema;
+/* The scenario's parameter table. */
+const cb_schema *cb_scenario_schema(void);
 
 /* Reads a scenario file. A top-level `base: OTHER.yaml` (relative to the file) names a scenario
  * this one modifies: the base is read first (recursively, at most 8 deep) and this file merged
