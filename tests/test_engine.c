@@ -14,38 +14,43 @@
 #include "engine/calendar.h"
 #include "engine/rng.h"
 
-static int same_words(philox4x32_ctr_t a, philox4x32_ctr_t b) {
+static int same_words(cb_rng_block a, cb_rng_block b) {
   return a.v[0] == b.v[0] && a.v[1] == b.v[1] && a.v[2] == b.v[2] && a.v[3] == b.v[3];
 }
 
 /* ---------------- random numbers ---------------- */
 
-/* Random123's published known-answer vectors for philox4x32-10 (kat_vectors), reached through the
+/* Random123's published known-answer vectors for philox2x64-10 (kat_vectors), reached through the
  * wrapper's packing of (seed, run, purpose, agent, day, index) into key and counter:
- * counter = {agent, day, purpose << 24 ^ index, run}, key = {seed low, seed high}. */
+ * counter = {agent | day << 32, (purpose << 24 ^ index) | run << 32}, key = seed; the two 64-bit
+ * outputs come back as four words, low half first. */
 static void test_rng_known_answers(void **state) {
   (void)state;
+  /* counter {0, 0}, key 0 -> ca00a0459843d731 66c24222c9a845b5 (purpose 1 with index 1 << 24
+   * makes the purpose word 0) */
   cb_rng r0 = cb_rng_make(0, 0);
-  /* purpose 1 with index 1<<24 makes the third counter word 0 */
-  philox4x32_ctr_t w = cb_rng_words(&r0, CB_RNG_INIT_BUYER, 0, 0, UINT32_C(1) << 24);
-  assert_int_equal(w.v[0], 0x6627e8d5u);
-  assert_int_equal(w.v[1], 0xe169c58du);
-  assert_int_equal(w.v[2], 0xbc57ac4cu);
-  assert_int_equal(w.v[3], 0x9b00dbd8u);
+  cb_rng_block w = cb_rng_words(&r0, CB_RNG_INIT_BUYER, 0, 0, UINT32_C(1) << 24);
+  assert_int_equal(w.v[0], 0x9843d731u);
+  assert_int_equal(w.v[1], 0xca00a045u);
+  assert_int_equal(w.v[2], 0xc9a845b5u);
+  assert_int_equal(w.v[3], 0x66c24222u);
 
+  /* counter {2^64 - 1, 2^64 - 1}, key 2^64 - 1 -> 65b021d60cd8310f 4d02f3222f86df20 */
   cb_rng rf = cb_rng_make(UINT64_MAX, 0xffffffffu);
   w = cb_rng_words(&rf, CB_RNG_INIT_BUYER, 0xffffffffu, -1, 0xffffffffu ^ (UINT32_C(1) << 24));
-  assert_int_equal(w.v[0], 0x408f276du);
-  assert_int_equal(w.v[1], 0x41c83b0eu);
-  assert_int_equal(w.v[2], 0xa20bc7c6u);
-  assert_int_equal(w.v[3], 0x6d5451fdu);
+  assert_int_equal(w.v[0], 0x0cd8310fu);
+  assert_int_equal(w.v[1], 0x65b021d6u);
+  assert_int_equal(w.v[2], 0x2f86df20u);
+  assert_int_equal(w.v[3], 0x4d02f322u);
 
-  cb_rng rp = cb_rng_make(UINT64_C(0x299f31d0a4093822), 0x03707344u);
-  w = cb_rng_words(&rp, CB_RNG_INIT_BUYER, 0x243f6a88u, (int32_t)0x85a308d3u, 0x13198a2eu ^ (UINT32_C(1) << 24));
-  assert_int_equal(w.v[0], 0xd16cfe09u);
-  assert_int_equal(w.v[1], 0x94fdccebu);
-  assert_int_equal(w.v[2], 0x5001e420u);
-  assert_int_equal(w.v[3], 0x24126ea1u);
+  /* counter {243f6a8885a308d3, 13198a2e03707344}, key a4093822299f31d0 (digits of pi)
+   * -> 0a5e742c2997341c b0f883d38000de5d */
+  cb_rng rp = cb_rng_make(UINT64_C(0xa4093822299f31d0), 0x13198a2eu);
+  w = cb_rng_words(&rp, CB_RNG_INIT_BUYER, 0x85a308d3u, 0x243f6a88, 0x03707344u ^ (UINT32_C(1) << 24));
+  assert_int_equal(w.v[0], 0x2997341cu);
+  assert_int_equal(w.v[1], 0x0a5e742cu);
+  assert_int_equal(w.v[2], 0x8000de5du);
+  assert_int_equal(w.v[3], 0xb0f883d3u);
 }
 
 static void test_rng_pure_function(void **state) {
@@ -53,10 +58,10 @@ static void test_rng_pure_function(void **state) {
   cb_rng a = cb_rng_make(12345, 7), b = cb_rng_make(12345, 7);
   for (uint32_t agent = 0; agent < 50; agent++)
     for (int32_t day = 15000; day < 15010; day++) {
-      philox4x32_ctr_t x = cb_rng_words(&a, CB_RNG_CHOICE, agent, day, 3);
+      cb_rng_block x = cb_rng_words(&a, CB_RNG_CHOICE, agent, day, 3);
       /* interleave other draws: no state may advance between calls */
       (void)cb_rng_words(&a, CB_RNG_REVIEW, agent + 1, day, 0);
-      philox4x32_ctr_t y = cb_rng_words(&b, CB_RNG_CHOICE, agent, day, 3);
+      cb_rng_block y = cb_rng_words(&b, CB_RNG_CHOICE, agent, day, 3);
       assert_true(same_words(x, y));
       assert_true(cb_rng_u01(&a, CB_RNG_CHOICE, agent, day, 3) == cb_u01(x.v[0]));
     }
@@ -65,7 +70,7 @@ static void test_rng_pure_function(void **state) {
 static void test_rng_every_input_matters(void **state) {
   (void)state;
   cb_rng r = cb_rng_make(UINT64_C(0x0123456789abcdef), 2);
-  philox4x32_ctr_t base = cb_rng_words(&r, CB_RNG_PLAN, 100, 16000, 5);
+  cb_rng_block base = cb_rng_words(&r, CB_RNG_PLAN, 100, 16000, 5);
   /* each coordinate changed alone gives different words */
   assert_false(same_words(base, cb_rng_words(&r, CB_RNG_INSPECT, 100, 16000, 5)));
   assert_false(same_words(base, cb_rng_words(&r, CB_RNG_PLAN, 101, 16000, 5)));
@@ -78,14 +83,31 @@ static void test_rng_every_input_matters(void **state) {
   cb_rng hi = cb_rng_make(UINT64_C(0x1123456789abcdef), 2);  /* high seed word differs */
   assert_false(same_words(base, cb_rng_words(&hi, CB_RNG_PLAN, 100, 16000, 5)));
   /* every purpose gets its own stream for the same agent, day and index */
-  philox4x32_ctr_t seen[CB_RNG_UPGRADE + 1];
-  for (int p = CB_RNG_INIT_BUYER; p <= CB_RNG_UPGRADE; p++) {
+  cb_rng_block seen[CB_RNG_NPURPOSES];
+  for (int p = CB_RNG_INIT_BUYER; p < CB_RNG_NPURPOSES; p++) {
     seen[p] = cb_rng_words(&r, (cb_rng_purpose)p, 9, 16000, 0);
     for (int q = CB_RNG_INIT_BUYER; q < p; q++)
       if (same_words(seen[p], seen[q])) fail_msg("purposes %d and %d share a stream", p, q);
   }
   /* and the four words of one draw differ from each other */
   assert_true(base.v[0] != base.v[1] && base.v[1] != base.v[2] && base.v[2] != base.v[3]);
+}
+
+/* A stream's word i is word i % 4 of the block with index i / 4, whatever order words are read
+ * in, and a block is computed once however many of its words are read. */
+static void test_rng_stream_words(void **state) {
+  (void)state;
+  cb_rng r = cb_rng_make(77, 1);
+  cb_rng_stream st = cb_rng_stream_make(CB_RNG_CHOICE, 12345, 4000, 40);
+  uint32_t order[] = {6, 1, 0, 9, 7, 2, 11, 4};
+  for (size_t j = 0; j < sizeof order / sizeof *order; j++) {
+    uint32_t i = order[j];
+    assert_int_equal(cb_rng_stream_word(&r, &st, i), cb_rng_words(&r, CB_RNG_CHOICE, 12345, 4000, 40 + i / 4).v[i % 4]);
+    assert_int_equal(st.block, i / 4);
+  }
+  /* a different agent, day or purpose gives a different stream */
+  cb_rng_stream other = cb_rng_stream_make(CB_RNG_CHOICE, 12346, 4000, 40);
+  assert_int_not_equal(cb_rng_stream_word(&r, &other, 0), cb_rng_stream_word(&r, &st, 0));
 }
 
 static void test_u01_strictly_inside(void **state) {
@@ -122,7 +144,7 @@ static void test_exponential_and_normal_moments(void **state) {
   const double mean = 30.0;
   double s = 0, s2 = 0, z = 0, z2 = 0;
   for (int i = 0; i < n; i++) {
-    philox4x32_ctr_t w = cb_rng_words(&r, CB_RNG_LIFETIME, (uint32_t)i, 17000, 0);
+    cb_rng_block w = cb_rng_words(&r, CB_RNG_LIFETIME, (uint32_t)i, 17000, 0);
     double x = cb_exponential(w.v[0], mean);
     assert_true(x > 0);
     s += x;
@@ -137,7 +159,7 @@ static void test_exponential_and_normal_moments(void **state) {
   assert_near(z / n, 0.0, 0.01);
   assert_near(z2 / n, 1.0, 0.02);
   /* the scale is exact: the same word with twice the mean gives twice the draw */
-  philox4x32_ctr_t w = cb_rng_words(&r, CB_RNG_LIFETIME, 3, 17000, 0);
+  cb_rng_block w = cb_rng_words(&r, CB_RNG_LIFETIME, 3, 17000, 0);
   assert_near(cb_exponential(w.v[0], 2 * mean), 2 * cb_exponential(w.v[0], mean), 1e-12);
 }
 
@@ -404,6 +426,7 @@ int main(void) {
       cmocka_unit_test(test_rng_known_answers),
       cmocka_unit_test(test_rng_pure_function),
       cmocka_unit_test(test_rng_every_input_matters),
+      cmocka_unit_test(test_rng_stream_words),
       cmocka_unit_test(test_u01_strictly_inside),
       cmocka_unit_test(test_exponential_and_normal_moments),
       cmocka_unit_test(test_buckets_sorted_whatever_push_order),

@@ -28,8 +28,11 @@ int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
   return CB_OK;
 }
 
-/* Sorting a day's ids: insertion sort for a handful, otherwise an LSD radix sort on bytes with
- * only as many passes as the largest id needs (a bucket of buyer ids under 2^24 takes three). */
+/* Sorting a day's ids: insertion sort for a handful, otherwise an LSD radix sort with as few
+ * passes as the largest id allows with digits of at most 11 bits (the count table stays in L1),
+ * the bits split evenly between passes: buyer ids under 2^17 take two passes of 9 bits. */
+#define RADIX_MAX_BITS 11
+
 static void insertion_sort(uint32_t *a, uint32_t n) {
   for (uint32_t i = 1; i < n; i++) {
     uint32_t v = a[i], j = i;
@@ -41,17 +44,20 @@ static void insertion_sort(uint32_t *a, uint32_t n) {
 static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
   uint32_t max = 0;
   for (uint32_t i = 0; i < n; i++) max = a[i] > max ? a[i] : max;
-  uint32_t count[256], *src = a, *dst = tmp;
-  for (int shift = 0; shift < 32 && (max >> shift) != 0; shift += 8) {
-    memset(count, 0, sizeof count);
-    for (uint32_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xFFu]++;
+  int bits = 0;
+  while (bits < 32 && (max >> bits) != 0) bits++;
+  int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS, width = passes ? (bits + passes - 1) / passes : 0;
+  uint32_t count[1u << RADIX_MAX_BITS], mask = (1u << width) - 1u, *src = a, *dst = tmp;
+  for (int pass = 0, shift = 0; pass < passes; pass++, shift += width) {
+    memset(count, 0, (mask + 1u) * sizeof *count);
+    for (uint32_t i = 0; i < n; i++) count[(src[i] >> shift) & mask]++;
     uint32_t sum = 0;
-    for (int d = 0; d < 256; d++) {
+    for (uint32_t d = 0; d <= mask; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
-    for (uint32_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xFFu]++] = src[i];
+    for (uint32_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & mask]++] = src[i];
     uint32_t *t = src;
     src = dst;
     dst = t;

@@ -61,7 +61,7 @@ char *cb_xstrdup(cb_err *e, const char *s) {
   return p;
 }
 
-void *cb_xgrow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first) {
+void *cb_xgrow_slow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first) {
   if (n < *cap) return items;
   uint32_t c = *cap ? *cap * 2 : first;
   void *p = cb_xrealloc(e, items, (size_t)c * elem);

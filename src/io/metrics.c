@@ -44,12 +44,17 @@ int cb_metrics_init(cb_metrics *m, cb_err *e) {
   uint32_t off = 0;
   for (int id = 0; id < CB_NMETRICS; id++) {
     const cb_metric_def *d = &defs[id];
-    uint32_t n = (uint32_t)(d->place != CB_PLACE_NONE ? m->nplace[d->place] : 1);
-    if (d->dims & CH) n *= (uint32_t)m->nch;
-    if (d->dims & OR) n *= (uint32_t)m->norig;
-    if (d->dims & CA) n *= (uint32_t)m->ncat;
-    m->place_of[id] = (uint8_t)d->place;
-    m->dims_of[id] = (uint8_t)d->dims;
+    /* row-major over place, channel, origin, category; an absent dimension has size 1 and
+     * stride 0, so whatever coordinate a caller passes for it lands on the one slot */
+    uint32_t n = 1;
+    m->stride[id][3] = d->dims & CA ? n : 0;
+    n *= d->dims & CA ? (uint32_t)m->ncat : 1;
+    m->stride[id][2] = d->dims & OR ? n : 0;
+    n *= d->dims & OR ? (uint32_t)m->norig : 1;
+    m->stride[id][1] = d->dims & CH ? n : 0;
+    n *= d->dims & CH ? (uint32_t)m->nch : 1;
+    m->stride[id][0] = d->place != CB_PLACE_NONE ? n : 0;
+    n *= d->place != CB_PLACE_NONE ? (uint32_t)m->nplace[d->place] : 1;
     m->offset[id] = off;
     m->size[id] = n;
     off += n;

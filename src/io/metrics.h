@@ -41,7 +41,7 @@ typedef struct cb_metrics {
   const char *const *place_names[CB_NPLACEKINDS]; /* names per place kind, set by the caller */
   const char *const *channel_names, *const *origin_names, *const *category_names;
   uint32_t offset[CB_NMETRICS], size[CB_NMETRICS], nslots;
-  uint8_t place_of[CB_NMETRICS], dims_of[CB_NMETRICS]; /* copied from the definitions for the hot path */
+  uint32_t stride[CB_NMETRICS][4]; /* per place, channel, origin, category; 0 where a dimension is absent */
   double *cur;          /* [nslots] current period */
   double *hist;         /* [nperiods * nslots] */
   int32_t *period_start;
@@ -53,12 +53,8 @@ int cb_metrics_init(cb_metrics *m, cb_err *e);
 void cb_metrics_free(cb_metrics *m);
 /* Slot of a metric for given coordinates (use 0 for dimensions the metric does not have). */
 static inline uint32_t cb_metrics_slot(const cb_metrics *m, cb_metric_id id, int place, int ch, int origin, int cat) {
-  unsigned dims = m->dims_of[id];
-  uint32_t i = (uint32_t)(m->place_of[id] != CB_PLACE_NONE ? place : 0);
-  i = i * (uint32_t)(dims & CB_DIM_CHANNEL ? m->nch : 1) + (uint32_t)(dims & CB_DIM_CHANNEL ? ch : 0);
-  i = i * (uint32_t)(dims & CB_DIM_ORIGIN ? m->norig : 1) + (uint32_t)(dims & CB_DIM_ORIGIN ? origin : 0);
-  i = i * (uint32_t)(dims & CB_DIM_CATEGORY ? m->ncat : 1) + (uint32_t)(dims & CB_DIM_CATEGORY ? cat : 0);
-  return m->offset[id] + i;
+  const uint32_t *s = m->stride[id];
+  return m->offset[id] + (uint32_t)place * s[0] + (uint32_t)ch * s[1] + (uint32_t)origin * s[2] + (uint32_t)cat * s[3];
 }
 static inline void cb_metrics_add(cb_metrics *m, cb_metric_id id, int place, int ch, int origin, int cat, double v) {
   m->cur[cb_metrics_slot(m, id, place, ch, origin, cat)] += v;

@@ -11,8 +11,11 @@
 #include "engine/apportion.h"
 #include "model/world.h"
 
-static int32_t next_review_gap(const cb_sim *S, uint32_t b, int32_t day) {
-  double g = cb_exponential(cb_rng_words(&S->rng, CB_RNG_REVIEW, b, day, 0).v[0], S->sc.buyers.review_days);
+/* A review's own draws come from one stream (purpose REVIEW, the buyer, the day): word 0 sets the
+ * gap to the next review, words 1, 2, ... hold two 16-bit upgrade draws each, one per kind of
+ * product. With eight kinds a review needs at most two Philox calls for all of them. */
+static int32_t next_review_gap(const cb_sim *S, cb_rng_stream *draws) {
+  double g = cb_exponential(cb_rng_stream_word(&S->rng, draws, 0), S->sc.buyers.review_days);
   int32_t gap = 1 + (int32_t)g;
   return gap < CB_REVIEW_HORIZON - 1 ? gap : CB_REVIEW_HORIZON - 1;
 }
@@ -34,71 +37,82 @@ static int wants(const cb_sim *S, uint32_t b, int cat) {
   return cb_buyer_appeal(S, b)[cat] < S->appeal_today[cat];
 }
 
-/* The parts of utility that do not depend on the buyer, once per product (quality, durability)
- * and once per day and market (status, which grows with the share of peers holding the product). */
+/* Utility splits into parts that depend on the market and product only, recomputed once a day
+ * (quality, durability, status from peers holding the product, the campaign's pull, expected
+ * possession penalties and the price), and the buyer's own scalings of them (rank, exposure to
+ * the campaign, income). Status grows with the share of peers holding the product. */
 void cb_buyers_utility_tables(cb_sim *S, int constant) {
   const cb_sc_buyers *p = &S->sc.buyers;
   for (int prod = 0; prod < S->nprod; prod++) {
-    const cb_sc_origin *og = &S->sc.origins[cb_prod_origin(S, prod)];
+    int o = cb_prod_origin(S, prod);
+    const cb_sc_origin *og = &S->sc.origins[o];
     const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, prod)];
     if (constant)
-      S->util_const[prod] = p->quality_weight * og->quality + p->durability_weight * log(c->lifetime_days[cb_prod_origin(S, prod)] / 365.0);
+      S->util_const[prod] = p->quality_weight * og->quality + p->durability_weight * log(c->lifetime_days[o] / 365.0);
+    /* what possession checks look for: foreign media devices and anything of a banned origin,
+     * a penalty risk over the item's life (capped at two years) */
+    int checked = !og->domestic && (c->media_device || og->kp_banned);
+    double life = c->lifetime_days[o], months = (life < 730.0 ? life : 730.0) / 30.4375;
     for (int m = 0; m < S->sc.n_markets; m++) {
+      cb_util *u = &S->util[m * S->nprod + prod];
       double n = S->B.market_count[m] ? (double)S->B.market_count[m] : 1.0;
       double peers = (double)S->holders[m * S->nprod + prod] / n;
-      S->util_status[m * S->nprod + prod] = p->status_weight * c->status * og->status * (1.0 + p->contagion * peers);
+      double possession = checked ? p->possession_weight * S->poss_cost[m] * og->penalty_factor * months : 0.0;
+      u->fixed = S->util_const[prod];
+      u->status = p->status_weight * c->status * og->status * (1.0 + p->contagion * peers);
+      u->campaign = og->domestic ? 0.0 : S->campaign * p->campaign_weight;
+      u->price = cb_market_price(S, m, prod);
+      u->per_income = possession + p->price_weight * u->price;
     }
   }
   S->growth_today = pow(1.0 + p->income_growth_per_year, (S->day - S->start) / 365.25);
   for (int k = 0; k < S->ncat; k++) S->appeal_today[k] = appeal_on(S, k, S->day) * 256.0;
 }
 
-/* Utility of owning a unit of a product, before the price term. susceptibility is the buyer's
- * exposure to the buy-domestic campaign (falls with hard-currency savings). */
-static double base_utility(const cb_sim *S, uint32_t b, int market, int product, double income, double susceptibility) {
-  const cb_sc_buyers *p = &S->sc.buyers;
-  int o = cb_prod_origin(S, product);
-  const cb_sc_origin *og = &S->sc.origins[o];
-  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
-  double rank_scale = (1.0 + cb_buyer_at(S, b)->rank) / 2.0; /* higher ranks seek status more */
-  double u = S->util_const[product] + rank_scale * S->util_status[market * S->nprod + product];
-  if (!og->domestic) {
-    u -= S->campaign * p->campaign_weight * susceptibility;
-    if (c->media_device || og->kp_banned) { /* what possession checks look for */
-      double life = c->lifetime_days[o];
-      double months = (life < 730.0 ? life : 730.0) / 30.4375;
-      u -= p->possession_weight * S->poss_cost[market] * og->penalty_factor * months / income;
-    }
-  }
-  return u;
+/* The buyer's side of utility at a review: the same for every kind of product it considers. */
+typedef struct chooser {
+  double inv_income;      /* 1 / monthly hard-currency income */
+  double rank_scale;      /* higher ranks seek status more */
+  double susceptibility;  /* exposure to the buy-domestic campaign (falls with hard-currency savings) */
+  double savings;         /* what it can pay */
+  cb_rng_stream draws;    /* origin choices: word k for kind of product k */
+} chooser;
+
+static chooser chooser_of(const cb_sim *S, uint32_t b, double income, int32_t day) {
+  const cb_buyer *r = cb_buyer_at(S, b);
+  chooser c;
+  c.inv_income = 1.0 / income;
+  c.rank_scale = (1.0 + r->rank) / 2.0;
+  c.susceptibility = S->campaign > 0 ? exp(-r->savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
+  c.savings = r->savings;
+  c.draws = cb_rng_stream_make(CB_RNG_CHOICE, b, day, 0);
+  return c;
 }
 
 /* Chooses an origin for category k, or -1 for nothing. Only affordable origins with a quality
  * above min_quality are considered (upgrades exclude what the buyer already has). */
-static int choose_origin(const cb_sim *S, uint32_t b, int market, int k, double income, double min_quality,
-                         int32_t day, double *price_out) {
-  double util[CB_MAX_ENTRIES], price[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
+static int choose_origin(const cb_sim *S, chooser *ch, int market, int k, double min_quality, double *price_out) {
+  const cb_util *util = &S->util[market * S->nprod + cb_product(S, k, 0)];
+  double v[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
   int ok[CB_MAX_ENTRIES];
-  double susceptibility = S->campaign > 0 ? exp(-cb_buyer_at(S, b)->savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
   for (int o = 0; o < S->norig; o++) {
-    int p = cb_product(S, k, o);
-    price[o] = cb_market_price(S, market, p);
-    ok[o] = price[o] <= cb_buyer_at(S, b)->savings && S->sc.origins[o].quality > min_quality;
+    const cb_util *u = &util[o];
+    ok[o] = u->price <= ch->savings && S->sc.origins[o].quality > min_quality;
     if (!ok[o]) continue;
-    util[o] = base_utility(S, b, market, p, income, susceptibility) - S->sc.buyers.price_weight * price[o] / income;
-    if (util[o] > best) best = util[o];
+    v[o] = u->fixed + ch->rank_scale * u->status - u->campaign * ch->susceptibility - u->per_income * ch->inv_income;
+    if (v[o] > best) best = v[o];
   }
   /* Logit weights in single precision: they only split one uniform draw, where 1e-7 relative
    * accuracy is ample, and expf costs a fraction of exp in this, the busiest loop. */
   double sum = expf((float)(S->sc.buyers.outside_utility - best)), weight[CB_MAX_ENTRIES];
   for (int o = 0; o < S->norig; o++)
-    if (ok[o]) sum += weight[o] = expf((float)(util[o] - best));
-  double u = cb_rng_u01(&S->rng, CB_RNG_CHOICE, b, day, (uint32_t)k) * sum;
+    if (ok[o]) sum += weight[o] = expf((float)(v[o] - best));
+  double u = cb_u01(cb_rng_stream_word(&S->rng, &ch->draws, (uint32_t)k)) * sum;
   for (int o = 0; o < S->norig; o++) {
     if (!ok[o]) continue;
     u -= weight[o];
     if (u <= 0) {
-      *price_out = price[o];
+      *price_out = util[o].price;
       return o;
     }
   }
@@ -136,6 +150,8 @@ void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
   cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
 }
 
+/* Links buyer b to a trader in business, drawn by client weight. Traders keep count of their
+ * top-rank clients as links change, since protection grows with them. */
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
   if (S->nactive == 0) return -1;
   double total = S->client_cdf[S->nactive - 1];
@@ -146,7 +162,12 @@ int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
     if (S->client_cdf[mid] >= u) hi = mid;
     else lo = mid + 1;
   }
-  cb_buyer_at(S, b)->trader = S->active_ids[lo];
+  cb_buyer *r = cb_buyer_at(S, b);
+  if (r->rank == CB_TOP_RANK) {
+    if (r->trader != CB_NO_TRADER) S->T[r->trader].top_clients--;
+    S->T[S->active_ids[lo]].top_clients++;
+  }
+  r->trader = S->active_ids[lo];
   return 0;
 }
 
@@ -213,37 +234,26 @@ static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
   cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, cb_buyer_at(S, b)->market, 0, 0, 0, inc);
 }
 
-/* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
-/* Sixteen-bit uniforms for the upgrade decisions of one review, drawn only if some held item
- * could be upgraded (one draw covers eight kinds of product). */
-typedef struct upgrade_draws {
-  philox4x32_ctr_t w;
-  int block;
-} upgrade_draws;
-
-static int upgrade_now(const cb_sim *S, upgrade_draws *u, uint32_t b, int k, int32_t day) {
-  if (u->block != k / 8) {
-    u->w = cb_rng_words(&S->rng, CB_RNG_UPGRADE, b, day, (uint32_t)(k / 8));
-    u->block = k / 8;
-  }
-  uint32_t bits = (u->w.v[(k % 8) / 2] >> (16 * (k % 2))) & 0xFFFFu;
+/* Whether a buyer holding a working item of kind k looks for a better one at this review. */
+static int upgrade_now(const cb_sim *S, cb_rng_stream *draws, int k) {
+  uint32_t bits = (cb_rng_stream_word(&S->rng, draws, 1 + (uint32_t)k / 2) >> (16 * (k % 2))) & 0xFFFFu;
   return bits < S->upgrade_threshold;
 }
 
 /* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
-static int review_category(cb_sim *S, uint32_t b, int k, double income, upgrade_draws *up, int32_t day) {
+static int review_category(cb_sim *S, uint32_t b, int k, chooser *ch, cb_rng_stream *draws, int32_t day) {
   const uint8_t *origin = cb_buyer_origin(S, b);
   if (cb_buyer_at(S, b)->pending & (1u << k)) return CB_OK;
   if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
   if (!wants(S, b, k)) return CB_OK;
   double min_q = -1.0;
   if (origin[k] != CB_NO_HOLDING) {
-    if (!upgrade_now(S, up, b, k, day)) return CB_OK;
+    if (!upgrade_now(S, draws, k)) return CB_OK;
     min_q = S->sc.origins[origin[k]].quality;
   }
   int m = cb_buyer_at(S, b)->market;
   double price = 0;
-  int o = choose_origin(S, b, m, k, income, min_q, day, &price);
+  int o = choose_origin(S, ch, m, k, min_q, &price);
   if (o < 0) return CB_OK;
   int p = cb_product(S, k, o);
   if (S->sc.origins[o].domestic) {
@@ -259,10 +269,13 @@ static int review(cb_sim *S, uint32_t b, int32_t day) {
   double income = income_on(S, b);
   if (income < 1e-9) income = 1e-9;
   int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
-  upgrade_draws up = {{{0, 0, 0, 0}}, -1};
-  for (int i = 0; i < S->ncat; i++)
-    if (review_category(S, b, (first + i) % S->ncat, income, &up, day)) return S->err.code;
-  return cb_buckets_push(&S->reviews, day + next_review_gap(S, b, day), b, &S->err);
+  cb_rng_stream draws = cb_rng_stream_make(CB_RNG_REVIEW, b, day, 0);
+  chooser ch = chooser_of(S, b, income, day);
+  for (int i = 0; i < S->ncat; i++) {
+    if (review_category(S, b, (first + i) % S->ncat, &ch, &draws, day)) return S->err.code;
+    ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
+  }
+  return cb_buckets_push(&S->reviews, day + next_review_gap(S, &draws), b, &S->err);
 }
 
 int cb_buyers_step(cb_sim *S, int32_t day) {
@@ -288,7 +301,7 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
   if (!B->mem) return cb_err_set(e, CB_ENOMEM, "out of memory for %u buyers (%zu bytes each); reduce population.buyers", n, B->stride);
   memset(B->mem, 0, (size_t)n * B->stride);
   S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
-  S->util_status = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(double));
+  S->util = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(cb_util));
   S->appeal_today = cb_xcalloc(e, (size_t)S->ncat, sizeof(double));
   B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
@@ -302,7 +315,7 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
 /* Buyers are stored grouped by market, in blocks sized by the markets' shares (largest remainder). */
 static void assign_markets(cb_sim *S) {
   int nm = S->sc.n_markets;
-  double shares[CB_MAX_ENTRIES];
+  double shares[CB_MAX_ENTRIES] = {0};
   for (int m = 0; m < nm; m++) shares[m] = S->sc.markets[m].buyer_share;
   cb_apportion(shares, nm, S->B.n, S->B.market_count);
   uint32_t first = 0;
@@ -315,11 +328,12 @@ static void assign_markets(cb_sim *S) {
 
 static void draw_buyer(cb_sim *S, uint32_t b) {
   const cb_sc_buyers *p = &S->sc.buyers;
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 0);
-  philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
+  cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 0);
+  cb_rng_block w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
   double u = cb_u01(w.v[0]);
-  int rank = u < p->rank3_share ? 2 : (u < p->rank3_share + p->rank2_share ? 1 : 0);
+  int rank = u < p->rank3_share ? CB_TOP_RANK : (u < p->rank3_share + p->rank2_share ? 1 : 0);
   cb_buyer_at(S, b)->rank = (uint8_t)rank;
+  cb_buyer_at(S, b)->trader = CB_NO_TRADER;
   double z = cb_normal(w.v[1], w.v[2]);
   cb_buyer_at(S, b)->income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
   double ks = cb_exponential(w.v[3], p->kaesong_share_mean);
@@ -339,13 +353,12 @@ static void draw_buyer(cb_sim *S, uint32_t b) {
  * its life. This spares the run a burst of first purchases on day one. */
 static void initial_holdings(cb_sim *S, uint32_t b) {
   int m = cb_buyer_at(S, b)->market;
-  double income = income_on(S, b);
-  double saved = cb_buyer_at(S, b)->savings;
-  cb_buyer_at(S, b)->savings = 1e300; /* holdings from before the start were paid for then */
+  chooser ch = chooser_of(S, b, income_on(S, b), S->start - 1);
+  ch.savings = INFINITY; /* holdings from before the start were paid for then */
   for (int k = 0; k < S->ncat; k++) {
     if (!wants(S, b, k)) continue;
     double price;
-    int o = choose_origin(S, b, m, k, income, -1.0, S->start - 1, &price);
+    int o = choose_origin(S, &ch, m, k, -1.0, &price);
     if (o < 0) continue;
     int p = cb_product(S, k, o);
     double left = cb_u01(cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 1, (uint32_t)k).v[0]) * cb_goods_lifetime(S, p);
@@ -353,7 +366,6 @@ static void initial_holdings(cb_sim *S, uint32_t b) {
     cb_buyer_until(S, b)[k] = (uint16_t)(left < 65534.0 ? left : 65534.0);
     S->holders[m * S->nprod + p]++;
   }
-  cb_buyer_at(S, b)->savings = saved;
 }
 
 int cb_buyers_init(cb_sim *S) {
@@ -378,7 +390,7 @@ int cb_buyers_init(cb_sim *S) {
 void cb_buyers_free(cb_sim *S) {
   cb_buyers *B = &S->B;
   free(B->mem);
-  free(S->util_const); free(S->util_status); free(S->appeal_today); free(B->market_first); free(B->market_count);
+  free(S->util_const); free(S->util); free(S->appeal_today); free(B->market_first); free(B->market_count);
   free(S->holders); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
 }

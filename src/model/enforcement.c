@@ -29,8 +29,8 @@ int cb_officials_init(cb_sim *S) {
     S->cp_first[c] = i;
     for (uint32_t k = 0; k < S->cp_count[c]; k++, i++) {
       cb_official *o = &S->O[i];
-      philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 0);
-      philox4x32_ctr_t w2 = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 1);
+      cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 0);
+      cb_rng_block w2 = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 1);
       o->checkpoint = c;
       o->skill = (float)fmin(1.0, fmax(0.0, cp->skill + cp->skill_sd * cb_normal(w.v[0], w.v[1])));
       o->ask = (float)(cp->bribe_ask * 2.0 * cb_u01(w.v[2])); /* uniform around the mean */
@@ -53,20 +53,20 @@ static double statutory_fine(const cb_sim *S, int c, double units, double unit_v
 typedef enum { OUT_BRIBE, OUT_FINE, OUT_CONFISCATE } outcome;
 
 /* The bargain between a detected offender and an official: pay the ask if the official deals and
- * the ask is below the expected formal penalty (and can be paid); otherwise the law applies. */
+ * the ask is below the expected formal penalty (and can be paid); otherwise the law applies.
+ * w_deal and w_take are the draws for whether the official deals and whether the goods are taken. */
 static outcome settle(cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double can_pay,
-                      cb_rng_purpose purpose, uint32_t agent, int32_t day, uint32_t salt, double *paid) {
+                      uint32_t w_deal, uint32_t w_take, double *paid) {
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, purpose, agent, day, salt + 1000u);
   double pc = fmin(1.0, cp->confiscate_prob * S->cp_confiscate[c]);
   double expected = (1.0 - pc) * fine + pc * goods_value;
   double ask = fine * o->ask * (o->connected ? cp->connected_discount : 1.0);
   double willing = (o->connected ? 1.0 : o->accept) * S->cp_accept[c];
-  if (cb_u01(w.v[0]) < willing && ask < expected && ask <= can_pay) {
+  if (cb_u01(w_deal) < willing && ask < expected && ask <= can_pay) {
     *paid = ask;
     return OUT_BRIBE;
   }
-  if (cb_u01(w.v[1]) < pc) {
+  if (cb_u01(w_take) < pc) {
     *paid = 0;
     return OUT_CONFISCATE;
   }
@@ -91,32 +91,42 @@ static void count_outcome(cb_sim *S, int c, outcome out, double paid, cb_officia
   }
 }
 
-static cb_official *draw_official(cb_sim *S, int c, cb_rng_purpose purpose, uint32_t agent, int32_t day, uint32_t salt) {
+/* The official on duty who handles a check, drawn uniformly from those posted at checkpoint c
+ * by a uniform u in (0, 1). */
+static cb_official *draw_official(cb_sim *S, int c, double u) {
   if (S->cp_count[c] == 0) return NULL;
-  double u = cb_rng_u01(&S->rng, purpose, agent, day, salt + 2000u);
-  return &S->O[S->cp_first[c] + (uint32_t)(u * S->cp_count[c])];
+  uint32_t i = (uint32_t)(u * S->cp_count[c]);
+  return &S->O[S->cp_first[c] + (i < S->cp_count[c] ? i : S->cp_count[c] - 1)];
 }
 
-/* Returns 1 if the consignment was confiscated, 0 if it goes on. */
-int cb_enforcement_check(cb_sim *S, uint32_t id, int c, int32_t day) {
+/* A consignment's check at checkpoint c, the position-th checkpoint of its itinerary. The draws
+ * belong to the consignment (its trader, purchase day, product and market), not to the day or a
+ * storage slot, so a consignment that exists in two runs of a comparison meets the same luck.
+ * Words 2 * position and 2 * position + 1 of its inspect stream decide whether it is inspected
+ * and whether the inspection finds the violation; given an inspection, the first uniform divided
+ * by the inspection probability is again uniform, and picks the official. Only a detected
+ * violation needs a block of its own (the official's willingness to deal, confiscation).
+ * Returns 1 if the consignment was confiscated, 0 if it goes on. */
+int cb_enforcement_check(cb_sim *S, uint32_t id, int c, uint32_t position, cb_rng_stream *inspect) {
   cb_consignment *k = &S->C[id];
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
   if (!cb_checkpoint_sees(cp->kind, k->channel)) return 0;
   if (S->cp_count[c] == 0) return 0; /* nobody posted there */
   cb_trader *t = &S->T[k->trader];
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INSPECT, id, day, (uint32_t)c);
   double p_inspect = fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
-  if (cb_u01(w.v[0]) >= p_inspect) return 0;
-  cb_official *o = draw_official(S, c, CB_RNG_INSPECT, id, day, (uint32_t)c);
+  double u = cb_u01(cb_rng_stream_word(&S->rng, inspect, 2 * position));
+  if (u >= p_inspect) return 0;
+  cb_official *o = draw_official(S, c, u / p_inspect);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
   if (!cb_goods_violation(S, cp->kind, k->channel, k->product)) return 0;
   double detect = o->skill;
   if (k->relabel && cb_goods_label_matters(S, cp->kind, k->channel, k->product))
     detect *= 1.0 - S->sc.categories[cb_prod_cat(S, k->product)].relabel_efficacy * k->relabel_skill;
-  if (cb_u01(w.v[1]) >= detect) return 0;
+  if (cb_u01(cb_rng_stream_word(&S->rng, inspect, 2 * position + 1)) >= detect) return 0;
   double fine = statutory_fine(S, c, k->qty, k->unit_cost, cb_prod_origin(S, k->product)), paid = 0;
   double can_pay = t->capital > 0 ? t->capital : 0;
-  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, CB_RNG_INSPECT, id, day, (uint32_t)c, &paid);
+  cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_CHECK, k->trader, k->day_bought, (inspect->base << 1) + position);
+  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, w.v[0], w.v[1], &paid);
   count_outcome(S, c, out, paid, o);
   t->capital -= paid;
   k->enforcement_usd += paid;
@@ -145,12 +155,12 @@ static int held_violation(const cb_sim *S, uint32_t b, int32_t day) {
 
 static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   uint32_t agent = (uint32_t)c * 1000003u + j;
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
+  cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
   uint32_t b = S->B.market_first[m] + (uint32_t)(cb_u01(w.v[0]) * S->B.market_count[m]);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
   int k = held_violation(S, b, day);
   if (k < 0) return;
-  cb_official *o = draw_official(S, c, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
+  cb_official *o = draw_official(S, c, cb_u01(w.v[3]));
   if (!o || cb_u01(w.v[1]) >= o->skill) return;
   if (cb_buyer_at(S, b)->children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
     cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
@@ -162,7 +172,8 @@ static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
   double value = cb_market_price(S, m, p);
   double fine = statutory_fine(S, c, 1, value, origin), paid = 0;
   double can_pay = cb_buyer_at(S, b)->savings > 0 ? cb_buyer_at(S, b)->savings : 0;
-  outcome out = settle(S, o, c, fine, value, can_pay, CB_RNG_POSSESSION, agent, day, (uint32_t)m, &paid);
+  cb_rng_block deal = cb_rng_words(&S->rng, CB_RNG_POSSESSION_DEAL, agent, day, (uint32_t)m);
+  outcome out = settle(S, o, c, fine, value, can_pay, deal.v[0], deal.v[1], &paid);
   count_outcome(S, c, out, paid, o);
   cb_buyer_at(S, b)->savings -= paid;
   S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;

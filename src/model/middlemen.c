@@ -38,7 +38,7 @@ int cb_middlemen_init(cb_sim *S) {
   for (uint32_t i = 0; i < S->nmiddlemen; i++) {
     int best = cb_interleave_next(shares, S->sc.n_hubs, i, given);
     cb_middleman *m = &S->M[i];
-    philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_MIDDLEMAN, i, 0, 0);
+    cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_MIDDLEMAN, i, 0, 0);
     m->hub = best;
     m->commission = fmax(0.0, p->commission_mean + p->commission_sd * cb_normal(w.v[0], w.v[1]));
     m->relabel_skill = fmin(1.0, fmax(0.0, p->relabel_skill_mean + p->relabel_skill_sd * cb_normal(w.v[2], w.v[3])));

@@ -64,6 +64,7 @@ int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   double source = S->sc.categories[k].price_usd[o] * S->sc.hubs[r->hub].price_factor * (1.0 - S->T[c->trader].bargaining);
   double premium = c->channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source / (1.0 - S->T[c->trader].bargaining);
   m->earnings_usd += c->qty * (source * m->commission + premium);
+  c->day_bought = day;
   int32_t d0 = dispatch_day(S, c, day);
   c->day_cross = d0 + r->days_to_cross;
   c->day_arrive = d0 + r->days_to_market;
@@ -74,9 +75,21 @@ int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   return cb_buckets_push(&S->shipments, c->day_cross, id, &S->err);
 }
 
-static int run_checks(cb_sim *S, uint32_t id, const cb_reflist *cps, int32_t day) {
-  for (int i = 0; i < cps->n; i++)
-    if (cb_enforcement_check(S, id, cps->idx[i], day)) return cps->idx[i];
+/* The stream of a consignment's inspection draws, named by what identifies it in any run: its
+ * trader, purchase day, product and market (a trader ships one consignment per product and
+ * market on a trip). Itinerary positions stay below 3 * CB_MAX_REFS = 48, two words each: 24 of
+ * the 32 blocks the base leaves, and the detection blocks (base << 1) + position stay apart too. */
+static cb_rng_stream inspect_stream(const cb_sim *S, const cb_consignment *c) {
+  uint32_t key = (uint32_t)(c->product * S->sc.n_markets + S->routes[c->route].market);
+  return cb_rng_stream_make(CB_RNG_INSPECT, c->trader, c->day_bought, key << 5);
+}
+
+/* A consignment's checks along one stretch of its itinerary (supply leg, then the crossing's
+ * official or unofficial checkpoints, then the delivery leg); *position counts checkpoints from
+ * the itinerary's start. Returns the checkpoint that confiscated it, or -1. */
+static int run_checks(cb_sim *S, uint32_t id, const cb_reflist *cps, uint32_t *position, cb_rng_stream *inspect) {
+  for (int i = 0; i < cps->n; i++, (*position)++)
+    if (cb_enforcement_check(S, id, cps->idx[i], *position, inspect)) return cps->idx[i];
   return -1;
 }
 
@@ -104,12 +117,14 @@ static void record_declaration(cb_sim *S, const cb_consignment *c) {
   cb_metrics_add(&S->metrics, CB_M_TRUE_VALUE_USD, r->crossing, 0, o, k, value);
 }
 
-static int cross(cb_sim *S, uint32_t id, int32_t day) {
+static int cross(cb_sim *S, uint32_t id) {
   cb_consignment *c = &S->C[id];
   const cb_route *r = &S->routes[c->route];
   const cb_sc_crossing *x = &S->sc.crossings[r->crossing];
-  int hit = run_checks(S, id, &S->sc.supply_legs[r->supply_leg].checkpoints, day);
-  if (hit < 0) hit = run_checks(S, id, c->channel == CB_CH_SMUGGLED ? &x->smuggling_checkpoints : &x->official_checkpoints, day);
+  uint32_t position = 0;
+  cb_rng_stream inspect = inspect_stream(S, c);
+  int hit = run_checks(S, id, &S->sc.supply_legs[r->supply_leg].checkpoints, &position, &inspect);
+  if (hit < 0) hit = run_checks(S, id, c->channel == CB_CH_SMUGGLED ? &x->smuggling_checkpoints : &x->official_checkpoints, &position, &inspect);
   if (hit >= 0) {
     seized(S, id, hit);
     return 0;
@@ -121,7 +136,9 @@ static int cross(cb_sim *S, uint32_t id, int32_t day) {
 static int arrive(cb_sim *S, uint32_t id, int32_t day) {
   cb_consignment *c = &S->C[id];
   const cb_route *r = &S->routes[c->route];
-  int hit = run_checks(S, id, &S->sc.delivery_legs[r->delivery_leg].checkpoints, day);
+  uint32_t position = 2 * CB_MAX_REFS; /* after the supply leg's and the crossing's */
+  cb_rng_stream inspect = inspect_stream(S, c);
+  int hit = run_checks(S, id, &S->sc.delivery_legs[r->delivery_leg].checkpoints, &position, &inspect);
   if (hit >= 0) {
     seized(S, id, hit);
     return CB_OK;
@@ -150,7 +167,7 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
       __builtin_prefetch(&S->T[nx->trader].risk[cb_risk_index(S, nx->route, nx->channel, nx->relabel, cb_prod_cat(S, nx->product))], 1);
     }
     if (c->stage == STAGE_CROSS) {
-      if (!cross(S, id, day)) continue;
+      if (!cross(S, id)) continue;
       if (c->day_arrive > day) {
         c->stage = STAGE_ARRIVE;
         if (cb_buckets_push(&S->shipments, c->day_arrive, id, &S->err)) return S->err.code;

@@ -30,6 +30,8 @@ static void remove_order(cb_trader *t, uint32_t i) {
   t->norders--;
 }
 
+/* Shelf entries exist only while they hold stock: an order looks its product up here, and a
+ * list that kept every product ever stocked would be scanned mostly in vain. */
 static cb_shelf *find_shelf(cb_trader *t, int product, int market) {
   for (uint32_t i = 0; i < t->nshelf; i++)
     if (t->shelf[i].product == product && t->shelf[i].market == market) return &t->shelf[i];
@@ -65,8 +67,9 @@ int cb_traders_take_order(cb_sim *S, uint32_t tid, uint32_t b, int product, int 
   cb_shelf *s = find_shelf(t, product, market);
   *filled_now = 0;
   if (s && s->qty > 0) {
-    s->qty--;
-    sell(S, tid, b, product, day, price, s->unit_cost);
+    double unit_cost = s->unit_cost;
+    if (--s->qty == 0) *s = t->shelf[--t->nshelf];
+    sell(S, tid, b, product, day, price, unit_cost);
     *filled_now = 1;
     return CB_OK;
   }
@@ -100,11 +103,16 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
   cb_trader *t = &S->T[c->trader];
   uint32_t left = c->qty, kept = 0;
   double landed = c->unit_cost + c->enforcement_usd / c->qty;
-  /* One pass: fill the oldest covered orders for this product and market, compact the rest. */
-  for (uint32_t i = 0; i < t->norders; i++) {
+  /* One pass: fill the oldest covered orders for this product and market, compacting the book
+   * as it goes; once the consignment is used up the rest of the book moves down in one block. */
+  uint32_t i = 0, n = t->norders;
+  for (; i < n && left > 0; i++) {
     cb_order o = t->orders[i];
-    if (i + 4 < t->norders) __builtin_prefetch(cb_buyer_at(S, t->orders[i + 4].buyer), 1); /* buyers to be served */
-    if (left > 0 && o.covered && o.product == c->product && o.market == market) {
+    if (i + 4 < n) { /* fetch ahead the record of a buyer about to be served */
+      const cb_order *ahead = &t->orders[i + 4];
+      if (ahead->covered && ahead->product == c->product && ahead->market == market) __builtin_prefetch(cb_buyer_at(S, ahead->buyer), 1);
+    }
+    if (o.covered && o.product == c->product && o.market == market) {
       S->P[market * S->nprod + o.product].open_orders -= 1;
       sell(S, c->trader, o.buyer, o.product, day, o.price, landed);
       left--;
@@ -112,7 +120,8 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
     }
     t->orders[kept++] = o;
   }
-  t->norders = kept;
+  if (kept < i) memmove(&t->orders[kept], &t->orders[i], (n - i) * sizeof *t->orders);
+  t->norders = kept + (n - i);
   if (left > 0) return add_shelf(S, t, c->product, market, left, landed);
   return CB_OK;
 }
@@ -144,96 +153,121 @@ void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
 
 /* ---- trip planning ---- */
 
+/* The options open for each trader type, market and product today — route, channel (among those
+ * the type uses), relabelling — with the part of the unit cost that is the same for every trader
+ * (relabelling, the middleman's premium for illicit goods, transport and border costs). They
+ * change only with the policy state that opens and closes channels (legal imports, closed
+ * crossings), so they are rebuilt only on a day that state differs from the one they were built
+ * for; a trader then adds its own goods price (source x its hub factor) and expected risk. */
+static size_t option_list(const cb_sim *S, int type, int market, int product) {
+  return ((size_t)type * (size_t)S->sc.n_markets + (size_t)market) * (size_t)S->nprod + (size_t)product;
+}
+
+static int build_options(cb_sim *S, int type, int m, int p, cb_option_proto *list) {
+  int n = 0, cat = cb_prod_cat(S, p);
+  const cb_sc_category *c = &S->sc.categories[cat];
+  double source = c->price_usd[cb_prod_origin(S, p)];
+  for (int ch = 0; ch < CB_NCHANNELS; ch++) {
+    if (!(S->sc.trader_types[type].channels & (1u << ch)) || !cb_goods_channel_ok(S, p, ch)) continue;
+    int forced = 0, can = cb_goods_relabel_options(S, p, ch, &forced);
+    for (int j = 0; j < S->nroutes_of[m]; j++) {
+      int r = S->routes_of[m][j];
+      const cb_route *rt = &S->routes[r];
+      if (S->closed[rt->crossing] & (1u << ch)) continue;
+      const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
+      double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
+      double premium = ch == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;
+      for (int rl = forced; rl <= can; rl++) {
+        cb_option_proto *o = &list[n++];
+        o->route = (uint16_t)r;
+        o->channel = (uint8_t)ch;
+        o->relabel = (uint8_t)rl;
+        o->hub = (uint8_t)rt->hub;
+        o->days = rt->days_to_market;
+        o->fixed_cost = (rl ? c->relabel_cost_usd : 0.0) + premium + c->bulk * (rt->cost_per_bulk + border);
+        o->risk_index = cb_risk_index(S, r, ch, rl, cat);
+      }
+    }
+  }
+  return n;
+}
+
+int cb_traders_daily_options(cb_sim *S) {
+  int nt = S->sc.n_trader_types, nm = S->sc.n_markets, per = S->nroutes * CB_NCHANNELS * 2;
+  size_t lists = (size_t)nt * (size_t)nm * (size_t)S->nprod, closed_bytes = (size_t)S->sc.n_crossings * sizeof *S->closed;
+  if (!S->opt_protos) {
+    S->opt_protos = cb_xcalloc(&S->err, lists * (size_t)per, sizeof *S->opt_protos);
+    S->opt_count = cb_xcalloc(&S->err, lists, sizeof(int));
+    S->opt_legal = cb_xcalloc(&S->err, (size_t)S->nprod, 1);
+    S->opt_closed = cb_xcalloc(&S->err, (size_t)S->sc.n_crossings, sizeof *S->closed);
+    if (S->err.code) return S->err.code;
+  } else if (!memcmp(S->opt_legal, S->legal_ok, (size_t)S->nprod) && !memcmp(S->opt_closed, S->closed, closed_bytes)) {
+    return CB_OK;
+  }
+  memcpy(S->opt_legal, S->legal_ok, (size_t)S->nprod);
+  memcpy(S->opt_closed, S->closed, closed_bytes);
+  for (int type = 0; type < nt; type++)
+    for (int m = 0; m < nm; m++)
+      for (int p = 0; p < S->nprod; p++) {
+        size_t l = option_list(S, type, m, p);
+        S->opt_count[l] = build_options(S, type, m, p, S->opt_protos + l * (size_t)per);
+      }
+  return CB_OK;
+}
+
 typedef struct option {
   int route, channel, relabel;
   uint32_t middleman;
   double unit_cost, profit;
 } option;
 
-/* The options open for each market and product today — route, channel, relabelling — with the
- * part of the unit cost that is the same for every trader (relabelling, the middleman's premium
- * for illicit goods, transport and border costs). They change only with policy, so they are built
- * once a day; a trader then adds its own goods price (source x its hub factor). */
-int cb_traders_daily_options(cb_sim *S) {
-  int nm = S->sc.n_markets, per = S->nroutes * CB_NCHANNELS * 2;
-  if (!S->opt_protos) {
-    S->opt_protos = cb_xcalloc(&S->err, (size_t)nm * (size_t)S->nprod * (size_t)per, sizeof *S->opt_protos);
-    S->opt_count = cb_xcalloc(&S->err, (size_t)nm * (size_t)S->nprod, sizeof(int));
-    if (S->err.code) return S->err.code;
-  }
-  for (int m = 0; m < nm; m++)
-    for (int p = 0; p < S->nprod; p++) {
-      cb_option_proto *list = S->opt_protos + ((size_t)m * (size_t)S->nprod + (size_t)p) * (size_t)per;
-      int n = 0, cat = cb_prod_cat(S, p);
-      const cb_sc_category *c = &S->sc.categories[cat];
-      double source = c->price_usd[cb_prod_origin(S, p)];
-      for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-        if (!cb_goods_channel_ok(S, p, ch)) continue;
-        int forced = 0, can = cb_goods_relabel_options(S, p, ch, &forced);
-        for (int j = 0; j < S->nroutes_of[m]; j++) {
-          int r = S->routes_of[m][j];
-          const cb_route *rt = &S->routes[r];
-          if (S->closed[rt->crossing] & (1u << ch)) continue;
-          const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
-          double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
-          double premium = ch == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;
-          for (int rl = forced; rl <= can; rl++) {
-            cb_option_proto *o = &list[n++];
-            o->route = (uint16_t)r;
-            o->channel = (uint8_t)ch;
-            o->relabel = (uint8_t)rl;
-            o->hub = (uint8_t)rt->hub;
-            o->days = rt->days_to_market;
-            o->fixed_cost = (rl ? c->relabel_cost_usd : 0.0) + premium + c->bulk * (rt->cost_per_bulk + border);
-            o->risk_index = cb_risk_index(S, r, ch, rl, cat);
-          }
-        }
-      }
-      S->opt_count[m * S->nprod + p] = n;
-    }
-  return CB_OK;
-}
-
-/* The trader's options for a product and market, with unit cost and expected profit: the price
- * less the unit cost times (1 + expected enforcement cost share + holding cost over the transit).
- * The expected share blends the trader's own experience with the trade's (traders.gossip). */
-static int enumerate_options(const cb_sim *S, const cb_trader *t, int product, int market, double price, option *opt, int max) {
-  int per = S->nroutes * CB_NCHANNELS * 2, count = S->opt_count[market * S->nprod + product], n = 0;
-  const cb_option_proto *list = S->opt_protos + ((size_t)market * (size_t)S->nprod + (size_t)product) * (size_t)per;
-  uint32_t allowed = ttype(S, t)->channels;
+/* The option a trader takes for a product and market: a logit over expected profit, the price
+ * less the unit cost times (1 + expected enforcement cost share + holding cost over the transit);
+ * noise scales with the price. The expected share blends the trader's own experience with the
+ * trade's (traders.gossip). Returns 0 if no option is open. */
+static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int product, int market, double price,
+                         int32_t day, uint32_t salt, option *chosen) {
+  enum { MAX_OPTIONS = CB_MAX_ENTRIES * CB_NCHANNELS * 2 };
+  size_t l = option_list(S, t->type, market, product);
+  int count = S->opt_count[l];
+  const cb_option_proto *list = S->opt_protos + l * (size_t)(S->nroutes * CB_NCHANNELS * 2);
   double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)];
   double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
-  for (int i = 0; i < count && n < max; i++) {
+  double profit[MAX_OPTIONS], cost[MAX_OPTIONS], weight[MAX_OPTIONS], best = -INFINITY;
+  int idx[MAX_OPTIONS], n = 0;
+  for (int i = 0; i < count && n < MAX_OPTIONS; i++) {
     const cb_option_proto *p = &list[i];
-    const cb_supply *sp = &t->supply[p->hub];
-    if (!(allowed & (1u << p->channel)) || sp->middleman == UINT32_MAX) continue;
-    option *o = &opt[n++];
-    o->route = p->route;
-    o->channel = p->channel;
-    o->relabel = p->relabel;
-    o->middleman = sp->middleman;
-    o->unit_cost = source * sp->goods_factor + p->fixed_cost;
+    if (t->supply[p->hub].middleman == UINT32_MAX) continue; /* no middleman at that hub */
+    double unit_cost = source * t->supply[p->hub].goods_factor + p->fixed_cost;
     double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
-    o->profit = price - o->unit_cost * (1.0 + risk + hold * p->days);
+    idx[n] = i;
+    cost[n] = unit_cost;
+    profit[n] = price - unit_cost * (1.0 + risk + hold * p->days);
+    if (profit[n] > best) best = profit[n];
+    n++;
   }
-  return n;
-}
-
-/* Logit choice: better expected profit is likelier, with noise scaled by the price. */
-static int pick_option(const cb_sim *S, const option *opt, int n, double price, uint32_t tid, int32_t day, uint32_t salt) {
-  double best = -INFINITY, tau = S->sc.traders.choice_temperature * price;
-  for (int i = 0; i < n; i++)
-    if (opt[i].profit > best) best = opt[i].profit;
-  double w[512], sum = 0;
+  if (n == 0) return 0;
+  /* below e^-40 an option is never drawn; single precision suffices for a weight (see buyers.c) */
+  double inv_tau = 1.0 / (S->sc.traders.choice_temperature * price), sum = 0;
   for (int i = 0; i < n; i++) {
-    double z = (opt[i].profit - best) / tau;
-    /* below e^-40 an option is never drawn; single precision suffices for a weight (see buyers.c) */
-    sum += w[i] = z < -40.0 ? 0.0 : expf((float)z);
+    double z = (profit[i] - best) * inv_tau;
+    sum += weight[i] = z < -40.0 ? 0.0 : expf((float)z);
   }
   double u = cb_rng_u01(&S->rng, CB_RNG_PLAN, tid, day, salt) * sum;
+  int k = n - 1;
   for (int i = 0; i < n; i++)
-    if ((u -= w[i]) <= 0) return i;
-  return n - 1;
+    if ((u -= weight[i]) <= 0) {
+      k = i;
+      break;
+    }
+  const cb_option_proto *p = &list[idx[k]];
+  chosen->route = p->route;
+  chosen->channel = p->channel;
+  chosen->relabel = p->relabel;
+  chosen->middleman = t->supply[p->hub].middleman;
+  chosen->unit_cost = cost[k];
+  chosen->profit = profit[k];
+  return 1;
 }
 
 typedef struct group {
@@ -277,11 +311,9 @@ static void cover_orders(cb_sim *S, cb_trader *t, group *g) {
 /* Buys and dispatches one product for one market; *room is the trip's remaining capacity. */
 static int ship_group(cb_sim *S, uint32_t tid, group *g, int salt, double *room, int32_t day) {
   cb_trader *t = &S->T[tid];
-  option opt[512];
   double price = g->price_sum / g->uncovered;
-  int n = enumerate_options(S, t, g->product, g->market, price, opt, 512);
-  if (n == 0) return CB_OK;
-  const option *o = &opt[pick_option(S, opt, n, price, tid, day, (uint32_t)salt)];
+  option chosen, *o = &chosen;
+  if (!choose_option(S, t, tid, g->product, g->market, price, day, (uint32_t)salt, o)) return CB_OK;
   if (o->profit < -S->sc.traders.profit_tolerance * price) return CB_OK; /* wait: it would not pay */
   double bulk = S->sc.categories[cb_prod_cat(S, g->product)].bulk;
   double want = g->uncovered * (1.0 + ttype(S, t)->stock_share);
@@ -327,9 +359,8 @@ static void retire(cb_sim *S, uint32_t tid) {
 /* Stock left by a ruined trader passes to another trader in business (creditors take the goods). */
 static int hand_over_shelf(cb_sim *S, uint32_t tid) {
   cb_trader *t = &S->T[tid];
-  for (uint32_t i = 0; i < t->nshelf; i++) {
-    cb_shelf *s = &t->shelf[i];
-    if (s->qty == 0) continue;
+  while (t->nshelf > 0) {
+    cb_shelf *s = &t->shelf[t->nshelf - 1];
     uint32_t heir = UINT32_MAX;
     for (uint32_t k = 0; k < S->nactive && heir == UINT32_MAX; k++) {
       uint32_t cand = S->active_ids[(tid + k) % S->nactive];
@@ -337,7 +368,7 @@ static int hand_over_shelf(cb_sim *S, uint32_t tid) {
     }
     if (heir == UINT32_MAX) return CB_OK; /* nobody to take it: it stays on this shelf */
     if (add_shelf(S, &S->T[heir], s->product, s->market, s->qty, s->unit_cost)) return S->err.code;
-    s->qty = 0;
+    t->nshelf--;
   }
   return CB_OK;
 }
@@ -385,7 +416,7 @@ static int wind_up(cb_sim *S, int32_t day) {
 static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   cb_trader *t = &S->T[tid];
   const cb_sc_trader_type *ty = ttype(S, t);
-  philox4x32_ctr_t w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
+  cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
   double sig = ty->capital_sigma;
   t->capital = ty->capital_usd * exp(sig * cb_normal(w.v[0], w.v[1]) - 0.5 * sig * sig);
   t->bargaining = ty->bargaining * cb_u01(w.v[2]);
@@ -474,6 +505,7 @@ void cb_traders_free(cb_sim *S) {
   free(S->trader_open); free(S->placed); free(S->placed_sorted); free(S->placed_count);
   cb_buckets_free(&S->trips);
   free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of); free(S->opt_protos); free(S->opt_count);
+  free(S->opt_legal); free(S->opt_closed);
 }
 
 void cb_traders_rebuild_active(cb_sim *S) {
@@ -488,11 +520,9 @@ void cb_traders_rebuild_active(cb_sim *S) {
   }
 }
 
-/* Officials need the traders and protect them: a trader's protection grows with its top-rank clients. */
+/* Officials need the traders and protect them: a trader's protection grows with its top-rank
+ * clients (counted as buyers link to traders, see cb_buyers_link). */
 void cb_traders_protection(cb_sim *S) {
-  for (uint32_t tid = 0; tid < S->ntraders_max; tid++) S->T[tid].top_clients = 0;
-  for (uint32_t b = 0; b < S->B.n; b++)
-    if (cb_buyer_at(S, b)->rank == 2) S->T[cb_buyer_at(S, b)->trader].top_clients++;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     double p = S->T[tid].top_clients / S->sc.traders.protection_clients;
     S->T[tid].protection = (float)(p < 1.0 ? p : 1.0);

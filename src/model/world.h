@@ -17,6 +17,8 @@
 #include "io/ytree.h"
 
 #define CB_NO_HOLDING 255u
+#define CB_NO_TRADER UINT32_MAX   /* a buyer not yet linked to a trader */
+#define CB_TOP_RANK 2             /* the rank whose clients protect a trader */
 #define CB_MAX_CONTACTS 16
 #define CB_REVIEW_HORIZON 4096    /* buyers are re-reviewed at most this many days ahead */
 #define CB_SHIP_HORIZON 2048      /* consignments arrive at most this many days ahead */
@@ -45,6 +47,17 @@ typedef struct cb_buyer {
  * product the origin held (CB_NO_HOLDING if none), the appeal threshold (the buyer wants that
  * kind once its appeal exceeds threshold/256) and the day (from the start) the item wears out.
  * With eight kinds a record is exactly one 64-byte cache line. */
+/* The parts of a buyer's utility for owning a product that are the same for every buyer in a
+ * market on a day; a buyer's utility is fixed + rank_scale * status - campaign * susceptibility
+ * - per_income / income. */
+typedef struct cb_util {
+  double fixed;       /* quality and durability */
+  double status;      /* status value, raised by peers holding the product */
+  double campaign;    /* pull of the buy-domestic campaign against foreign goods */
+  double per_income;  /* price and expected possession penalties, to be divided by income */
+  double price;       /* today's price in the market, USD */
+} cb_util;
+
 typedef struct cb_buyers {
   uint32_t n;
   size_t stride;
@@ -108,7 +121,7 @@ typedef struct cb_consignment {
   uint32_t trader, middleman, qty;
   uint16_t product, route;
   uint8_t channel, relabel, stage, live;
-  int32_t day_cross, day_arrive;
+  int32_t day_bought, day_cross, day_arrive;
   double unit_cost;         /* paid per unit before the border: goods, commission, relabelling, transport */
   double enforcement_usd;   /* bribes and fines paid for it so far */
   float relabel_skill;
@@ -180,7 +193,7 @@ struct cb_sim {
   cb_buckets reviews;
   uint32_t *holders;              /* [nmarkets * nprod]: buyers holding a working unit */
   double *util_const;             /* [nprod]: quality and durability part of utility (constant) */
-  double *util_status;            /* [nmarkets * nprod]: status part at the start of the day */
+  cb_util *util;                  /* [nmarkets * nprod]: the day's utility parts, see buyers.c */
   double growth_today;            /* income growth factor since the start */
   double *appeal_today;           /* [ncat]: today's appeal of each kind of product, times 256 */
   uint32_t upgrade_threshold;     /* buyers.upgrade_prob in 1/65536 */
@@ -220,6 +233,8 @@ struct cb_sim {
   int *group_of;                            /* [nmarkets * nprod] scratch for trip planning, -1 = unused */
   cb_option_proto *opt_protos;              /* [nmarkets * nprod * nroutes * channels * 2] today's options */
   int *opt_count;                           /* [nmarkets * nprod] */
+  uint8_t *opt_legal;                       /* [nprod] legal_ok the options were built for */
+  uint32_t *opt_closed;                     /* [ncrossings] closed the options were built for */
   double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
   const char **metric_names;      /* names of places, origins and categories for metrics.csv */
 };
@@ -287,7 +302,7 @@ int cb_middlemen_init(cb_sim *S);
 void cb_middlemen_choose(const cb_sim *S, cb_trader *t);
 /* enforcement.c */
 int cb_officials_init(cb_sim *S);
-int cb_enforcement_check(cb_sim *S, uint32_t cons_id, int checkpoint, int32_t day);
+int cb_enforcement_check(cb_sim *S, uint32_t cons_id, int checkpoint, uint32_t position, cb_rng_stream *inspect);
 int cb_enforcement_possession(cb_sim *S, int32_t day);
 /* shipments.c */
 int cb_shipments_step(cb_sim *S, int32_t day);
