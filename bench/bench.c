@@ -1,8 +1,11 @@
 /* Benchmark: runs scenarios through the library, one child process each so every peak-memory
  * figure is that scenario's alone, and prints wall time, simulated agent-days per second, peak
- * resident memory and bytes per buyer. Targets live here and in the README, never in tests.
- * Usage: cb_bench SCENARIO.yaml [...]   (bench/run.sh runs the standard set) */
+ * resident memory and bytes per buyer; and ensemble throughput (runs stored per second) for a
+ * number of jobs. Targets live here and in the README, never in tests.
+ * Usage: cb_bench SCENARIO.yaml [...]
+ *        cb_bench --ensemble SCENARIO.yaml RUNS JOBS DB   (bench/run.sh runs the standard set) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -69,9 +72,29 @@ static int bench_one(const char *path) {
   return 0;
 }
 
+/* Runs an ensemble into a new store and prints runs stored per second. */
+static int bench_ensemble(const char *path, int runs, int jobs, const char *db) {
+  unlink(db);
+  cb_experiment *X = cb_experiment_new();
+  if (!X) return 1;
+  cb_experiment_scenario(X, path);
+  double t0 = now();
+  if (cb_experiment_ensemble(X, db, (uint32_t)runs, jobs)) {
+    fprintf(stderr, "cb_bench: ensemble of %s: %s\n", path, cb_experiment_errmsg(X));
+    cb_experiment_free(X);
+    return 1;
+  }
+  double wall = now() - t0;
+  cb_experiment_free(X);
+  printf("ensemble %-25s runs %4d  jobs %2d  wall %7.2f s  %7.3f runs/s\n", path, runs, jobs, wall, runs / wall);
+  fflush(stdout);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 6 && !strcmp(argv[1], "--ensemble")) return bench_ensemble(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
   if (argc < 2) {
-    fprintf(stderr, "usage: cb_bench SCENARIO.yaml [...]\n");
+    fprintf(stderr, "usage: cb_bench SCENARIO.yaml [...] | cb_bench --ensemble SCENARIO.yaml RUNS JOBS DB\n");
     return 2;
   }
   int rc = 0;

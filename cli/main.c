@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "contraband.h"
 
@@ -11,16 +12,34 @@ enum { EXIT_OKAY = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LEDGER = 3, EXIT_NOM
 
 static const char usage_text[] =
     "usage:\n"
-    "  contraband run SCENARIO.yaml [--seed N] [--out DIR] [--set key.path=value ...] [--check] [--quiet]\n"
+    "  contraband run SCENARIO.yaml [--seed N] [--run I] [--out DIR] [--set key.path=value ...] [--check] [--quiet]\n"
+    "                 [--snapshot-at DATE --snapshot FILE] [--from FILE]\n"
+    "  contraband ensemble SCENARIO.yaml --runs N [--jobs J] [--db FILE] [--seed N] [--set ...] [--check] [--quiet]\n"
+    "  contraband compare A.yaml B.yaml --runs N [--fork-at DATE] [--jobs J] [--db FILE] [--seed N] [--set ...]\n"
+    "                 [--out DIR] [--quiet]\n"
+    "  contraband export RESULTS.db [--format csv] [--out FILE]\n"
     "  contraband params [FILE]     write the parameter reference (Markdown) to FILE or stdout\n"
     "  contraband version\n"
     "\n"
-    "run options:\n"
-    "  --seed N        random seed (default: the scenario's simulation.seed)\n"
-    "  --out DIR       output folder for metrics.csv and summary.json (default: out)\n"
+    "options:\n"
+    "  --seed N        random seed; an ensemble's master seed (default: the scenario's simulation.seed)\n"
+    "  --run I         replicate number: `run --seed S --run I` repeats replicate I of an ensemble (default 0)\n"
+    "  --out DIR       run: output folder for metrics.csv and summary.json (default: out);\n"
+    "                  compare: folder for effects.csv and effects.json (default: compare);\n"
+    "                  export: the CSV file (default: standard output)\n"
     "  --set K=V       override one scenario value, e.g. --set population.buyers=20000\n"
     "  --check         verify the ledger of goods and money after every simulated day\n"
+    "  --snapshot-at DATE --snapshot FILE\n"
+    "                  run: save the whole state at the start of DATE into FILE, then go on\n"
+    "  --from FILE     run: continue from a snapshot (the same scenario: bit for bit; another scenario\n"
+    "                  with the same places, goods and sizes: a fork); seed and run come from it\n"
     "  --quiet         print nothing but errors\n"
+    "  --runs N        ensemble, compare: replicates 0..N-1 (of each scenario); those already in the\n"
+    "                  store are not run again\n"
+    "  --jobs J        ensemble, compare: runs at a time, each on its own thread (default 1)\n"
+    "  --db FILE       ensemble, compare: the SQLite results store, created if missing (default: results.db)\n"
+    "  --format csv    export: the format (csv, the only one)\n"
+    "  --fork-at DATE  compare: each run of B continues from its run of A's state on DATE\n"
     "\n"
     "exit codes: 0 success, 1 bad input or failed output, 2 usage, 3 ledger check failed, 4 out of memory\n";
 
@@ -39,13 +58,71 @@ static int fail(cb_sim *S) {
   return code == CB_ELEDGER ? EXIT_LEDGER : code == CB_ENOMEM ? EXIT_NOMEM : EXIT_FAILED;
 }
 
-static int parse_seed(const char *s, uint64_t *out) {
+static int parse_u64(const char *s, uint64_t *out) {
   char *end;
   errno = 0;
   if (!*s || *s == '-') return -1;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end) return -1;
   *out = v;
+  return 0;
+}
+
+/* The options shared by run and ensemble, and each command's own; one parser for both. */
+typedef struct options {
+  const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at;
+  int quiet, check, have_seed;
+  uint64_t seed, run, runs, jobs;
+} options;
+
+/* Options that take a value, with the largest value a number may have (0: not a number). */
+static const struct { const char *name; uint64_t max; } valued[] = {
+    {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024},
+    {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0},
+};
+
+/* Parses argv[2..] against the options `allowed` (space-separated names) and up to `inputs`
+ * positional files; returns -1 after printing the usage error. --set values are applied later, in
+ * order, by the caller. */
+static int parse_options(int argc, char **argv, const char *allowed, int inputs, options *o) {
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] == '-' && a[1] == '-') {
+      char key[32];
+      snprintf(key, sizeof key, " %s ", a);
+      char list[256];
+      snprintf(list, sizeof list, " %s ", allowed);
+      if (!strstr(list, key)) return usage("unknown option %s", a), -1;
+      size_t v = 0;
+      while (v < sizeof valued / sizeof *valued && strcmp(valued[v].name, a)) v++;
+      if (v == sizeof valued / sizeof *valued) {
+        if (!strcmp(a, "--check")) o->check = 1;
+        if (!strcmp(a, "--quiet")) o->quiet = 1;
+        continue;
+      }
+      if (i + 1 >= argc) return usage("%s needs a value", a), -1;
+      const char *val = argv[++i];
+      uint64_t n = 0;
+      if (valued[v].max && (parse_u64(val, &n) || n > valued[v].max)) {
+        fprintf(stderr, "contraband: %s takes a whole number from 0 to %llu, not '%s'\n\n%s", a,
+                (unsigned long long)valued[v].max, val, usage_text);
+        return -1;
+      }
+      if (!strcmp(a, "--seed")) o->seed = n, o->have_seed = 1;
+      else if (!strcmp(a, "--run")) o->run = n;
+      else if (!strcmp(a, "--runs")) o->runs = n;
+      else if (!strcmp(a, "--jobs")) o->jobs = n;
+      else if (!strcmp(a, "--out")) o->out = val;
+      else if (!strcmp(a, "--db")) o->db = val;
+      else if (!strcmp(a, "--format")) o->format = val;
+      else if (!strcmp(a, "--snapshot-at")) o->snapshot_at = val;
+      else if (!strcmp(a, "--snapshot")) o->snapshot = val;
+      else if (!strcmp(a, "--from")) o->from = val;
+      else if (!strcmp(a, "--fork-at")) o->fork_at = val;
+    } else if (!o->scenario) o->scenario = a;
+    else if (inputs > 1 && !o->scenario_b) o->scenario_b = a;
+    else return usage("too many input files given ('%s')", a), -1;
+  }
   return 0;
 }
 
@@ -73,43 +150,154 @@ static void print_summary(const cb_sim *S, const cb_totals *t, const char *out) 
 }
 
 static int cmd_run(int argc, char **argv) {
-  const char *scenario = NULL, *out = "out";
-  int quiet = 0, check = 0, have_seed = 0;
-  uint64_t seed = 0;
+  options o = {.out = "out"};
+  if (parse_options(argc, argv, "--seed --run --out --set --check --quiet --snapshot-at --snapshot --from", 1, &o))
+    return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "run needs a scenario file");
+  if (!o.snapshot_at != !o.snapshot) return usage("%s", "--snapshot-at DATE and --snapshot FILE go together");
+  if (o.from && (o.have_seed || o.run)) return usage("%s", "--from takes the seed and run from the snapshot; drop --seed and --run");
   cb_sim *S = cb_new();
   if (!S) {
     fputs("contraband: error: out of memory\n", stderr);
     return EXIT_NOMEM;
   }
-  /* First pass: find the scenario so overrides can apply to it, and check the options' form. */
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--seed") || !strcmp(a, "--out") || !strcmp(a, "--set")) {
-      if (i + 1 >= argc) { cb_free(S); return usage("%s needs a value", a); }
-      if (!strcmp(a, "--seed") && parse_seed(argv[i + 1], &seed)) { cb_free(S); return usage("--seed takes a non-negative whole number, not '%s'", argv[i + 1]); }
-      if (!strcmp(a, "--seed")) have_seed = 1;
-      if (!strcmp(a, "--out")) out = argv[i + 1];
-      i++;
-    } else if (!strcmp(a, "--check")) check = 1;
-    else if (!strcmp(a, "--quiet")) quiet = 1;
-    else if (a[0] == '-' && a[1] == '-') { cb_free(S); return usage("unknown option %s", a); }
-    else if (!scenario) scenario = a;
-    else { cb_free(S); return usage("more than one scenario given ('%s')", a); }
-  }
-  if (!scenario) { cb_free(S); return usage("%s", "run needs a scenario file"); }
-  if (cb_read_scenario(S, scenario)) return fail(S);
+  if (cb_read_scenario(S, o.scenario)) return fail(S);
   for (int i = 2; i < argc; i++)
     if (!strcmp(argv[i], "--set") && cb_set(S, argv[++i])) return fail(S);
-  if (have_seed) cb_set_seed(S, seed);
-  cb_set_check(S, check);
-  if (cb_init(S) || cb_run(S)) return fail(S);
-  if (cb_write_outputs(S, out)) return fail(S);
-  if (!quiet) {
+  if (o.have_seed) cb_set_seed(S, o.seed);
+  cb_set_run(S, (uint32_t)o.run);
+  cb_set_check(S, o.check);
+  if (cb_init(S)) return fail(S);
+  if (o.from && cb_restore_snapshot(S, o.from)) return fail(S);
+  if (o.snapshot_at && (cb_run_until(S, o.snapshot_at) || cb_save_snapshot(S, o.snapshot))) return fail(S);
+  if (cb_run(S) || cb_write_outputs(S, o.out)) return fail(S);
+  if (!o.quiet) {
     cb_totals t;
     cb_get_totals(S, &t);
-    print_summary(S, &t, out);
+    print_summary(S, &t, o.out);
   }
   cb_free(S);
+  return EXIT_OKAY;
+}
+
+static int fail_experiment(cb_experiment *X) {
+  int code = cb_experiment_errcode(X);
+  fprintf(stderr, "contraband: error: %s\n", cb_experiment_errmsg(X));
+  cb_experiment_free(X);
+  return code == CB_ELEDGER ? EXIT_LEDGER : code == CB_ENOMEM ? EXIT_NOMEM : EXIT_FAILED;
+}
+
+/* Progress on standard error: a bar redrawn in place on a terminal, otherwise a plain line at
+ * most every ten seconds and at the end. */
+typedef struct progress_view {
+  int tty;
+  double last_line;
+} progress_view;
+
+static void show_progress(void *ctx, const cb_progress *p) {
+  progress_view *v = ctx;
+  double rate = p->elapsed_seconds > 0 ? p->new_done / p->elapsed_seconds : 0;
+  double eta = rate > 0 ? (p->total - p->done) / rate : 0;
+  int end = p->done == p->total;
+  if (v->tty) {
+    char bar[31];
+    int fill = p->total ? (int)(30.0 * p->done / p->total) : 30;
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %u/%u runs  %.2f runs/s  ETA %.0f s ", bar, p->done, p->total, rate, eta);
+    if (end) fputc('\n', stderr);
+  } else if (end || p->new_done == 0 || p->elapsed_seconds - v->last_line >= 10.0) {
+    fprintf(stderr, "ensemble: %u/%u runs stored, %.2f runs/s, ETA %.0f s\n", p->done, p->total, rate, eta);
+    v->last_line = p->elapsed_seconds;
+  }
+  fflush(stderr);
+}
+
+/* The experiment of an ensemble or comparison: scenario A, the --set assignments, seed, check
+ * and progress display; NULL (with the error printed and *code set) on failure. */
+static cb_experiment *experiment_of(int argc, char **argv, const options *o, progress_view *view, int *code) {
+  cb_experiment *X = cb_experiment_new();
+  if (!X) {
+    fputs("contraband: error: out of memory\n", stderr);
+    *code = EXIT_NOMEM;
+    return NULL;
+  }
+  cb_experiment_scenario(X, o->scenario);
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "--set") && cb_experiment_set(X, argv[++i])) {
+      *code = fail_experiment(X);
+      return NULL;
+    }
+  if (o->have_seed) cb_experiment_seed(X, o->seed);
+  cb_experiment_check(X, o->check);
+  if (!o->quiet) cb_experiment_progress(X, show_progress, view);
+  return X;
+}
+
+static int check_runs(const char *command, const options *o) {
+  if (o->runs == 0) return usage("%s needs --runs N (N >= 1)", command);
+  if (o->jobs == 0) return usage("%s", "--jobs must be at least 1");
+  return EXIT_OKAY;
+}
+
+static int cmd_ensemble(int argc, char **argv) {
+  options o = {.db = "results.db", .jobs = 1};
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db", 1, &o)) return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "ensemble needs a scenario file");
+  if (check_runs("ensemble", &o)) return EXIT_USAGE;
+  progress_view view = {isatty(STDERR_FILENO), 0};
+  int code = EXIT_OKAY;
+  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  if (!X) return code;
+  if (cb_experiment_ensemble(X, o.db, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
+  if (!o.quiet) printf("results: %s (%llu runs)\n", o.db, (unsigned long long)o.runs);
+  cb_experiment_free(X);
+  return EXIT_OKAY;
+}
+
+/* The effects table: one line per key figure, B's effect against A with its 95% interval. */
+static void print_effects(const cb_experiment *X) {
+  printf("%-26s %-24s %4s %13s %13s %13s  %s\n", "figure", "key", "n", "mean A", "mean B", "effect B-A", "95% interval");
+  for (int i = 0; i < cb_experiment_effect_count(X); i++) {
+    const cb_effect *e = cb_experiment_effect(X, i);
+    int zero_out = e->ci_low > 0 || e->ci_high < 0;
+    printf("%-26s %-24s %4u %13.6g %13.6g %13.6g  [%.6g, %.6g]%s\n", e->metric, e->key, e->n, e->mean_a, e->mean_b,
+           e->effect, e->ci_low, e->ci_high, zero_out ? " *" : "");
+  }
+  printf("* the interval excludes 0\n");
+}
+
+static int cmd_compare(int argc, char **argv) {
+  options o = {.db = "results.db", .jobs = 1, .out = "compare"};
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --fork-at", 2, &o)) return EXIT_USAGE;
+  if (!o.scenario_b) return usage("%s", "compare needs two scenario files, A and B");
+  if (check_runs("compare", &o)) return EXIT_USAGE;
+  progress_view view = {isatty(STDERR_FILENO), 0};
+  int code = EXIT_OKAY;
+  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  if (!X) return code;
+  if (cb_experiment_compare(X, o.scenario_b, o.fork_at, o.db, (uint32_t)o.runs, (int)o.jobs, o.out)) return fail_experiment(X);
+  if (!o.quiet) {
+    printf("effects of %s against %s, %llu paired runs (common random numbers)", o.scenario_b, o.scenario,
+           (unsigned long long)o.runs);
+    if (o.fork_at) printf(", B forked from A on %s", o.fork_at);
+    printf(":\n");
+    print_effects(X);
+    printf("results: %s; effects: %s/effects.csv, %s/effects.json\n", o.db, o.out, o.out);
+  }
+  cb_experiment_free(X);
+  return EXIT_OKAY;
+}
+
+static int cmd_export(int argc, char **argv) {
+  options o = {.format = "csv"};
+  if (parse_options(argc, argv, "--format --out", 1, &o)) return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "export needs a results store (the --db file of an ensemble)");
+  if (strcmp(o.format, "csv")) return usage("unknown export format '%s' (csv is the only one)", o.format);
+  cb_experiment *X = cb_experiment_new();
+  if (!X) return EXIT_NOMEM;
+  if (cb_experiment_export_csv(X, o.scenario, o.out ? o.out : "-")) return fail_experiment(X);
+  cb_experiment_free(X);
   return EXIT_OKAY;
 }
 
@@ -124,6 +312,9 @@ static int cmd_params(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc < 2) return usage("%s", "no command given");
   if (!strcmp(argv[1], "run")) return cmd_run(argc, argv);
+  if (!strcmp(argv[1], "ensemble")) return cmd_ensemble(argc, argv);
+  if (!strcmp(argv[1], "export")) return cmd_export(argc, argv);
+  if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
   if (!strcmp(argv[1], "params")) return cmd_params(argc, argv);
   if (!strcmp(argv[1], "version")) {
     printf("contraband %s\n", cb_version());

@@ -55,16 +55,48 @@ CB_API int cb_read_scenario(cb_sim *S, const char *path);
 /* Override one scalar of the scenario: "section.key=value" or "collection.name.key=value". */
 CB_API int cb_set(cb_sim *S, const char *assignment);
 CB_API int cb_set_seed(cb_sim *S, uint64_t seed);
+/* The replicate number (0 unless set): part of every random draw's counter, so replicate i of an
+ * ensemble with master seed s is exactly the single run with seed s and run i. */
+CB_API int cb_set_run(cb_sim *S, uint32_t run);
 /* When on, the ledger of goods and money is verified after every simulated day. */
 CB_API int cb_set_check(cb_sim *S, int on);
 CB_API int cb_init(cb_sim *S);
 
 CB_API int cb_step(cb_sim *S);  /* one day; CB_DONE after the last */
 CB_API int cb_run(cb_sim *S);   /* until the end date; CB_OK on success */
+/* Simulates the days before date (YYYY-MM-DD), so the next day to simulate is date. */
+CB_API int cb_run_until(cb_sim *S, const char *date);
+
+/* Snapshots: the whole state between two days, in a checksummed file written atomically.
+ * Restoring into a simulation initialised from the same scenario continues the run bit for bit;
+ * from another scenario with the same places, goods and population sizes (say, other sanctions),
+ * it forks a counterfactual from the shared history: seed and replicate come from the snapshot.
+ * Restore after cb_init and before the first cb_step. A truncated, corrupted or foreign file is
+ * refused with a message naming it, and the simulation is left as cb_init made it. */
+CB_API int cb_save_snapshot(cb_sim *S, const char *path);
+CB_API int cb_restore_snapshot(cb_sim *S, const char *path);
 
 /* Writes metrics.csv and summary.json into dir (created if missing); each file atomically. */
 CB_API int cb_write_outputs(cb_sim *S, const char *dir);
 CB_API int cb_get_totals(const cb_sim *S, cb_totals *out);
+
+/* One row of metrics.csv (docs/outputs.md); empty strings where a dimension does not apply.
+ * `order` is the row's series position in the metrics layout: rows of one period sorted by it
+ * come in file order, and it is the same for every run of a scenario. */
+typedef struct cb_metric_row {
+  const char *date, *metric, *place, *channel, *origin, *category;
+  double value;
+  uint32_t order;
+} cb_metric_row;
+/* Calls fn(ctx, row) for every row metrics.csv would hold, in file order; stops at the first
+ * non-zero return of fn and returns it (CB_ENOMEM if memory ran out). The strings live until
+ * fn returns. */
+CB_API int cb_metric_rows(cb_sim *S, int (*fn)(void *ctx, const cb_metric_row *row), void *ctx);
+/* The run's totals as named figures, in summary.json's order: fn(ctx, name, value) for each. */
+CB_API int cb_total_figures(const cb_sim *S, void (*fn)(void *ctx, const char *name, double value), void *ctx);
+/* The scenario file's SHA-256 (hex) and the seed in use (valid after cb_read_scenario / cb_init). */
+CB_API const char *cb_scenario_sha256(const cb_sim *S);
+CB_API uint64_t cb_seed(const cb_sim *S);
 
 /* Border crossings and the share of foreign (South Korean, Japanese) electronics each carried over
  * the run so far; the share is -1 before any such delivery. */
@@ -74,6 +106,55 @@ CB_API double cb_crossing_share(const cb_sim *S, int i);
 
 CB_API int cb_errcode(const cb_sim *S);
 CB_API const char *cb_errmsg(const cb_sim *S);
+
+/* ---- experiments: many runs of one scenario in a results store (SQLite; docs/outputs.md) ---- */
+
+typedef struct cb_experiment cb_experiment;
+
+/* Progress of an experiment: runs stored (those found already stored included) out of total,
+ * and the runs this call stored with the seconds since it started. */
+typedef struct cb_progress {
+  uint32_t done, total, new_done;
+  double elapsed_seconds;
+} cb_progress;
+typedef void (*cb_progress_fn)(void *ctx, const cb_progress *p);
+
+CB_API cb_experiment *cb_experiment_new(void); /* NULL only if memory is exhausted */
+CB_API void cb_experiment_free(cb_experiment *X);
+CB_API int cb_experiment_scenario(cb_experiment *X, const char *path);
+CB_API int cb_experiment_set(cb_experiment *X, const char *assignment); /* as cb_set, for every run */
+CB_API int cb_experiment_seed(cb_experiment *X, uint64_t master_seed);  /* default: the scenario's */
+CB_API int cb_experiment_check(cb_experiment *X, int on);               /* ledger check in every run */
+CB_API int cb_experiment_progress(cb_experiment *X, cb_progress_fn fn, void *ctx); /* called from this thread */
+/* Runs the replicates 0..runs-1 (replicate i: the master seed and run i, see cb_set_run) that the
+ * store at db does not hold yet, `jobs` at a time on as many threads, storing each one as it
+ * finishes in a transaction of its own. The scenario and overrides are checked before the store
+ * is touched. Killed at any moment and called again, it runs exactly the runs still missing. */
+CB_API int cb_experiment_ensemble(cb_experiment *X, const char *db, uint32_t runs, int jobs);
+/* Writes every metrics row in the store at db as CSV (experiment,run, then metrics.csv's columns)
+ * to the file at path, atomically, or to standard output if path is "-". */
+CB_API int cb_experiment_export_csv(cb_experiment *X, const char *db, const char *path);
+/* The effect of scenario B against A on one key figure over n paired replicates: the means of A
+ * and B, the mean of the paired differences B - A, and its 95% confidence interval (Student's t
+ * with n - 1 degrees of freedom; both bounds equal the effect when n < 2). */
+typedef struct cb_effect {
+  const char *metric, *key;  /* e.g. "delivered_units", "crossing=hyesan" */
+  uint32_t n;
+  double mean_a, mean_b, effect, ci_low, ci_high;
+} cb_effect;
+/* Runs replicates 0..runs-1 of the experiment's scenario (A) and of scenario_b (B) with the same
+ * seeds and overrides, so that paired runs share their random numbers wherever the two worlds
+ * agree (common random numbers), into the store at db (resumable as an ensemble), then computes
+ * the effects of B against A on the key figures and writes them to out_dir/effects.csv and
+ * out_dir/effects.json. With a fork_day (YYYY-MM-DD; NULL for none), each replicate of B
+ * continues from its replicate of A's state on that day: a counterfactual from a shared history.
+ * The effects stay readable with cb_experiment_effect until the next call. */
+CB_API int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *fork_day, const char *db,
+                                 uint32_t runs, int jobs, const char *out_dir);
+CB_API int cb_experiment_effect_count(const cb_experiment *X);
+CB_API const cb_effect *cb_experiment_effect(const cb_experiment *X, int i);
+CB_API int cb_experiment_errcode(const cb_experiment *X);
+CB_API const char *cb_experiment_errmsg(const cb_experiment *X);
 
 /* Writes the parameter reference (every scenario key, type, range, default, meaning) as Markdown. */
 CB_API int cb_write_param_docs(cb_sim *S, const char *path);

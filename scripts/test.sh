@@ -55,5 +55,21 @@ else
   failed=$((failed + 1))
 fi
 
+echo "== valgrind memcheck: an ensemble on two threads into a results store, and its export =="
+rm -f build-valgrind/ensemble.db
+small=(--set population.buyers=1000 --set population.traders=30 --set population.middlemen=10 --set population.officials=40
+  --set simulation.end=2012-06-30 --set 'sanctions={}' --set 'crackdowns={}' --set 'campaigns={}' --set 'closures={}'
+  --set 'income_shocks={}')
+memcheck=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all -q)
+if "${memcheck[@]}" ./build-valgrind/contraband ensemble scenarios/baseline.yaml "${small[@]}" --runs 3 --jobs 2 --quiet \
+  --db build-valgrind/ensemble.db &&
+  "${memcheck[@]}" ./build-valgrind/contraband export build-valgrind/ensemble.db --out build-valgrind/ensemble.csv; then
+  echo "valgrind: no errors, no leaks"
+  passed=$((passed + 1))
+else
+  echo "valgrind: memcheck found errors or leaks (see above)"
+  failed=$((failed + 1))
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,6 +9,7 @@
 #include "engine/calendar.h"
 #include "io/files.h"
 #include "io/summary.h"
+#include "model/snapshot.h"
 #include "model/world.h"
 
 #ifndef CB_VERSION
@@ -86,6 +87,12 @@ int cb_set_seed(cb_sim *S, uint64_t seed) {
   if (S->initialized) return misuse(S, "cb_set_seed: call it before cb_init");
   S->seed = seed;
   S->seed_set = 1;
+  return CB_OK;
+}
+
+int cb_set_run(cb_sim *S, uint32_t run) {
+  if (S->initialized) return misuse(S, "cb_set_run: call it before cb_init");
+  S->run = run;
   return CB_OK;
 }
 
@@ -186,7 +193,7 @@ int cb_init(cb_sim *S) {
   S->wall_start = now_seconds();
   if (cb_scenario_bind(&S->sc, &S->tree, &S->err)) return S->err.code;
   if (!S->seed_set) S->seed = (uint64_t)S->sc.sim.seed;
-  S->rng = cb_rng_make(S->seed, 0);
+  S->rng = cb_rng_make(S->seed, S->run);
   S->start = S->sc.sim.start;
   S->end = S->sc.sim.end;
   S->day = S->start;
@@ -277,6 +284,51 @@ int cb_run(cb_sim *S) {
   return rc == CB_DONE ? CB_OK : rc;
 }
 
+int cb_run_until(cb_sim *S, const char *date) {
+  if (!S->initialized) return misuse(S, "cb_run_until: call cb_init first");
+  int32_t d;
+  if (cb_parse_date(date, &d)) return cb_err_set(&S->err, CB_ESCHEMA, "'%s' is not a date; write YYYY-MM-DD", date);
+  char a[11], b[11];
+  if (d < S->day || d > S->end) {
+    cb_format_date(S->day, a);
+    cb_format_date(S->end, b);
+    return cb_err_set(&S->err, CB_ESCHEMA, "%s is outside the days still to simulate (%s to %s); choose a date in that range",
+                      date, a, b);
+  }
+  int rc = CB_OK;
+  while (S->day < d && (rc = cb_step(S)) == CB_OK) {
+  }
+  return rc == CB_DONE ? CB_OK : rc;
+}
+
+static int write_snapshot(FILE *f, void *ctx, cb_err *e) {
+  (void)e;
+  const uint8_t **buf = ctx;
+  size_t len = (size_t)(buf[1] - buf[0]);
+  return fwrite(buf[0], 1, len, f) == len ? 0 : -1;
+}
+
+int cb_save_snapshot(cb_sim *S, const char *path) {
+  if (!S->initialized) return misuse(S, "cb_save_snapshot: call cb_init first");
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  if (cb_snapshot_to_buffer(S, &buf, &len)) return S->err.code;
+  const uint8_t *range[2] = {buf, buf + len};
+  cb_atomic_write(path, write_snapshot, range, &S->err);
+  free(buf);
+  return S->err.code;
+}
+
+int cb_restore_snapshot(cb_sim *S, const char *path) {
+  if (!S->initialized || S->day != S->start) return misuse(S, "cb_restore_snapshot: call it after cb_init, before cb_step");
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  if (cb_read_whole(path, &buf, &len, &S->err)) return S->err.code;
+  cb_snapshot_from_buffer(S, buf, len, path);
+  free(buf);
+  return S->err.code;
+}
+
 /* ---- results ---- */
 
 int cb_get_totals(const cb_sim *S, cb_totals *o) {
@@ -310,6 +362,22 @@ int cb_get_totals(const cb_sim *S, cb_totals *o) {
   o->wall_seconds = now_seconds() - S->wall_start;
   return CB_OK;
 }
+
+int cb_metric_rows(cb_sim *S, int (*fn)(void *ctx, const cb_metric_row *row), void *ctx) {
+  if (!S->initialized) return misuse(S, "cb_metric_rows: nothing simulated yet");
+  int rc = cb_metrics_rows(&S->metrics, fn, ctx, &S->err);
+  return rc == -1 && S->err.code ? S->err.code : rc;
+}
+
+int cb_total_figures(const cb_sim *S, void (*fn)(void *ctx, const char *name, double value), void *ctx) {
+  cb_totals t;
+  if (cb_get_totals(S, &t)) return CB_EMISUSE;
+  cb_summary_each_total(&t, fn, ctx);
+  return CB_OK;
+}
+
+const char *cb_scenario_sha256(const cb_sim *S) { return S->scenario_sha256; }
+uint64_t cb_seed(const cb_sim *S) { return S->seed; }
 
 static int write_metrics(FILE *f, void *ctx, cb_err *e) { return cb_metrics_write_csv(&((cb_sim *)ctx)->metrics, f, e); }
 static int write_summary(FILE *f, void *ctx, cb_err *e) { return cb_summary_write_json((cb_sim *)ctx, f, e); }

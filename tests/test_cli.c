@@ -496,7 +496,7 @@ static void test_usage_errors(void **state) {
   free(out);
   snprintf(args, sizeof args, "run '%s/base.yaml' '%s/base.yaml'", sdir, sdir);
   out = run_failing(exit_usage, args);
-  assert_contains(out, "more than one scenario");
+  assert_contains(out, "too many input files");
   free(out);
   out = run_failing(exit_usage, "frobnicate");
   assert_contains(out, "unknown command 'frobnicate'");

@@ -193,6 +193,43 @@ static void to_hex(const uint8_t *bytes, size_t n, char *hex) {
   hex[2 * n] = '\0';
 }
 
+int cb_read_whole(const char *path, uint8_t **out, size_t *len, cb_err *e) {
+  *out = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return io_fail(e, path, "cannot open", errno, "check the path and its permissions");
+  size_t cap = 1 << 20, n = 0, got;
+  uint8_t *buf = cb_xmalloc(e, cap);
+  errno = 0;
+  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      uint8_t *b = cb_xrealloc(e, buf, cap *= 2);
+      if (!b) free(buf);
+      buf = b;
+    }
+  }
+  int err = errno, bad = ferror(f);
+  fclose(f);
+  if (!buf) return e->code;
+  if (bad) {
+    free(buf);
+    return io_fail(e, path, "cannot read", err ? err : EIO, "check that it is a readable file");
+  }
+  *out = buf;
+  *len = n;
+  return CB_OK;
+}
+
+void cb_sha256_bytes(const void *data, size_t n, char hex[65]) {
+  struct sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, n, data);
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
+  to_hex(digest, sizeof digest, hex);
+}
+
 int cb_sha256_file(const char *path, char hex[65], cb_err *e) {
   FILE *f = fopen(path, "rb");
   if (!f) return io_fail(e, path, "cannot open", errno, "check the path and its permissions");

@@ -122,27 +122,45 @@ static uint8_t *used_series(const cb_metrics *m, cb_err *e) {
   return used;
 }
 
-int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e) {
+/* Every row of metrics.csv in file order: periods, then metrics in table order, then coordinates.
+ * A row's `order` is its slot in the metrics layout, the same for every run of a scenario. */
+int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err *e) {
   uint8_t *used = used_series(m, e);
   if (!used) return -1;
-  fputs("date,metric,place,channel,origin,category,value\n", f);
-  for (uint32_t p = 0; p < m->nperiods; p++) {
+  int rc = 0;
+  for (uint32_t p = 0; p < m->nperiods && !rc; p++) {
     char date[11];
     cb_format_date(m->period_start[p], date);
     const double *row = m->hist + (size_t)p * m->nslots;
-    for (int id = 0; id < CB_NMETRICS; id++) {
+    for (int id = 0; id < CB_NMETRICS && !rc; id++) {
       const cb_metric_def *d = &defs[id];
-      for (uint32_t i = 0; i < m->size[id]; i++) {
+      for (uint32_t i = 0; i < m->size[id] && !rc; i++) {
         uint32_t slot = m->offset[id] + i;
         if (!used[slot]) continue;
         int pl, ch, og, ca;
         coords(m, id, i, &pl, &ch, &og, &ca);
-        fprintf(f, "%s,%s,%s,%s,%s,%s,%.10g\n", date, d->name, pl >= 0 ? m->place_names[d->place][pl] : "",
-                ch >= 0 ? m->channel_names[ch] : "", og >= 0 ? m->origin_names[og] : "",
-                ca >= 0 ? m->category_names[ca] : "", row[slot]);
+        cb_metric_row r = {date, d->name, pl >= 0 ? m->place_names[d->place][pl] : "", ch >= 0 ? m->channel_names[ch] : "",
+                           og >= 0 ? m->origin_names[og] : "", ca >= 0 ? m->category_names[ca] : "", row[slot], slot};
+        rc = fn(ctx, &r);
       }
     }
   }
   free(used);
-  return ferror(f) ? -1 : 0;
+  return rc;
+}
+
+void cb_metrics_format_value(double v, char buf[32]) { snprintf(buf, 32, "%.10g", v); }
+
+int cb_metrics_write_row_csv(FILE *f, const cb_metric_row *r) {
+  char v[32];
+  cb_metrics_format_value(r->value, v);
+  return fprintf(f, "%s,%s,%s,%s,%s,%s,%s\n", r->date, r->metric, r->place, r->channel, r->origin, r->category, v) < 0;
+}
+
+static int csv_row(void *ctx, const cb_metric_row *r) { return cb_metrics_write_row_csv((FILE *)ctx, r); }
+
+int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e) {
+  fputs(CB_METRICS_CSV_HEADER "\n", f);
+  int rc = cb_metrics_rows(m, csv_row, f, e);
+  return rc || ferror(f) ? -1 : 0;
 }

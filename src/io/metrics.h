@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "contraband.h"
 #include "engine/err.h"
 
 typedef enum { CB_PLACE_NONE, CB_PLACE_MARKET, CB_PLACE_CROSSING, CB_PLACE_CHECKPOINT, CB_PLACE_HUB, CB_NPLACEKINDS } cb_place_kind;
@@ -69,5 +70,13 @@ double cb_metrics_total(const cb_metrics *m, cb_metric_id id);
 /* Writes metrics.csv: header date,metric,place,channel,origin,category,value; a series (metric and
  * coordinates) is written for every period if it is a stock or non-zero in at least one period. */
 int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e);
+#define CB_METRICS_CSV_HEADER "date,metric,place,channel,origin,category,value"
+/* The rows of metrics.csv, one call each in file order; stops at the first non-zero return of fn
+ * and returns it (-1 if memory ran out). */
+typedef int (*cb_metrics_row_fn)(void *ctx, const cb_metric_row *row);
+int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err *e);
+/* How metrics.csv writes a value ("%.10g"); the results store's export writes the same. */
+void cb_metrics_format_value(double v, char buf[32]);
+int cb_metrics_write_row_csv(FILE *f, const cb_metric_row *r);  /* one data line; non-zero on error */
 
 #endif

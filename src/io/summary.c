@@ -1,6 +1,7 @@
 /* summary.json writer and the summary figures it needs. */
 #include "io/summary.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "engine/calendar.h"
@@ -25,7 +26,7 @@ double cb_summary_route_share(const cb_sim *S, int crossing) {
   return all > 0 ? through / all : -1.0;
 }
 
-static void json_string(FILE *f, const char *s) {
+void cb_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
@@ -36,6 +37,46 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+/* The run's totals as named figures: one table for summary.json and the results store. */
+static const struct total_field {
+  const char *name;
+  size_t offset;   /* of a double in cb_totals, or of active_traders (int32_t) when decimals < 0 */
+  int decimals;
+} total_fields[] = {
+  {"ordered_units", offsetof(cb_totals, ordered_units), 0},
+  {"procured_units", offsetof(cb_totals, procured_units), 0},
+  {"delivered_units", offsetof(cb_totals, delivered_units), 0},
+  {"seized_units", offsetof(cb_totals, seized_units), 0},
+  {"relabeled_units", offsetof(cb_totals, relabeled_units), 0},
+  {"in_transit_units", offsetof(cb_totals, in_transit_units), 0},
+  {"shelf_units", offsetof(cb_totals, shelf_units), 0},
+  {"inspections", offsetof(cb_totals, inspections), 0},
+  {"bribes", offsetof(cb_totals, bribes), 0},
+  {"fines", offsetof(cb_totals, fines), 0},
+  {"confiscations", offsetof(cb_totals, confiscations), 0},
+  {"bribes_usd", offsetof(cb_totals, bribes_usd), 2},
+  {"fines_usd", offsetof(cb_totals, fines_usd), 2},
+  {"buyer_income_usd", offsetof(cb_totals, buyer_income_usd), 2},
+  {"buyer_spending_usd", offsetof(cb_totals, buyer_spending_usd), 2},
+  {"active_traders", offsetof(cb_totals, active_traders), -1},
+};
+
+static double total_value(const cb_totals *t, const struct total_field *f) {
+  const char *base = (const char *)t + f->offset;
+  if (f->decimals < 0) {
+    int32_t v;
+    memcpy(&v, base, sizeof v);
+    return v;
+  }
+  double v;
+  memcpy(&v, base, sizeof v);
+  return v;
+}
+
+void cb_summary_each_total(const cb_totals *t, void (*fn)(void *ctx, const char *name, double value), void *ctx) {
+  for (size_t i = 0; i < sizeof total_fields / sizeof *total_fields; i++) fn(ctx, total_fields[i].name, total_value(t, &total_fields[i]));
+}
+
 int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   (void)e;
   cb_totals t;
@@ -44,30 +85,40 @@ int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   cb_format_date(S->start, a);
   cb_format_date(S->end, b);
   fputs("{\n  \"version\": ", f);
-  json_string(f, cb_version());
+  cb_json_string(f, cb_version());
   fputs(",\n  \"scenario\": ", f);
-  json_string(f, S->scenario_path);
-  fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n  \"seed\": %llu,\n", S->scenario_sha256, (unsigned long long)S->seed);
+  cb_json_string(f, S->scenario_path);
+  fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n  \"seed\": %llu,\n  \"run\": %u,\n", S->scenario_sha256,
+          (unsigned long long)S->seed, S->run);
+  fputs("  \"forked_from\": ", f);
+  if (S->forked_from[0]) {
+    char fd[11];
+    cb_format_date(S->forked_day, fd);
+    fputs("{\"snapshot\": ", f);
+    cb_json_string(f, S->forked_from);
+    fprintf(f, ", \"day\": \"%s\"},\n", fd);
+  } else {
+    fputs("null,\n", f);
+  }
   fputs("  \"overrides\": [", f);
   for (int i = 0; i < S->n_overrides; i++) {
     if (i > 0) fputs(", ", f);
-    json_string(f, S->overrides[i]);
+    cb_json_string(f, S->overrides[i]);
   }
   fprintf(f, "],\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"days_simulated\": %d,\n", a, b, t.days_simulated);
   fprintf(f, "  \"wall_seconds\": %.3f,\n", t.wall_seconds);
   fprintf(f, "  \"agents\": {\"buyers\": %u, \"traders_max\": %u, \"middlemen\": %u, \"officials\": %u},\n", S->B.n,
           S->ntraders_max, S->nmiddlemen, S->nofficials);
   fputs("  \"totals\": {\n", f);
-  fprintf(f, "    \"ordered_units\": %.0f,\n    \"procured_units\": %.0f,\n    \"delivered_units\": %.0f,\n", t.ordered_units, t.procured_units, t.delivered_units);
-  fprintf(f, "    \"seized_units\": %.0f,\n    \"relabeled_units\": %.0f,\n    \"in_transit_units\": %.0f,\n    \"shelf_units\": %.0f,\n", t.seized_units, t.relabeled_units, t.in_transit_units, t.shelf_units);
-  fprintf(f, "    \"inspections\": %.0f,\n    \"bribes\": %.0f,\n    \"fines\": %.0f,\n    \"confiscations\": %.0f,\n", t.inspections, t.bribes, t.fines, t.confiscations);
-  fprintf(f, "    \"bribes_usd\": %.2f,\n    \"fines_usd\": %.2f,\n", t.bribes_usd, t.fines_usd);
-  fprintf(f, "    \"buyer_income_usd\": %.2f,\n    \"buyer_spending_usd\": %.2f,\n", t.buyer_income_usd, t.buyer_spending_usd);
-  fprintf(f, "    \"active_traders\": %d\n  },\n", t.active_traders);
+  size_t nt = sizeof total_fields / sizeof *total_fields;
+  for (size_t i = 0; i < nt; i++)
+    fprintf(f, "    \"%s\": %.*f%s\n", total_fields[i].name, total_fields[i].decimals > 0 ? total_fields[i].decimals : 0,
+            total_value(&t, &total_fields[i]), i + 1 < nt ? "," : "");
+  fputs("  },\n", f);
   fputs("  \"foreign_electronics_share_by_crossing\": {", f);
   for (int x = 0; x < S->sc.n_crossings; x++) {
     fputs(x ? ", " : "", f);
-    json_string(f, S->sc.crossings[x].name);
+    cb_json_string(f, S->sc.crossings[x].name);
     fprintf(f, ": %.6f", cb_summary_route_share(S, x));
   }
   fputs("}\n}\n", f);

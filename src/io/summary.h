@@ -10,5 +10,9 @@
 int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e);
 /* Share of foreign (disguisable) electronics delivered through crossing i; -1 if none yet. */
 double cb_summary_route_share(const cb_sim *S, int crossing);
+/* Writes s as a JSON string literal (quotes, backslashes and control characters escaped). */
+void cb_json_string(FILE *f, const char *s);
+/* Calls fn for each of the run's totals, by name, in summary.json's order. */
+void cb_summary_each_total(const cb_totals *t, void (*fn)(void *ctx, const char *name, double value), void *ctx);
 
 #endif

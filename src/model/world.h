@@ -169,6 +169,9 @@ struct cb_sim {
   char scenario_path[CB_STR_MAX * 4];
   char scenario_sha256[65];
   uint64_t seed;
+  uint32_t run;                   /* replicate number (cb_set_run) */
+  char forked_from[CB_STR_MAX * 4]; /* the snapshot this run continued from, "" if none */
+  int32_t forked_day;             /* the day that snapshot was taken (the first day simulated here) */
   cb_scenario sc;
   cb_rng rng;
   cb_series rates;

@@ -1,0 +1,370 @@
+/* Experiments: many runs of one scenario. An ensemble runs replicates 0..N-1 of a scenario (the
+ * master seed with run i in every random draw's counter) on a pool of worker threads, and the
+ * calling thread stores each finished run in the results store in a transaction of its own.
+ * Each run is a pure function of (scenario, overrides, seed, run), so what is stored does not
+ * depend on the number of threads or on the order runs finish in. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contraband.h"
+#include "engine/err.h"
+#include "exp/experiment.h"
+#include "exp/store.h"
+#include "model/snapshot.h"
+#include "io/files.h"
+#include "io/summary.h"
+
+cb_experiment *cb_experiment_new(void) { return calloc(1, sizeof(cb_experiment)); }
+
+void cb_experiment_free(cb_experiment *X) {
+  if (!X) return;
+  cb_exp_free_effects(X);
+  for (int i = 0; i < X->n_overrides; i++) free(X->overrides[i]);
+  free(X->overrides);
+  free(X->scenario);
+  free(X);
+}
+
+int cb_experiment_errcode(const cb_experiment *X) { return X ? X->err.code : CB_ENOMEM; }
+const char *cb_experiment_errmsg(const cb_experiment *X) { return X ? (X->err.code ? X->err.msg : "no error") : "out of memory"; }
+
+int cb_experiment_scenario(cb_experiment *X, const char *path) {
+  free(X->scenario);
+  X->scenario = cb_xstrdup(&X->err, path);
+  return X->scenario ? CB_OK : X->err.code;
+}
+
+int cb_experiment_set(cb_experiment *X, const char *assignment) {
+  char **o = cb_xrealloc(&X->err, X->overrides, (size_t)(X->n_overrides + 1) * sizeof *o);
+  if (!o) return X->err.code;
+  X->overrides = o;
+  if (!(o[X->n_overrides] = cb_xstrdup(&X->err, assignment))) return X->err.code;
+  X->n_overrides++;
+  return CB_OK;
+}
+
+int cb_experiment_seed(cb_experiment *X, uint64_t master_seed) {
+  X->seed = master_seed;
+  X->seed_set = 1;
+  return CB_OK;
+}
+
+int cb_experiment_check(cb_experiment *X, int on) {
+  X->check = on != 0;
+  return CB_OK;
+}
+
+int cb_experiment_progress(cb_experiment *X, cb_progress_fn fn, void *ctx) {
+  X->progress = fn;
+  X->progress_ctx = ctx;
+  return CB_OK;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A simulation of replicate `run` of a scenario, initialised; NULL with e set (the simulation's
+ * own message). */
+static cb_sim *make_run(const cb_experiment *X, const char *scenario, uint32_t run, cb_err *e) {
+  cb_sim *S = cb_new();
+  if (!S) {
+    cb_err_set(e, CB_ENOMEM, "out of memory creating run %u", run);
+    return NULL;
+  }
+  int rc = cb_read_scenario(S, scenario);
+  for (int i = 0; i < X->n_overrides && !rc; i++) rc = cb_set(S, X->overrides[i]);
+  if (!rc && X->seed_set) rc = cb_set_seed(S, X->seed);
+  if (!rc) rc = cb_set_run(S, run);
+  if (!rc) rc = cb_set_check(S, X->check);
+  if (!rc) rc = cb_init(S);
+  if (rc) {
+    cb_err_set(e, rc, "%s", cb_errmsg(S));
+    cb_free(S);
+    return NULL;
+  }
+  return S;
+}
+
+/* The --set assignments as a JSON array, part of the experiment's identity. */
+static char *overrides_json(const cb_experiment *X, cb_err *e) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) {
+    cb_err_set(e, CB_ENOMEM, "out of memory");
+    return NULL;
+  }
+  fputc('[', f);
+  for (int i = 0; i < X->n_overrides; i++) {
+    if (i) fputc(',', f);
+    cb_json_string(f, X->overrides[i]);
+  }
+  fputc(']', f);
+  if (fclose(f) != 0) {
+    free(buf);
+    cb_err_set(e, CB_ENOMEM, "out of memory");
+    return NULL;
+  }
+  return buf;
+}
+
+/* ---- the worker pool ---- */
+
+/* What a pool runs: replicates of scenario A into experiment A and, for a forked comparison, of
+ * scenario B continued from A's state on fork_day into experiment B. */
+typedef struct plan {
+  const char *scenario[2];
+  int64_t experiment[2];
+  const char *fork_day;  /* NULL: plain runs of A */
+} plan;
+
+/* One replicate's work: which of its runs the store still lacks. */
+typedef struct job {
+  uint32_t run;
+  uint8_t need[2];
+} job;
+
+typedef struct finished {
+  uint32_t run;
+  cb_sim *S[2];    /* the finished runs to store (NULL where not needed or failed) */
+  double wall[2];
+  cb_err err;      /* set if the replicate failed */
+} finished;
+
+typedef struct pool {
+  const cb_experiment *X;
+  const plan *plan;
+  pthread_mutex_t lock;
+  pthread_cond_t ready;
+  const job *todo;       /* ascending by run */
+  uint32_t ntodo, next;
+  finished *out;         /* finished replicates not yet stored (at most ntodo) */
+  uint32_t nout;
+  int workers, stop;
+} pool;
+
+static cb_sim *failed(cb_sim *S, cb_err *e) {
+  cb_err_set(e, cb_errcode(S), "%s", cb_errmsg(S));
+  cb_free(S);
+  return NULL;
+}
+
+/* What a fork's summary names as the snapshot it continued from. */
+static const char *fork_name(const plan *pl) { return pl->scenario[0]; }
+
+/* Replicate j of a plan: A run to the end (or to the fork day, then snapshotted in memory and run
+ * on only if A's run is to be stored), and B restored from that snapshot and run to the end. */
+static void run_job(const cb_experiment *X, const plan *pl, const job *j, finished *f) {
+  double t0 = now_seconds();
+  cb_sim *A = make_run(X, pl->scenario[0], j->run, &f->err);
+  if (!A) return;
+  if (!pl->fork_day) {
+    f->S[0] = cb_run(A) ? failed(A, &f->err) : A;
+    f->wall[0] = now_seconds() - t0;
+    return;
+  }
+  uint8_t *snap = NULL;
+  size_t len = 0;
+  if (cb_run_until(A, pl->fork_day) || cb_snapshot_to_buffer(A, &snap, &len)) {
+    failed(A, &f->err);
+    return;
+  }
+  if (j->need[0]) {
+    f->S[0] = cb_run(A) ? failed(A, &f->err) : A;
+    f->wall[0] = now_seconds() - t0;
+  } else {
+    cb_free(A);
+  }
+  double t1 = now_seconds();
+  cb_sim *B = f->err.code ? NULL : make_run(X, pl->scenario[1], j->run, &f->err);
+  if (B && (cb_snapshot_from_buffer(B, snap, len, fork_name(pl)) || cb_run(B))) B = failed(B, &f->err);
+  f->S[1] = B;
+  f->wall[1] = now_seconds() - t1;
+  free(snap);
+}
+
+static void *worker(void *arg) {
+  pool *P = arg;
+  for (;;) {
+    pthread_mutex_lock(&P->lock);
+    if (P->stop || P->next == P->ntodo) {
+      P->workers--;
+      pthread_cond_signal(&P->ready);
+      pthread_mutex_unlock(&P->lock);
+      return NULL;
+    }
+    const job *j = &P->todo[P->next++];
+    pthread_mutex_unlock(&P->lock);
+    finished f = {j->run, {NULL, NULL}, {0, 0}, {0, ""}};
+    run_job(P->X, P->plan, j, &f);
+    if (f.err.code) {
+      cb_free(f.S[0]);
+      cb_free(f.S[1]);
+      f.S[0] = f.S[1] = NULL;
+    }
+    pthread_mutex_lock(&P->lock);
+    P->out[P->nout++] = f;
+    pthread_cond_signal(&P->ready);
+    pthread_mutex_unlock(&P->lock);
+  }
+}
+
+/* Stores finished replicates as they come until every worker has stopped; the first failure (of
+ * a run or of the store) stops the pool from starting more. */
+static int drain(pool *P, cb_store *st, cb_experiment *X, cb_progress *pr, double t0) {
+  pthread_mutex_lock(&P->lock);
+  for (;;) {
+    while (P->nout == 0 && P->workers > 0) pthread_cond_wait(&P->ready, &P->lock);
+    if (P->nout == 0) break;
+    finished f = P->out[--P->nout];
+    pthread_mutex_unlock(&P->lock);
+    int rc = X->err.code;
+    if (f.err.code && !rc) rc = cb_err_set(&X->err, f.err.code, "run %u: %s", f.run, f.err.msg);
+    for (int k = 0; k < 2; k++) {
+      if (f.S[k] && !rc) rc = cb_store_put_run(st, P->plan->experiment[k], f.run, f.S[k], f.wall[k], &X->err);
+      cb_free(f.S[k]);
+    }
+    if (!rc) {
+      pr->done++;
+      pr->new_done++;
+      pr->elapsed_seconds = now_seconds() - t0;
+      if (X->progress) X->progress(X->progress_ctx, pr);
+    }
+    pthread_mutex_lock(&P->lock);
+    if (rc) P->stop = 1;
+  }
+  pthread_mutex_unlock(&P->lock);
+  return X->err.code;
+}
+
+static int run_pool(cb_experiment *X, const plan *pl, cb_store *st, const job *todo, uint32_t ntodo, int jobs,
+                    cb_progress *pr) {
+  pool P = {.X = X, .plan = pl, .todo = todo, .ntodo = ntodo};
+  P.out = cb_xcalloc(&X->err, ntodo ? ntodo : 1, sizeof *P.out);
+  if (!P.out) return X->err.code;
+  pthread_mutex_init(&P.lock, NULL);
+  pthread_cond_init(&P.ready, NULL);
+  int n = jobs < (int)ntodo ? jobs : (int)ntodo;
+  pthread_t *tid = cb_xcalloc(&X->err, (size_t)(n > 0 ? n : 1), sizeof *tid);
+  double t0 = now_seconds();
+  for (int i = 0; tid && i < n; i++) {
+    pthread_mutex_lock(&P.lock);
+    int rc = pthread_create(&tid[i], NULL, worker, &P);
+    if (rc == 0) P.workers++;
+    pthread_mutex_unlock(&P.lock);
+    if (rc != 0) {
+      cb_err_set(&X->err, CB_ENOMEM, "cannot start worker thread %d of %d; use fewer --jobs", i + 1, n);
+      n = i;
+      pthread_mutex_lock(&P.lock);
+      P.stop = 1;
+      pthread_mutex_unlock(&P.lock);
+    }
+  }
+  if (tid) drain(&P, st, X, pr, t0);
+  for (int i = 0; tid && i < n; i++) pthread_join(tid[i], NULL);
+  for (uint32_t i = 0; i < P.nout; i++) {
+    cb_free(P.out[i].S[0]);
+    cb_free(P.out[i].S[1]);
+  }
+  free(tid);
+  free(P.out);
+  pthread_cond_destroy(&P.ready);
+  pthread_mutex_destroy(&P.lock);
+  return X->err.code;
+}
+
+/* Identity of scenario's experiment: builds replicate 0 to check the scenario and overrides
+ * (before the store is touched) and to learn the scenario's hash and seed. The probe is returned
+ * in *probe if asked for. */
+static int identify(cb_experiment *X, const char *scenario, char sha[65], uint64_t *seed, cb_sim **probe) {
+  cb_sim *S = make_run(X, scenario, 0, &X->err);
+  if (!S) return X->err.code;
+  snprintf(sha, 65, "%s", cb_scenario_sha256(S));
+  *seed = cb_seed(S);
+  if (probe) *probe = S;
+  else cb_free(S);
+  return CB_OK;
+}
+
+int cb_exp_run(cb_experiment *X, const char *scenario_a, const char *scenario_b, const char *fork_day, const char *db,
+               uint32_t runs, int jobs, int64_t experiment[2]) {
+  if (!scenario_a) return cb_err_set(&X->err, CB_EMISUSE, "cb_experiment_ensemble: no scenario given");
+  if (runs == 0) return cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
+  if (jobs < 1) return cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");
+  char sha[2][65];
+  uint64_t seed[2] = {0, 0};
+  cb_sim *probe[2] = {NULL, NULL};
+  int forked = fork_day != NULL;
+  if (identify(X, scenario_a, sha[0], &seed[0], forked ? &probe[0] : NULL)) return X->err.code;
+  if (forked) {
+    /* B must fit A's state on the fork day: check with the starting state and the day itself */
+    uint8_t *snap = NULL;
+    size_t len = 0;
+    if (!identify(X, scenario_b, sha[1], &seed[1], &probe[1]) && !cb_snapshot_check_fork_day(probe[0], fork_day) &&
+        !cb_snapshot_to_buffer(probe[0], &snap, &len) && cb_snapshot_from_buffer(probe[1], snap, len, scenario_a))
+      cb_err_set(&X->err, cb_errcode(probe[1]), "%s", cb_errmsg(probe[1]));
+    if (!X->err.code && cb_errcode(probe[0])) cb_err_set(&X->err, cb_errcode(probe[0]), "%s", cb_errmsg(probe[0]));
+    free(snap);
+    cb_free(probe[0]);
+    cb_free(probe[1]);
+    if (X->err.code) return X->err.code;
+  }
+  char *ov = overrides_json(X, &X->err);
+  if (!ov) return X->err.code;
+  cb_store *st = NULL;
+  uint8_t *done[2] = {NULL, NULL};
+  job *todo = NULL;
+  uint32_t ntodo = 0;
+  cb_store_experiment id[2] = {{"ensemble", scenario_a, sha[0], ov, seed[0], NULL, NULL}, {0}};
+  if (forked) id[1] = (cb_store_experiment){"fork", scenario_b, sha[1], ov, seed[0], fork_day, &id[0]};
+  if (cb_store_open(&st, db, 1, &X->err)) goto out;
+  for (int k = 0; k <= forked; k++) {
+    if (cb_store_experiment_id(st, &id[k], &experiment[k], &X->err)) goto out;
+    if (!(done[k] = cb_xcalloc(&X->err, runs, 1)) || cb_store_runs_done(st, experiment[k], done[k], runs, &X->err)) goto out;
+  }
+  if (!(todo = cb_xcalloc(&X->err, runs, sizeof *todo))) goto out;
+  for (uint32_t i = 0; i < runs; i++) {
+    job j = {i, {(uint8_t)!done[0][i], (uint8_t)(forked && !done[1][i])}};
+    if (j.need[0] || j.need[1]) todo[ntodo++] = j;
+  }
+  cb_progress pr = {runs - ntodo, runs, 0, 0.0};
+  if (X->progress) X->progress(X->progress_ctx, &pr);
+  plan pl = {{scenario_a, scenario_b}, {experiment[0], forked ? experiment[1] : 0}, fork_day};
+  run_pool(X, &pl, st, todo, ntodo, jobs, &pr);
+out:
+  free(ov);
+  free(done[0]);
+  free(done[1]);
+  free(todo);
+  cb_store_close(st);
+  return X->err.code;
+}
+
+int cb_experiment_ensemble(cb_experiment *X, const char *db, uint32_t runs, int jobs) {
+  cb_err_clear(&X->err);
+  int64_t experiment[2] = {0, 0};
+  return cb_exp_run(X, X->scenario, NULL, NULL, db, runs, jobs, experiment);
+}
+
+static int write_export(FILE *f, void *ctx, cb_err *e) { return cb_store_export_csv(ctx, f, e); }
+
+int cb_experiment_export_csv(cb_experiment *X, const char *db, const char *path) {
+  cb_err_clear(&X->err);
+  cb_store *st = NULL;
+  if (cb_store_open(&st, db, 0, &X->err) == CB_OK) {
+    if (!strcmp(path, "-")) {
+      if (!cb_store_export_csv(st, stdout, &X->err) && fflush(stdout) != 0)
+        cb_err_set(&X->err, CB_EIO, "export of %s: cannot write to standard output", db);
+    } else {
+      cb_atomic_write(path, write_export, st, &X->err);
+    }
+  }
+  cb_store_close(st);
+  return X->err.code;
+}

@@ -1,0 +1,374 @@
+/* The results store in SQLite (see store.h). Metrics are stored normalised: each distinct series
+ * (metric and coordinates) once per experiment, and one narrow row per run, series and period,
+ * which keeps a 100,000-row metrics.csv near 2 MB in the store; the view `metrics` gives them back
+ * in metrics.csv's long format. Every write of a run is one transaction. */
+#include "exp/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/calendar.h"
+#include "io/files.h"
+#include "io/metrics.h"
+
+/* "CBRS" in PRAGMA application_id marks a contraband results store; user_version its schema. */
+#define CB_STORE_APP_ID 0x43425253
+#define CB_STORE_SCHEMA 1
+
+static const char schema_sql[] =
+    "CREATE TABLE experiments ("
+    "  id INTEGER PRIMARY KEY, identity TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, scenario TEXT NOT NULL,"
+    "  scenario_sha256 TEXT NOT NULL, overrides TEXT NOT NULL, master_seed INTEGER NOT NULL,"
+    "  fork_day TEXT, parent_id INTEGER REFERENCES experiments(id), version TEXT NOT NULL, created_at TEXT NOT NULL);"
+    "CREATE TABLE runs ("
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id), run INTEGER NOT NULL, seed INTEGER NOT NULL,"
+    "  parameters TEXT NOT NULL, status TEXT NOT NULL, wall_seconds REAL NOT NULL, version TEXT NOT NULL,"
+    "  finished_at TEXT NOT NULL, PRIMARY KEY (experiment_id, run));"
+    "CREATE TABLE series ("
+    "  id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id), ord INTEGER NOT NULL,"
+    "  metric TEXT NOT NULL, place TEXT NOT NULL, channel TEXT NOT NULL, origin TEXT NOT NULL, category TEXT NOT NULL,"
+    "  UNIQUE (experiment_id, metric, place, channel, origin, category));"
+    "CREATE TABLE metric_values ("
+    "  experiment_id INTEGER NOT NULL, run INTEGER NOT NULL, series_id INTEGER NOT NULL REFERENCES series(id),"
+    "  day INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (experiment_id, run, series_id, day)) WITHOUT ROWID;"
+    "CREATE TABLE summaries ("
+    "  experiment_id INTEGER NOT NULL, run INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL,"
+    "  PRIMARY KEY (experiment_id, run, name)) WITHOUT ROWID;"
+    "CREATE VIEW metrics AS SELECT v.experiment_id AS experiment_id, v.run AS run,"
+    "  date(v.day * 86400, 'unixepoch') AS date, s.metric AS metric, s.place AS place, s.channel AS channel,"
+    "  s.origin AS origin, s.category AS category, v.value AS value"
+    "  FROM metric_values v JOIN series s ON s.id = v.series_id;";
+
+enum { ST_FIND_EXP, ST_INS_EXP, ST_FIND_SERIES, ST_INS_SERIES, ST_INS_VALUE, ST_INS_SUMMARY, ST_INS_RUN, ST_COUNT };
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_FIND_EXP] = "SELECT id FROM experiments WHERE identity = ?1",
+    [ST_INS_EXP] = "INSERT INTO experiments (identity, kind, scenario, scenario_sha256, overrides, master_seed, version,"
+                   " created_at, fork_day, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_FIND_SERIES] = "SELECT id FROM series WHERE experiment_id = ?1 AND metric = ?2 AND place = ?3 AND channel = ?4"
+                       " AND origin = ?5 AND category = ?6",
+    [ST_INS_SERIES] = "INSERT INTO series (experiment_id, ord, metric, place, channel, origin, category)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_INS_VALUE] = "INSERT INTO metric_values (experiment_id, run, series_id, day, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_INS_SUMMARY] = "INSERT INTO summaries (experiment_id, run, name, value) VALUES (?1, ?2, ?3, ?4)",
+    [ST_INS_RUN] = "INSERT INTO runs (experiment_id, run, seed, parameters, status, wall_seconds, version, finished_at)"
+                   " VALUES (?1, ?2, ?3, ?4, 'done', ?5, ?6, ?7)",
+};
+
+struct cb_store {
+  sqlite3 *db;
+  sqlite3_stmt *st[ST_COUNT];
+  char path[1024];
+  int64_t *series_of;   /* a run's series ids by metrics-layout order; 0 = not looked up yet */
+  uint32_t nseries_of;
+};
+
+static int db_fail(cb_store *s, cb_err *e, const char *doing) {
+  return cb_err_set(e, CB_EIO, "results store %s: %s: %s", s->path, doing, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+}
+
+static int exec(cb_store *s, const char *sql, cb_err *e) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK) return CB_OK;
+  int rc = cb_err_set(e, CB_EIO, "results store %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+  sqlite3_free(msg);
+  return rc;
+}
+
+/* One integer from a query without parameters (PRAGMAs, counts); -1 with e set on failure. */
+static int64_t query_int(cb_store *s, const char *sql, cb_err *e) {
+  sqlite3_stmt *q = NULL;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) v = sqlite3_column_int64(q, 0);
+  else cb_err_set(e, CB_EIO, "results store %s: not a contraband results store (%s); give the path of a store "
+                  "written by `contraband ensemble --db`, or a new file", s->path, sqlite3_errmsg(s->db));
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* A new file gets the schema; an existing one must carry the store's application id and a schema
+ * this version reads. */
+static int check_or_create_schema(cb_store *s, int create, cb_err *e) {
+  int64_t app = query_int(s, "PRAGMA application_id", e), ver = app < 0 ? -1 : query_int(s, "PRAGMA user_version", e);
+  int64_t tables = ver < 0 ? -1 : query_int(s, "SELECT count(*) FROM sqlite_master", e);
+  if (tables < 0) return e->code;
+  if (app == 0 && tables == 0) {
+    if (!create) return cb_err_set(e, CB_EIO, "results store %s: the file holds no results; give the path of a store written by `contraband ensemble --db`", s->path);
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;", CB_STORE_APP_ID, CB_STORE_SCHEMA);
+    if (exec(s, "BEGIN IMMEDIATE", e)) return e->code;
+    if (exec(s, schema_sql, e) || exec(s, pragmas, e)) {
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return e->code;
+    }
+    return exec(s, "COMMIT", e);
+  }
+  if (app != CB_STORE_APP_ID)
+    return cb_err_set(e, CB_EIO, "results store %s: not a contraband results store (application_id %lld); give the "
+                      "path of a store written by `contraband ensemble --db`, or a new file", s->path, (long long)app);
+  if (ver > CB_STORE_SCHEMA)
+    return cb_err_set(e, CB_EIO, "results store %s: written with store schema %lld, newer than this contraband reads (%d); "
+                      "use a newer contraband", s->path, (long long)ver, CB_STORE_SCHEMA);
+  return CB_OK;
+}
+
+int cb_store_open(cb_store **out, const char *path, int create, cb_err *e) {
+  *out = NULL;
+  cb_store *s = cb_xcalloc(e, 1, sizeof *s);
+  if (!s) return e->code;
+  snprintf(s->path, sizeof s->path, "%s", path);
+  if (!create && access(path, R_OK) != 0) {
+    int err = errno;
+    free(s);
+    return cb_err_set(e, CB_EIO, "results store %s: cannot open: %s; check the path", path, strerror(err));
+  }
+  int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    db_fail(s, e, "cannot open");
+    cb_store_close(s);
+    return e->code;
+  }
+  sqlite3_busy_timeout(s->db, 60000);
+  if (check_or_create_schema(s, create, e) || exec(s, "PRAGMA foreign_keys = ON", e)) {
+    cb_store_close(s);
+    return e->code;
+  }
+  for (int i = 0; i < ST_COUNT && create; i++)
+    if (sqlite3_prepare_v2(s->db, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
+      db_fail(s, e, "cannot prepare a statement");
+      cb_store_close(s);
+      return e->code;
+    }
+  *out = s;
+  return CB_OK;
+}
+
+void cb_store_close(cb_store *s) {
+  if (!s) return;
+  for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+  sqlite3_close(s->db);
+  free(s->series_of);
+  free(s);
+}
+
+/* Runs a prepared INSERT (or a SELECT of one integer into *id when id is given), then resets it. */
+static int step_done(cb_store *s, sqlite3_stmt *q, int64_t *id, cb_err *e) {
+  int rc = sqlite3_step(q);
+  int ok = rc == SQLITE_DONE || (id && rc == SQLITE_ROW);
+  if (id) *id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+  sqlite3_reset(q);
+  sqlite3_clear_bindings(q);
+  return ok ? CB_OK : db_fail(s, e, "cannot write");
+}
+
+static void utc_now(char buf[32]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The experiment's identity: a SHA-256 over what defines it (a fork's includes its parent's). */
+static int identity_of(const cb_store_experiment *x, char hex[65], cb_err *e) {
+  char parent[65] = "";
+  if (x->parent && identity_of(x->parent, parent, e)) return e->code;
+  size_t n = strlen(x->kind) + strlen(x->scenario_sha256) + strlen(x->overrides_json) + 200;
+  char *text = cb_xmalloc(e, n);
+  if (!text) return e->code;
+  snprintf(text, n, "%s\n%s\n%llu\n%s\n%s\n%s", x->kind, x->scenario_sha256, (unsigned long long)x->master_seed,
+           x->overrides_json, x->fork_day ? x->fork_day : "", parent);
+  cb_sha256_bytes(text, strlen(text), hex);
+  free(text);
+  return CB_OK;
+}
+
+int cb_store_experiment_id(cb_store *s, const cb_store_experiment *x, int64_t *id, cb_err *e) {
+  char identity[65], now[32];
+  int64_t parent = 0;
+  if (x->parent && cb_store_experiment_id(s, x->parent, &parent, e)) return e->code;
+  if (identity_of(x, identity, e)) return e->code;
+  sqlite3_stmt *q = s->st[ST_FIND_EXP];
+  sqlite3_bind_text(q, 1, identity, -1, SQLITE_TRANSIENT);
+  if (step_done(s, q, id, e)) return e->code;
+  if (*id > 0) return CB_OK;
+  utc_now(now);
+  q = s->st[ST_INS_EXP];
+  sqlite3_bind_text(q, 1, identity, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 2, x->kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 3, x->scenario, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 4, x->scenario_sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 5, x->overrides_json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q, 6, (sqlite3_int64)x->master_seed);
+  sqlite3_bind_text(q, 7, cb_version(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 8, now, -1, SQLITE_TRANSIENT);
+  if (x->fork_day) sqlite3_bind_text(q, 9, x->fork_day, -1, SQLITE_TRANSIENT);
+  if (parent) sqlite3_bind_int64(q, 10, parent);
+  if (step_done(s, q, NULL, e)) return e->code;
+  *id = sqlite3_last_insert_rowid(s->db);
+  return CB_OK;
+}
+
+int cb_store_runs_done(cb_store *s, int64_t experiment, uint8_t *done, uint32_t n, cb_err *e) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT run FROM runs WHERE experiment_id = ?1", -1, &q, NULL) != SQLITE_OK)
+    return db_fail(s, e, "cannot read runs");
+  sqlite3_bind_int64(q, 1, experiment);
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t r = sqlite3_column_int64(q, 0);
+    if (r >= 0 && r < (int64_t)n) done[r] = 1;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? CB_OK : db_fail(s, e, "cannot read runs");
+}
+
+/* ---- storing a run ---- */
+
+typedef struct put_ctx {
+  cb_store *s;
+  int64_t experiment;
+  uint32_t run;
+  cb_err *e;
+} put_ctx;
+
+/* The series id of a row, looked up or inserted once per run and layout position. */
+static int series_id(put_ctx *c, const cb_metric_row *r, int64_t *id) {
+  cb_store *s = c->s;
+  if (r->order >= s->nseries_of) {
+    uint32_t n = r->order + 1024;
+    int64_t *a = cb_xrealloc(c->e, s->series_of, n * sizeof *a);
+    if (!a) return c->e->code;
+    memset(a + s->nseries_of, 0, (n - s->nseries_of) * sizeof *a);
+    s->series_of = a;
+    s->nseries_of = n;
+  }
+  if ((*id = s->series_of[r->order]) > 0) return CB_OK;
+  const char *cols[5] = {r->metric, r->place, r->channel, r->origin, r->category};
+  sqlite3_stmt *q = s->st[ST_FIND_SERIES];
+  sqlite3_bind_int64(q, 1, c->experiment);
+  for (int i = 0; i < 5; i++) sqlite3_bind_text(q, 2 + i, cols[i], -1, SQLITE_STATIC);
+  if (step_done(s, q, id, c->e)) return c->e->code;
+  if (*id == 0) {
+    q = s->st[ST_INS_SERIES];
+    sqlite3_bind_int64(q, 1, c->experiment);
+    sqlite3_bind_int64(q, 2, r->order);
+    for (int i = 0; i < 5; i++) sqlite3_bind_text(q, 3 + i, cols[i], -1, SQLITE_STATIC);
+    if (step_done(s, q, NULL, c->e)) return c->e->code;
+    *id = sqlite3_last_insert_rowid(s->db);
+  }
+  s->series_of[r->order] = *id;
+  return CB_OK;
+}
+
+static int put_row(void *ctx, const cb_metric_row *r) {
+  put_ctx *c = ctx;
+  int64_t sid;
+  int32_t day;
+  if (series_id(c, r, &sid)) return c->e->code;
+  if (cb_parse_date(r->date, &day)) return cb_err_set(c->e, CB_EMISUSE, "results store: bad date '%s' in a metrics row", r->date);
+  sqlite3_stmt *q = c->s->st[ST_INS_VALUE];
+  sqlite3_bind_int64(q, 1, c->experiment);
+  sqlite3_bind_int64(q, 2, c->run);
+  sqlite3_bind_int64(q, 3, sid);
+  sqlite3_bind_int64(q, 4, day);
+  sqlite3_bind_double(q, 5, r->value);
+  return step_done(c->s, q, NULL, c->e);
+}
+
+static void put_total(void *ctx, const char *name, double value) {
+  put_ctx *c = ctx;
+  if (c->e->code) return;
+  sqlite3_stmt *q = c->s->st[ST_INS_SUMMARY];
+  sqlite3_bind_int64(q, 1, c->experiment);
+  sqlite3_bind_int64(q, 2, c->run);
+  sqlite3_bind_text(q, 3, name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(q, 4, value);
+  step_done(c->s, q, NULL, c->e);
+}
+
+/* The share of foreign electronics each crossing carried (summary.json's), as totals named
+ * foreign_electronics_share.CROSSING; none while no such goods were delivered. */
+static void put_route_shares(put_ctx *c, cb_sim *S) {
+  for (int i = 0; i < cb_crossing_count(S) && !c->e->code; i++) {
+    double share = cb_crossing_share(S, i);
+    char name[128];
+    snprintf(name, sizeof name, "foreign_electronics_share.%s", cb_crossing_name(S, i));
+    if (share >= 0) put_total(c, name, share);
+  }
+}
+
+static int put_run_row(put_ctx *c, cb_sim *S, double wall) {
+  char now[32];
+  utc_now(now);
+  sqlite3_stmt *q = c->s->st[ST_INS_RUN];
+  sqlite3_bind_int64(q, 1, c->experiment);
+  sqlite3_bind_int64(q, 2, c->run);
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)cb_seed(S));
+  sqlite3_bind_text(q, 4, "{}", -1, SQLITE_STATIC);
+  sqlite3_bind_double(q, 5, wall);
+  sqlite3_bind_text(q, 6, cb_version(), -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, now, -1, SQLITE_TRANSIENT);
+  return step_done(c->s, q, NULL, c->e);
+}
+
+int cb_store_put_run(cb_store *s, int64_t experiment, uint32_t run, cb_sim *S, double wall_seconds, cb_err *e) {
+  put_ctx c = {s, experiment, run, e};
+  if (s->series_of) memset(s->series_of, 0, s->nseries_of * sizeof *s->series_of);
+  if (exec(s, "BEGIN IMMEDIATE", e)) return e->code;
+  int rc = cb_metric_rows(S, put_row, &c);
+  if (rc && !e->code) cb_err_set(e, rc, "run %u: %s", run, cb_errmsg(S));
+  if (!e->code) cb_total_figures(S, put_total, &c);
+  if (!e->code) put_route_shares(&c, S);
+  if (!e->code) put_run_row(&c, S, wall_seconds);
+  if (e->code) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return e->code;
+  }
+  return exec(s, "COMMIT", e);
+}
+
+int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_figure_fn fn, void *ctx, cb_err *e) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot query results");
+  sqlite3_bind_int64(q, 1, experiment);
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *key = (const char *)sqlite3_column_text(q, 0);
+    fn(ctx, key ? key : "", (uint32_t)sqlite3_column_int64(q, 1), sqlite3_column_double(q, 2));
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? CB_OK : db_fail(s, e, "cannot query results");
+}
+
+/* ---- export ---- */
+
+int cb_store_export_csv(cb_store *s, FILE *f, cb_err *e) {
+  static const char sql[] =
+      "SELECT v.experiment_id, v.run, v.day, s.metric, s.place, s.channel, s.origin, s.category, v.value"
+      " FROM metric_values v JOIN series s ON s.id = v.series_id ORDER BY v.experiment_id, v.run, v.day, s.ord";
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot read metrics");
+  fputs("experiment,run," CB_METRICS_CSV_HEADER "\n", f);
+  int rc, bad = 0;
+  while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    char date[11];
+    cb_format_date((int32_t)sqlite3_column_int64(q, 2), date);
+    cb_metric_row r = {date, (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
+                       (const char *)sqlite3_column_text(q, 5), (const char *)sqlite3_column_text(q, 6),
+                       (const char *)sqlite3_column_text(q, 7), sqlite3_column_double(q, 8), 0};
+    bad = fprintf(f, "%lld,%lld,", (long long)sqlite3_column_int64(q, 0), (long long)sqlite3_column_int64(q, 1)) < 0 ||
+          cb_metrics_write_row_csv(f, &r);
+  }
+  if (!bad && rc != SQLITE_DONE) {
+    db_fail(s, e, "cannot read metrics");
+    sqlite3_finalize(q);
+    return e->code;
+  }
+  sqlite3_finalize(q);
+  if (bad || ferror(f)) return cb_err_set(e, CB_EIO, "export of %s: cannot write the CSV: %s", s->path, strerror(errno));
+  return CB_OK;
+}

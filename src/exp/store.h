@@ -1,0 +1,46 @@
+/* The results store: one SQLite file holding experiments, their runs, every run's metrics (the
+ * rows of metrics.csv) and totals; schema in docs/outputs.md. A run is written in one
+ * transaction with its runs row, so a run is either wholly stored or absent: an interrupted
+ * ensemble resumes by running exactly the runs that are absent. */
+#ifndef CB_EXP_STORE_H
+#define CB_EXP_STORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "contraband.h"
+#include "engine/err.h"
+
+typedef struct cb_store cb_store;
+
+/* What identifies an experiment: the same identity names the same experiment, whose stored runs
+ * an interrupted command finds again. */
+typedef struct cb_store_experiment {
+  const char *kind;            /* "ensemble" */
+  const char *scenario;        /* path as given */
+  const char *scenario_sha256;
+  const char *overrides_json;  /* JSON array of the --set assignments, in order */
+  uint64_t master_seed;
+  const char *fork_day;                        /* a fork: the day B continues from A's state; NULL if none */
+  const struct cb_store_experiment *parent;    /* a fork: A's experiment */
+} cb_store_experiment;
+
+/* Opens (and with create, creates) a store. An existing file that is not a contraband store, or
+ * one written by a newer schema, is refused with a message naming it. */
+int cb_store_open(cb_store **out, const char *path, int create, cb_err *e);
+void cb_store_close(cb_store *s);
+/* The experiment's id, inserting it if absent. */
+int cb_store_experiment_id(cb_store *s, const cb_store_experiment *x, int64_t *id, cb_err *e);
+/* Marks done[i] = 1 for every stored run i < n of the experiment. */
+int cb_store_runs_done(cb_store *s, int64_t experiment, uint8_t *done, uint32_t n, cb_err *e);
+/* Stores a finished run: its metrics rows, totals and runs row, in one transaction. */
+int cb_store_put_run(cb_store *s, int64_t experiment, uint32_t run, cb_sim *S, double wall_seconds, cb_err *e);
+/* Runs a query over one experiment's results: sql has ?1 for the experiment id and returns rows
+ * (key TEXT, run INTEGER, value REAL); fn gets each. */
+typedef void (*cb_store_figure_fn)(void *ctx, const char *key, uint32_t run, double value);
+int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_figure_fn fn, void *ctx, cb_err *e);
+/* Writes every stored metrics row as CSV: experiment,run and then metrics.csv's columns, ordered
+ * by experiment, run, date and the row order of metrics.csv; values formatted as there. */
+int cb_store_export_csv(cb_store *s, FILE *f, cb_err *e);
+
+#endif

@@ -1,0 +1,471 @@
+/* Tests of ensembles and the results store: replicate i is exactly the single run with run number
+ * i; replicates differ; the store's contents do not depend on the number of jobs; an ensemble
+ * stopped part-way (SIGKILL included) resumes to the same store as an uninterrupted one; bad
+ * input is refused before the store is touched; export gives metrics.csv's rows back. */
+#include "support.h"
+
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "contraband.h"
+
+#define BASELINE CB_SOURCE_DIR "/scenarios/baseline.yaml"
+
+/* A small world over one year (the dated events after 2012 removed: they would fall outside). */
+static const char *const small[] = {
+    "population.buyers=2000", "population.traders=60", "population.middlemen=10", "population.officials=40",
+    "simulation.end=2012-12-31", "sanctions={}", "crackdowns={}", "campaigns={}", "closures={}", "income_shocks={}",
+};
+#define NSMALL (int)(sizeof small / sizeof *small)
+#define SMALL_CLI                                                                                              \
+  "--set population.buyers=2000 --set population.traders=60 --set population.middlemen=10 "                   \
+  "--set population.officials=40 --set simulation.end=2012-12-31 --set 'sanctions={}' --set 'crackdowns={}' " \
+  "--set 'campaigns={}' --set 'closures={}' --set 'income_shocks={}'"
+
+typedef struct seen {
+  uint32_t calls, first_done, last_done, new_done;
+} seen;
+
+static void record_progress(void *ctx, const cb_progress *p) {
+  seen *s = ctx;
+  if (s->calls++ == 0) s->first_done = p->done;
+  s->last_done = p->done;
+  s->new_done = p->new_done;
+}
+
+/* Runs an ensemble of the small world into db; returns the library's code. */
+static int ensemble(const char *db, uint32_t runs, int jobs, uint64_t seed, seen *progress, const char *extra) {
+  cb_experiment *X = cb_experiment_new();
+  assert_non_null(X);
+  assert_int_equal(cb_experiment_scenario(X, BASELINE), CB_OK);
+  for (int i = 0; i < NSMALL; i++) assert_int_equal(cb_experiment_set(X, small[i]), CB_OK);
+  if (extra) assert_int_equal(cb_experiment_set(X, extra), CB_OK);
+  cb_experiment_seed(X, seed);
+  if (progress) cb_experiment_progress(X, record_progress, progress);
+  int rc = cb_experiment_ensemble(X, db, runs, jobs);
+  if (rc) print_message("ensemble: %s\n", cb_experiment_errmsg(X));
+  cb_experiment_free(X);
+  return rc;
+}
+
+/* The store's metrics as CSV (malloc'd). */
+static char *export_text(const char *dir, const char *db) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/export.csv", dir);
+  cb_experiment *X = cb_experiment_new();
+  if (cb_experiment_export_csv(X, db, path)) fail_msg("export of %s: %s", db, cb_experiment_errmsg(X));
+  cb_experiment_free(X);
+  char *t = cbt_read_file(path, NULL);
+  assert_non_null(t);
+  return t;
+}
+
+/* The rows of one run in an export, in metrics.csv's form (header included). */
+static char *rows_of_run(const char *export, int experiment, int run) {
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "%d,%d,", experiment, run);
+  size_t cap = strlen(export) + 64, n = 0;
+  char *out = malloc(cap);
+  n += (size_t)sprintf(out, "date,metric,place,channel,origin,category,value\n");
+  for (const char *line = strchr(export, '\n') + 1; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+    if (!strncmp(line, prefix, strlen(prefix))) {
+      memcpy(out + n, line + strlen(prefix), len - strlen(prefix));
+      n += len - strlen(prefix);
+    }
+    line += len;
+  }
+  out[n] = '\0';
+  return out;
+}
+
+/* metrics.csv of the single run with the given seed and run number. */
+static char *single_run(const char *dir, uint64_t seed, uint32_t run) {
+  cb_sim *S = cb_new();
+  assert_int_equal(cb_read_scenario(S, BASELINE), CB_OK);
+  for (int i = 0; i < NSMALL; i++) assert_int_equal(cb_set(S, small[i]), CB_OK);
+  cb_set_seed(S, seed);
+  cb_set_run(S, run);
+  if (cb_init(S) || cb_run(S) || cb_write_outputs(S, dir)) fail_msg("%s", cb_errmsg(S));
+  cb_free(S);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/metrics.csv", dir);
+  char *t = cbt_read_file(path, NULL);
+  assert_non_null(t);
+  return t;
+}
+
+static int64_t query_int(const char *db, const char *sql) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  int64_t v = -1;
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK && sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+  return v;
+}
+
+static void test_replicate_is_the_single_run(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_replicate");
+  char db[600];
+  snprintf(db, sizeof db, "%s/r.db", dir);
+  assert_int_equal(ensemble(db, 3, 1, 42, NULL, NULL), CB_OK);
+  char *all = export_text(dir, db);
+  for (uint32_t run = 0; run < 3; run += 2) {
+    char *stored = rows_of_run(all, 1, (int)run);
+    char *single = single_run(cbt_tmpdir(run ? "exp_single2" : "exp_single0"), 42, run);
+    if (strcmp(stored, single)) fail_msg("run %u in the store differs from `run --seed 42 --run %u`", run, run);
+    free(stored);
+    free(single);
+  }
+  /* the runs table names each replicate with the master seed; totals are stored per run */
+  assert_int_equal(query_int(db, "SELECT count(*) FROM runs WHERE seed = 42 AND status = 'done'"), 3);
+  assert_int_equal(query_int(db, "SELECT group_concat(run, '') FROM (SELECT run FROM runs ORDER BY run)"), 12);
+  assert_int_equal(query_int(db, "SELECT count(DISTINCT run) FROM summaries WHERE name = 'delivered_units'"), 3);
+  /* replicates are different draws of the same world */
+  char *r0 = rows_of_run(all, 1, 0), *r1 = rows_of_run(all, 1, 1);
+  assert_true(strlen(r0) > 1000);
+  assert_string_not_equal(r0, r1);
+  free(r0);
+  free(r1);
+  free(all);
+}
+
+static void test_jobs_give_the_same_store(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_jobs");
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s/j1.db", dir);
+  snprintf(b, sizeof b, "%s/j3.db", dir);
+  assert_int_equal(ensemble(a, 4, 1, 7, NULL, NULL), CB_OK);
+  assert_int_equal(ensemble(b, 4, 3, 7, NULL, NULL), CB_OK);
+  char *ta = export_text(dir, a), *tb = export_text(dir, b);
+  assert_string_equal(ta, tb);
+  free(ta);
+  free(tb);
+  const char *sums = "SELECT total(value * (run + 1) * length(name)) FROM summaries";
+  assert_int_equal(query_int(a, sums), query_int(b, sums));
+}
+
+static void test_resume_runs_only_what_is_missing(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_resume");
+  char part[600], whole[600];
+  snprintf(part, sizeof part, "%s/part.db", dir);
+  snprintf(whole, sizeof whole, "%s/whole.db", dir);
+  seen first = {0}, second = {0};
+  assert_int_equal(ensemble(part, 2, 2, 5, &first, NULL), CB_OK);
+  assert_int_equal(first.first_done, 0);
+  assert_int_equal(first.new_done, 2);
+  assert_int_equal(ensemble(part, 4, 2, 5, &second, NULL), CB_OK);
+  assert_int_equal(second.first_done, 2); /* found two stored */
+  assert_int_equal(second.new_done, 2);   /* and ran two */
+  assert_int_equal(second.last_done, 4);
+  assert_int_equal(ensemble(whole, 4, 1, 5, NULL, NULL), CB_OK);
+  char *tp = export_text(dir, part), *tw = export_text(dir, whole);
+  assert_string_equal(tp, tw);
+  free(tp);
+  free(tw);
+  /* another seed or other overrides make another experiment in the same store */
+  assert_int_equal(ensemble(part, 1, 1, 6, NULL, NULL), CB_OK);
+  assert_int_equal(ensemble(part, 1, 1, 5, NULL, "buyers.review_days=20"), CB_OK);
+  assert_int_equal(query_int(part, "SELECT count(*) FROM experiments"), 3);
+  assert_int_equal(query_int(part, "SELECT count(*) FROM runs"), 6);
+}
+
+/* SIGKILL part-way through, then the same command again: the store equals an uninterrupted one,
+ * with no run missing, duplicated or half-stored. */
+static void test_killed_ensemble_resumes(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_kill");
+  char db[600], ref[600], cmd[4096];
+  snprintf(db, sizeof db, "%s/killed.db", dir);
+  snprintf(ref, sizeof ref, "%s/ref.db", dir);
+  const int runs = 12;
+  snprintf(cmd, sizeof cmd, "'%s' ensemble '%s' " SMALL_CLI " --set population.buyers=6000 --seed 3 --runs %d --jobs 1 --quiet --db",
+           CB_CLI, BASELINE, runs);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char full[5000];
+    snprintf(full, sizeof full, "exec %s '%s' > /dev/null 2>&1", cmd, db);
+    execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+    _exit(127);
+  }
+  /* wait until some runs are stored, then kill at once */
+  int64_t stored = 0;
+  for (int i = 0; i < 3000 && stored < 2; i++) {
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL);
+    stored = query_int(db, "SELECT count(*) FROM runs");
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFSIGNALED(status)); /* it was still running: the kill interrupted it */
+  int64_t before = query_int(db, "SELECT count(*) FROM runs");
+  assert_true(before >= 2 && before < runs);
+  char *out = NULL;
+  if (cbt_run(&out, "%s '%s'", cmd, db) != 0) fail_msg("resuming failed:\n%s", out);
+  free(out);
+  if (cbt_run(&out, "%s '%s'", cmd, ref) != 0) fail_msg("reference failed:\n%s", out);
+  free(out);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM runs"), runs);
+  assert_int_equal(query_int(db, "SELECT count(DISTINCT run) FROM metric_values"), runs);
+  char *a = export_text(dir, db), *b = export_text(dir, ref);
+  assert_string_equal(a, b);
+  free(a);
+  free(b);
+}
+
+static void test_bad_input_leaves_the_store_alone(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_bad");
+  char db[600];
+  snprintf(db, sizeof db, "%s/r.db", dir);
+  assert_int_equal(ensemble(db, 1, 1, 1, NULL, NULL), CB_OK);
+  size_t n0 = 0, n1 = 0;
+  char *before = cbt_read_file(db, &n0);
+  /* an unknown key: refused with its name before the store is opened */
+  cb_experiment *X = cb_experiment_new();
+  cb_experiment_scenario(X, BASELINE);
+  cb_experiment_set(X, "population.buyerz=10");
+  assert_int_equal(cb_experiment_ensemble(X, db, 2, 1), CB_ESCHEMA);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "buyerz"));
+  assert_non_null(strstr(cb_experiment_errmsg(X), "did you mean"));
+  /* a missing scenario */
+  cb_experiment_free(X);
+  X = cb_experiment_new();
+  cb_experiment_scenario(X, CB_SOURCE_DIR "/scenarios/no-such.yaml");
+  assert_int_equal(cb_experiment_ensemble(X, db, 2, 1), CB_EIO);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "no-such.yaml"));
+  cb_experiment_free(X);
+  char *after = cbt_read_file(db, &n1);
+  assert_int_equal(n0, n1);
+  assert_memory_equal(before, after, n0);
+  free(before);
+  free(after);
+  /* a file that is not a store is refused, by ensemble and by export, and left as it was */
+  char *text = cbt_write_file(dir, "notes.db", "not a database, just notes\n");
+  X = cb_experiment_new();
+  cb_experiment_scenario(X, BASELINE);
+  for (int i = 0; i < NSMALL; i++) cb_experiment_set(X, small[i]);
+  assert_int_equal(cb_experiment_ensemble(X, text, 1, 1), CB_EIO);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "not a contraband results store"));
+  assert_int_not_equal(cb_experiment_export_csv(X, text, "-"), CB_OK);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "not a contraband results store"));
+  assert_int_not_equal(cb_experiment_export_csv(X, CB_BINARY_DIR "/tmp/exp_bad/none.db", "-"), CB_OK);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "none.db"));
+  cb_experiment_free(X);
+  char *still = cbt_read_file(text, NULL);
+  assert_string_equal(still, "not a database, just notes\n");
+  free(still);
+  free(text);
+}
+
+static void test_cli_ensemble_and_export(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_cli");
+  char *out = NULL;
+  /* usage errors: exit 2 */
+  assert_int_equal(cbt_run(&out, "'%s' ensemble '%s'", CB_CLI, BASELINE), 2);
+  assert_non_null(strstr(out, "--runs"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' ensemble '%s' --runs 2 --jobs 0", CB_CLI, BASELINE), 2);
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' ensemble '%s' --runs x", CB_CLI, BASELINE), 2);
+  assert_non_null(strstr(out, "--runs takes a whole number"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' export '%s/none.db' --format xml", CB_CLI, dir), 2);
+  free(out);
+  /* an ensemble, its progress lines when not on a terminal, and the export to a file */
+  assert_int_equal(cbt_run(&out, "'%s' ensemble '%s' " SMALL_CLI " --runs 2 --jobs 2 --db '%s/r.db'", CB_CLI, BASELINE, dir), 0);
+  assert_non_null(strstr(out, "ensemble: 2/2 runs stored"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' ensemble '%s' " SMALL_CLI " --runs 2 --db '%s/r.db' --quiet", CB_CLI, BASELINE, dir), 0);
+  assert_string_equal(out, "");
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' export '%s/r.db' --out '%s/all.csv'", CB_CLI, dir, dir), 0);
+  free(out);
+  char path[800];
+  snprintf(path, sizeof path, "%s/all.csv", dir);
+  char *csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  const char *head = "experiment,run,date,metric,place,channel,origin,category,value\n1,0,2012-01-01,";
+  assert_true(!strncmp(csv, head, strlen(head)));
+  assert_non_null(strstr(csv, "\n1,1,"));
+  free(csv);
+  /* compare: two scenarios needed; the effects table on screen, the files in --out */
+  assert_int_equal(cbt_run(&out, "'%s' compare '%s' --runs 2", CB_CLI, BASELINE), 2);
+  assert_non_null(strstr(out, "two scenario files"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' compare '%s' '%s' " SMALL_CLI " --runs 2 --db '%s/c.db' --out '%s/cmp'", CB_CLI,
+                           BASELINE, BASELINE, dir, dir), 0);
+  assert_non_null(strstr(out, "95% interval"));
+  assert_non_null(strstr(out, "delivered_units            crossing=sinuiju"));
+  free(out);
+  snprintf(path, sizeof path, "%s/cmp/effects.json", dir);
+  char *json = cbt_read_file(path, NULL);
+  assert_non_null(json);
+  free(json);
+  /* export of a missing store: exit 1 and the path named */
+  assert_int_equal(cbt_run(&out, "'%s' export '%s/none.db'", CB_CLI, dir), 1);
+  assert_non_null(strstr(out, "none.db"));
+  free(out);
+}
+
+/* A comparison of the small world over the full period (the closure of hyesan-sealed.yaml spans
+ * it, so the dated events stay). */
+static cb_experiment *comparison(const char *a) {
+  cb_experiment *X = cb_experiment_new();
+  cb_experiment_scenario(X, a);
+  const char *pop[] = {"population.buyers=2000", "population.traders=60", "population.middlemen=10", "population.officials=40"};
+  for (int i = 0; i < 4; i++) cb_experiment_set(X, pop[i]);
+  cb_experiment_seed(X, 11);
+  return X;
+}
+
+static const cb_effect *effect_named(const cb_experiment *X, const char *metric, const char *key) {
+  for (int i = 0; i < cb_experiment_effect_count(X); i++) {
+    const cb_effect *e = cb_experiment_effect(X, i);
+    if (!strcmp(e->metric, metric) && !strcmp(e->key, key)) return e;
+  }
+  fail_msg("no effect %s %s", metric, key);
+  return NULL;
+}
+
+static void test_compare_against_itself_gives_zero(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_cmp_zero");
+  char db[600], out[600];
+  snprintf(db, sizeof db, "%s/r.db", dir);
+  snprintf(out, sizeof out, "%s/effects", dir);
+  cb_experiment *X = comparison(BASELINE);
+  if (cb_experiment_compare(X, BASELINE, NULL, db, 3, 2, out)) fail_msg("%s", cb_experiment_errmsg(X));
+  int n = cb_experiment_effect_count(X);
+  assert_true(n >= 15);
+  for (int i = 0; i < n; i++) {
+    const cb_effect *e = cb_experiment_effect(X, i);
+    assert_int_equal(e->n, 3);
+    if (!(e->ci_low <= 0 && 0 <= e->ci_high)) fail_msg("%s %s: [%g, %g] excludes 0", e->metric, e->key, e->ci_low, e->ci_high);
+    assert_true(e->effect == 0.0); /* identical worlds, identical draws */
+  }
+  /* the files hold the same table */
+  char path[800];
+  snprintf(path, sizeof path, "%s/effects.csv", out);
+  char *csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  assert_true(!strncmp(csv, "metric,key,n,mean_a,mean_b,effect,ci_low,ci_high\n", 49));
+  int lines = 0;
+  for (const char *p = csv; *p; p++) lines += *p == '\n';
+  assert_int_equal(lines, n + 1);
+  free(csv);
+  snprintf(path, sizeof path, "%s/effects.json", out);
+  char *json = cbt_read_file(path, NULL);
+  assert_non_null(json);
+  assert_non_null(strstr(json, "\"confidence\": 0.95"));
+  assert_non_null(strstr(json, "\"metric\": \"delivered_units\", \"key\": \"crossing=hyesan\", \"n\": 3"));
+  free(json);
+  cb_experiment_free(X);
+}
+
+static void test_compare_detects_a_known_effect(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_cmp_sealed");
+  char db[600], out[600];
+  snprintf(db, sizeof db, "%s/r.db", dir);
+  snprintf(out, sizeof out, "%s/effects", dir);
+  cb_experiment *X = comparison(BASELINE);
+  if (cb_experiment_compare(X, CB_SOURCE_DIR "/scenarios/hyesan-sealed.yaml", NULL, db, 4, 2, out)) fail_msg("%s", cb_experiment_errmsg(X));
+  /* sealing Hyesan's illicit channels: fewer deliveries through Hyesan, more through Sinuiju */
+  const cb_effect *h = effect_named(X, "delivered_units", "crossing=hyesan");
+  const cb_effect *s = effect_named(X, "delivered_units", "crossing=sinuiju");
+  assert_int_equal(h->n, 4);
+  assert_true(h->ci_high < 0 && h->effect < -0.5 * h->mean_a);
+  assert_true(s->ci_low > 0);
+  const cb_effect *share = effect_named(X, "foreign_electronics_share", "crossing=hyesan");
+  assert_true(share->mean_b == 0.0 && share->ci_high < 0);
+  /* the effect is the mean of the paired differences, as the stored totals give it */
+  const cb_effect *d = effect_named(X, "delivered_units", "");
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "SELECT round(1000 * avg(b.value - a.value)) FROM summaries a JOIN summaries b ON a.run = b.run AND a.name = b.name"
+           " WHERE a.experiment_id = 1 AND b.experiment_id = 2 AND a.name = 'delivered_units'");
+  assert_int_equal(query_int(db, sql), (int64_t)llround(1000 * d->effect));
+  assert_near(d->effect, d->mean_b - d->mean_a, 1e-6 * (1 + fabs(d->mean_a)));
+  cb_experiment_free(X);
+}
+
+/* compare --fork-at: each run of B continues from its run of A on the fork day. Japan's easing
+ * comes after the fork day, so the forked runs equal Japan's own runs; the pair resumes as a whole. */
+static void test_compare_forked_from_a_shared_history(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_cmp_fork");
+  char db[600], own[600], out[600];
+  snprintf(db, sizeof db, "%s/fork.db", dir);
+  snprintf(own, sizeof own, "%s/own.db", dir);
+  snprintf(out, sizeof out, "%s/effects", dir);
+  const char *japan = CB_SOURCE_DIR "/scenarios/japan-eases-2014.yaml";
+  seen first = {0}, again = {0};
+  cb_experiment *X = comparison(BASELINE);
+  cb_experiment_progress(X, record_progress, &first);
+  if (cb_experiment_compare(X, japan, "2014-07-01", db, 3, 2, out)) fail_msg("%s", cb_experiment_errmsg(X));
+  assert_int_equal(first.new_done, 3);
+  const cb_effect *legal = effect_named(X, "delivered_units", "channel=legal");
+  assert_true(legal->ci_low > 0); /* legal Japanese imports after the easing */
+  cb_experiment_progress(X, record_progress, &again);
+  if (cb_experiment_compare(X, japan, "2014-07-01", db, 3, 2, out)) fail_msg("%s", cb_experiment_errmsg(X));
+  assert_int_equal(again.first_done, 3);
+  assert_int_equal(again.new_done, 0);
+  cb_experiment_free(X);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM experiments WHERE kind = 'fork' AND fork_day = '2014-07-01' AND parent_id = 1"), 1);
+  /* the forked runs are Japan's own runs */
+  X = comparison(japan);
+  assert_int_equal(cb_experiment_ensemble(X, own, 3, 1), CB_OK);
+  cb_experiment_free(X);
+  char *forked = export_text(dir, db), *plain = export_text(dir, own);
+  for (int run = 0; run < 3; run++) {
+    char *a = rows_of_run(forked, 2, run), *b = rows_of_run(plain, 1, run);
+    assert_true(strlen(a) > 1000);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+  }
+  free(forked);
+  free(plain);
+  /* a fork day outside A's period: refused before a store is made */
+  char none[600];
+  snprintf(none, sizeof none, "%s/none.db", dir);
+  X = comparison(BASELINE);
+  assert_int_equal(cb_experiment_compare(X, japan, "2011-07-01", none, 2, 1, out), CB_ESCHEMA);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "2011-07-01"));
+  cb_experiment_free(X);
+  assert_null(cbt_read_file(none, NULL));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_replicate_is_the_single_run),
+      cmocka_unit_test(test_jobs_give_the_same_store),
+      cmocka_unit_test(test_resume_runs_only_what_is_missing),
+      cmocka_unit_test(test_killed_ensemble_resumes),
+      cmocka_unit_test(test_bad_input_leaves_the_store_alone),
+      cmocka_unit_test(test_cli_ensemble_and_export),
+      cmocka_unit_test(test_compare_against_itself_gives_zero),
+      cmocka_unit_test(test_compare_detects_a_known_effect),
+      cmocka_unit_test(test_compare_forked_from_a_shared_history),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
