@@ -17,6 +17,8 @@ static const char usage_text[] =
     "  contraband ensemble SCENARIO.yaml --runs N [--jobs J] [--db FILE] [--seed N] [--set ...] [--check] [--quiet]\n"
     "  contraband compare A.yaml B.yaml --runs N [--fork-at DATE] [--jobs J] [--db FILE] [--seed N] [--set ...]\n"
     "                 [--out DIR] [--quiet]\n"
+    "  contraband sweep SCENARIO.yaml --vary key.path=LOW:HIGH [...] --design grid|lhs|sobol --samples K --runs R\n"
+    "                 [--jobs J] [--db FILE] [--seed N] [--set ...] [--quiet]\n"
     "  contraband export RESULTS.db [--format csv] [--out FILE]\n"
     "  contraband params [FILE]     write the parameter reference (Markdown) to FILE or stdout\n"
     "  contraband version\n"
@@ -40,6 +42,10 @@ static const char usage_text[] =
     "  --db FILE       ensemble, compare: the SQLite results store, created if missing (default: results.db)\n"
     "  --format csv    export: the format (csv, the only one)\n"
     "  --fork-at DATE  compare: each run of B continues from its run of A's state on DATE\n"
+    "  --vary K=LO:HI  sweep: a parameter and its range (integers: an integer parameter); repeatable\n"
+    "  --design D      sweep: grid (K levels per parameter), lhs (Latin hypercube of K points) or\n"
+    "                  sobol (K points of a Sobol sequence)\n"
+    "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol)\n"
     "\n"
     "exit codes: 0 success, 1 bad input or failed output, 2 usage, 3 ledger check failed, 4 out of memory\n";
 
@@ -70,15 +76,15 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 /* The options shared by run and ensemble, and each command's own; one parser for both. */
 typedef struct options {
-  const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at;
+  const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
   int quiet, check, have_seed;
-  uint64_t seed, run, runs, jobs;
+  uint64_t seed, run, runs, jobs, samples;
 } options;
 
 /* Options that take a value, with the largest value a number may have (0: not a number). */
 static const struct { const char *name; uint64_t max; } valued[] = {
     {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024},
-    {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0},
+    {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000},
 };
 
 /* Parses argv[2..] against the options `allowed` (space-separated names) and up to `inputs`
@@ -119,6 +125,8 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--snapshot")) o->snapshot = val;
       else if (!strcmp(a, "--from")) o->from = val;
       else if (!strcmp(a, "--fork-at")) o->fork_at = val;
+      else if (!strcmp(a, "--design")) o->design = val;
+      else if (!strcmp(a, "--samples")) o->samples = n;
     } else if (!o->scenario) o->scenario = a;
     else if (inputs > 1 && !o->scenario_b) o->scenario_b = a;
     else return usage("too many input files given ('%s')", a), -1;
@@ -289,6 +297,34 @@ static int cmd_compare(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
+static int cmd_sweep(int argc, char **argv) {
+  options o = {.db = "results.db", .jobs = 1};
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples", 1, &o))
+    return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "sweep needs a scenario file");
+  if (check_runs("sweep", &o)) return EXIT_USAGE;
+  if (!o.design) return usage("%s", "sweep needs --design grid, lhs or sobol");
+  if (o.samples == 0) return usage("%s", "sweep needs --samples K (K >= 1)");
+  progress_view view = {isatty(STDERR_FILENO), 0};
+  int code = EXIT_OKAY;
+  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  if (!X) return code;
+  int nvary = 0;
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "--vary")) {
+      nvary++;
+      if (cb_experiment_vary(X, argv[++i])) return fail_experiment(X);
+    }
+  if (nvary == 0) {
+    cb_experiment_free(X);
+    return usage("%s", "sweep needs at least one --vary key.path=LOW:HIGH");
+  }
+  if (cb_experiment_sweep(X, o.db, o.design, (uint32_t)o.samples, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
+  if (!o.quiet) printf("results: %s (runs of every point: runs.point, runs.parameters)\n", o.db);
+  cb_experiment_free(X);
+  return EXIT_OKAY;
+}
+
 static int cmd_export(int argc, char **argv) {
   options o = {.format = "csv"};
   if (parse_options(argc, argv, "--format --out", 1, &o)) return EXIT_USAGE;
@@ -315,6 +351,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "ensemble")) return cmd_ensemble(argc, argv);
   if (!strcmp(argv[1], "export")) return cmd_export(argc, argv);
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
+  if (!strcmp(argv[1], "sweep")) return cmd_sweep(argc, argv);
   if (!strcmp(argv[1], "params")) return cmd_params(argc, argv);
   if (!strcmp(argv[1], "version")) {
     printf("contraband %s\n", cb_version());

@@ -151,6 +151,16 @@ typedef struct cb_effect {
  * The effects stay readable with cb_experiment_effect until the next call. */
 CB_API int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *fork_day, const char *db,
                                  uint32_t runs, int jobs, const char *out_dir);
+/* A parameter to sweep, "key.path=LOW:HIGH" (both bounds written as integers: an integer
+ * parameter, its values rounded); repeatable, one dimension each. */
+CB_API int cb_experiment_vary(cb_experiment *X, const char *range);
+/* Runs replicates 0..runs-1 at every point of a design over the ranges given with
+ * cb_experiment_vary: "grid" (samples levels per parameter, ends included), "lhs" (a Latin
+ * hypercube of samples points, drawn from the master seed) or "sobol" (the first samples points of
+ * GSL's Sobol sequence). Every run is stored with its point's values; the same replicate uses the
+ * same seeds at every point. Resumable as an ensemble. */
+CB_API int cb_experiment_sweep(cb_experiment *X, const char *db, const char *design, uint32_t samples, uint32_t runs,
+                               int jobs);
 CB_API int cb_experiment_effect_count(const cb_experiment *X);
 CB_API const cb_effect *cb_experiment_effect(const cb_experiment *X, int i);
 CB_API int cb_experiment_errcode(const cb_experiment *X);

@@ -320,6 +320,17 @@ static void test_cli_ensemble_and_export(void **state) {
   char *json = cbt_read_file(path, NULL);
   assert_non_null(json);
   free(json);
+  /* sweep: its own usage errors, then a small grid */
+  assert_int_equal(cbt_run(&out, "'%s' sweep '%s' --runs 1 --samples 2 --design grid", CB_CLI, BASELINE), 2);
+  assert_non_null(strstr(out, "--vary"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' sweep '%s' --runs 1 --samples 2 --vary buyers.review_days=20:40", CB_CLI, BASELINE), 2);
+  assert_non_null(strstr(out, "--design"));
+  free(out);
+  assert_int_equal(cbt_run(&out, "'%s' sweep '%s' " SMALL_CLI " --runs 1 --samples 2 --design grid --vary buyers.review_days=20:40"
+                           " --db '%s/s.db'", CB_CLI, BASELINE, dir), 0);
+  assert_non_null(strstr(out, "ensemble: 2/2 runs stored"));
+  free(out);
   /* export of a missing store: exit 1 and the path named */
   assert_int_equal(cbt_run(&out, "'%s' export '%s/none.db'", CB_CLI, dir), 1);
   assert_non_null(strstr(out, "none.db"));
@@ -455,6 +466,128 @@ static void test_compare_forked_from_a_shared_history(void **state) {
   assert_null(cbt_read_file(none, NULL));
 }
 
+/* The parameter values stored with the runs, in run order, as one string "json|json|...". */
+static char *stored_parameters(const char *db) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *out = calloc(cap, 1);
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(h, "SELECT point, replicate, parameters FROM runs ORDER BY run", -1, &q, NULL) != SQLITE_OK)
+    fail_msg("cannot read runs of %s", db);
+  while (sqlite3_step(q) == SQLITE_ROW)
+    n += (size_t)snprintf(out + n, cap - n, "%d/%d %s|", sqlite3_column_int(q, 0), sqlite3_column_int(q, 1),
+                          (const char *)sqlite3_column_text(q, 2));
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+  return out;
+}
+
+static int sweep(const char *db, const char *design, uint32_t samples, uint32_t runs, const char *const *vary, int nvary) {
+  cb_experiment *X = cb_experiment_new();
+  cb_experiment_scenario(X, BASELINE);
+  for (int i = 0; i < NSMALL; i++) cb_experiment_set(X, small[i]);
+  cb_experiment_seed(X, 9);
+  for (int i = 0; i < nvary; i++)
+    if (cb_experiment_vary(X, vary[i])) fail_msg("%s", cb_experiment_errmsg(X));
+  int rc = cb_experiment_sweep(X, db, design, samples, runs, 2);
+  if (rc) print_message("sweep: %s\n", cb_experiment_errmsg(X));
+  cb_experiment_free(X);
+  return rc;
+}
+
+static void test_sweep_grid_keeps_its_parameters(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_sweep_grid");
+  char db[600];
+  snprintf(db, sizeof db, "%s/grid.db", dir);
+  const char *vary[] = {"buyers.review_days=20:40", "population.buyers=1000:3000"};
+  assert_int_equal(sweep(db, "grid", 2, 2, vary, 2), CB_OK);
+  char *p = stored_parameters(db);
+  assert_string_equal(p,
+                      "0/0 {\"buyers.review_days\": 20, \"population.buyers\": 1000}|"
+                      "0/1 {\"buyers.review_days\": 20, \"population.buyers\": 1000}|"
+                      "1/0 {\"buyers.review_days\": 20, \"population.buyers\": 3000}|"
+                      "1/1 {\"buyers.review_days\": 20, \"population.buyers\": 3000}|"
+                      "2/0 {\"buyers.review_days\": 40, \"population.buyers\": 1000}|"
+                      "2/1 {\"buyers.review_days\": 40, \"population.buyers\": 1000}|"
+                      "3/0 {\"buyers.review_days\": 40, \"population.buyers\": 3000}|"
+                      "3/1 {\"buyers.review_days\": 40, \"population.buyers\": 3000}|");
+  free(p);
+  /* run 5 is point 2, replicate 1: the single run with those values and --run 1 */
+  char *all = export_text(dir, db), *stored = rows_of_run(all, 1, 5);
+  cb_sim *S = cb_new();
+  cb_read_scenario(S, BASELINE);
+  for (int i = 0; i < NSMALL; i++) cb_set(S, small[i]);
+  cb_set(S, "buyers.review_days=40");
+  cb_set(S, "population.buyers=1000");
+  cb_set_seed(S, 9);
+  cb_set_run(S, 1);
+  const char *one = cbt_tmpdir("exp_sweep_one");
+  if (cb_init(S) || cb_run(S) || cb_write_outputs(S, one)) fail_msg("%s", cb_errmsg(S));
+  cb_free(S);
+  char path[800];
+  snprintf(path, sizeof path, "%s/metrics.csv", one);
+  char *single = cbt_read_file(path, NULL);
+  assert_string_equal(stored, single);
+  free(single);
+  free(stored);
+  free(all);
+  /* the same command again runs nothing; the design is part of the experiment */
+  assert_int_equal(sweep(db, "grid", 2, 2, vary, 2), CB_OK);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM runs"), 8);
+  assert_int_equal(sweep(db, "grid", 3, 1, vary, 2), CB_OK);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM experiments WHERE kind = 'sweep'"), 2);
+}
+
+static void test_sweep_lhs_and_sobol(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_sweep_lhs");
+  char a[600], b[600], c[600];
+  snprintf(a, sizeof a, "%s/a.db", dir);
+  snprintf(b, sizeof b, "%s/b.db", dir);
+  snprintf(c, sizeof c, "%s/c.db", dir);
+  const char *vary[] = {"buyers.spend_share=0.0:1.0", "buyers.review_days=10.0:50.0"};
+  assert_int_equal(sweep(a, "lhs", 5, 1, vary, 2), CB_OK);
+  /* a Latin hypercube: one point in each fifth of each range */
+  for (int k = 0; k < 5; k++) {
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM runs WHERE json_extract(parameters, '$.\"buyers.spend_share\"') >= %g "
+             "AND json_extract(parameters, '$.\"buyers.spend_share\"') < %g",
+             k / 5.0, (k + 1) / 5.0);
+    assert_int_equal(query_int(a, sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM runs WHERE json_extract(parameters, '$.\"buyers.review_days\"') >= %g "
+             "AND json_extract(parameters, '$.\"buyers.review_days\"') < %g",
+             10 + 8.0 * k, 18 + 8.0 * k);
+    assert_int_equal(query_int(a, sql), 1);
+  }
+  /* drawn from the master seed: the same design again */
+  assert_int_equal(sweep(b, "lhs", 5, 1, vary, 2), CB_OK);
+  char *pa = stored_parameters(a), *pb = stored_parameters(b);
+  assert_string_equal(pa, pb);
+  free(pa);
+  free(pb);
+  /* Sobol: points inside the box, all different */
+  assert_int_equal(sweep(c, "sobol", 4, 1, vary, 2), CB_OK);
+  assert_int_equal(query_int(c, "SELECT count(DISTINCT parameters) FROM runs"), 4);
+  assert_int_equal(query_int(c, "SELECT count(*) FROM runs WHERE json_extract(parameters, '$.\"buyers.review_days\"')"
+                                " BETWEEN 10 AND 50"), 4);
+  /* bad sweeps are refused before a store is made */
+  char none[600];
+  snprintf(none, sizeof none, "%s/none.db", dir);
+  const char *unknown[] = {"buyers.review_dayz=10:20"};
+  assert_int_equal(sweep(none, "grid", 2, 1, unknown, 1), CB_ESCHEMA);
+  assert_int_equal(sweep(none, "cube", 2, 1, vary, 2), CB_EMISUSE);
+  cb_experiment *X = cb_experiment_new();
+  assert_int_equal(cb_experiment_vary(X, "buyers.review_days=40:20"), CB_ESCHEMA);
+  assert_non_null(strstr(cb_experiment_errmsg(X), "LOW is above HIGH"));
+  assert_int_equal(cb_experiment_vary(X, "buyers.review_days=a:b"), CB_EPARSE);
+  cb_experiment_free(X);
+  assert_null(cbt_read_file(none, NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replicate_is_the_single_run),
@@ -466,6 +599,8 @@ int main(void) {
       cmocka_unit_test(test_compare_against_itself_gives_zero),
       cmocka_unit_test(test_compare_detects_a_known_effect),
       cmocka_unit_test(test_compare_forked_from_a_shared_history),
+      cmocka_unit_test(test_sweep_grid_keeps_its_parameters),
+      cmocka_unit_test(test_sweep_lhs_and_sobol),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,11 +236,12 @@ int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *
   if (!X->scenario || !scenario_b) return cb_err_set(&X->err, CB_EMISUSE, "compare needs two scenarios, A and B");
   int64_t exp[2] = {0, 0};
   if (fork_day) {
-    if (cb_exp_run(X, X->scenario, scenario_b, fork_day, db, runs, jobs, exp)) return X->err.code;
+    cb_exp_spec pair = {.scenario_a = X->scenario, .scenario_b = scenario_b, .fork_day = fork_day};
+    if (cb_exp_run(X, &pair, db, runs, jobs, exp)) return X->err.code;
   } else {
     int64_t b[2] = {0, 0};
-    if (cb_exp_run(X, X->scenario, NULL, NULL, db, runs, jobs, exp) || cb_exp_run(X, scenario_b, NULL, NULL, db, runs, jobs, b))
-      return X->err.code;
+    cb_exp_spec a = {.scenario_a = X->scenario}, bb = {.scenario_a = scenario_b};
+    if (cb_exp_run(X, &a, db, runs, jobs, exp) || cb_exp_run(X, &bb, db, runs, jobs, b)) return X->err.code;
     exp[1] = b[0];
   }
   cb_store *st = NULL;

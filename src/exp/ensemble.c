@@ -22,6 +22,8 @@ cb_experiment *cb_experiment_new(void) { return calloc(1, sizeof(cb_experiment))
 void cb_experiment_free(cb_experiment *X) {
   if (!X) return;
   cb_exp_free_effects(X);
+  for (int i = 0; i < X->n_vary; i++) free(X->vary[i]);
+  free(X->vary);
   for (int i = 0; i < X->n_overrides; i++) free(X->overrides[i]);
   free(X->overrides);
   free(X->scenario);
@@ -32,12 +34,14 @@ int cb_experiment_errcode(const cb_experiment *X) { return X ? X->err.code : CB_
 const char *cb_experiment_errmsg(const cb_experiment *X) { return X ? (X->err.code ? X->err.msg : "no error") : "out of memory"; }
 
 int cb_experiment_scenario(cb_experiment *X, const char *path) {
+  cb_err_clear(&X->err);
   free(X->scenario);
   X->scenario = cb_xstrdup(&X->err, path);
   return X->scenario ? CB_OK : X->err.code;
 }
 
 int cb_experiment_set(cb_experiment *X, const char *assignment) {
+  cb_err_clear(&X->err);
   char **o = cb_xrealloc(&X->err, X->overrides, (size_t)(X->n_overrides + 1) * sizeof *o);
   if (!o) return X->err.code;
   X->overrides = o;
@@ -69,9 +73,9 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* A simulation of replicate `run` of a scenario, initialised; NULL with e set (the simulation's
- * own message). */
-static cb_sim *make_run(const cb_experiment *X, const char *scenario, uint32_t run, cb_err *e) {
+/* A simulation of replicate `run` of a scenario at a sweep point (NULL: none), initialised; NULL
+ * with e set (the simulation's own message). */
+static cb_sim *make_run(const cb_experiment *X, const char *scenario, const cb_exp_point *pt, uint32_t run, cb_err *e) {
   cb_sim *S = cb_new();
   if (!S) {
     cb_err_set(e, CB_ENOMEM, "out of memory creating run %u", run);
@@ -79,6 +83,7 @@ static cb_sim *make_run(const cb_experiment *X, const char *scenario, uint32_t r
   }
   int rc = cb_read_scenario(S, scenario);
   for (int i = 0; i < X->n_overrides && !rc; i++) rc = cb_set(S, X->overrides[i]);
+  for (int i = 0; pt && i < pt->n && !rc; i++) rc = cb_set(S, pt->sets[i]);
   if (!rc && X->seed_set) rc = cb_set_seed(S, X->seed);
   if (!rc) rc = cb_set_run(S, run);
   if (!rc) rc = cb_set_check(S, X->check);
@@ -121,10 +126,12 @@ static char *overrides_json(const cb_experiment *X, cb_err *e) {
 typedef struct plan {
   const char *scenario[2];
   int64_t experiment[2];
-  const char *fork_day;  /* NULL: plain runs of A */
+  const char *fork_day;      /* NULL: plain runs of A */
+  const cb_exp_point *points;
+  uint32_t replicates;       /* per point: run i is replicate i % replicates of point i / replicates */
 } plan;
 
-/* One replicate's work: which of its runs the store still lacks. */
+/* One run's work (a pair for a fork): which of its runs the store still lacks. */
 typedef struct job {
   uint32_t run;
   uint8_t need[2];
@@ -162,7 +169,9 @@ static const char *fork_name(const plan *pl) { return pl->scenario[0]; }
  * on only if A's run is to be stored), and B restored from that snapshot and run to the end. */
 static void run_job(const cb_experiment *X, const plan *pl, const job *j, finished *f) {
   double t0 = now_seconds();
-  cb_sim *A = make_run(X, pl->scenario[0], j->run, &f->err);
+  const cb_exp_point *pt = &pl->points[j->run / pl->replicates];
+  uint32_t rep = j->run % pl->replicates;
+  cb_sim *A = make_run(X, pl->scenario[0], pt, rep, &f->err);
   if (!A) return;
   if (!pl->fork_day) {
     f->S[0] = cb_run(A) ? failed(A, &f->err) : A;
@@ -182,7 +191,7 @@ static void run_job(const cb_experiment *X, const plan *pl, const job *j, finish
     cb_free(A);
   }
   double t1 = now_seconds();
-  cb_sim *B = f->err.code ? NULL : make_run(X, pl->scenario[1], j->run, &f->err);
+  cb_sim *B = f->err.code ? NULL : make_run(X, pl->scenario[1], pt, rep, &f->err);
   if (B && (cb_snapshot_from_buffer(B, snap, len, fork_name(pl)) || cb_run(B))) B = failed(B, &f->err);
   f->S[1] = B;
   f->wall[1] = now_seconds() - t1;
@@ -226,8 +235,10 @@ static int drain(pool *P, cb_store *st, cb_experiment *X, cb_progress *pr, doubl
     pthread_mutex_unlock(&P->lock);
     int rc = X->err.code;
     if (f.err.code && !rc) rc = cb_err_set(&X->err, f.err.code, "run %u: %s", f.run, f.err.msg);
+    const plan *pl = P->plan;
     for (int k = 0; k < 2; k++) {
-      if (f.S[k] && !rc) rc = cb_store_put_run(st, P->plan->experiment[k], f.run, f.S[k], f.wall[k], &X->err);
+      cb_store_run r = {f.run, f.run / pl->replicates, f.run % pl->replicates, pl->points[f.run / pl->replicates].json, f.wall[k]};
+      if (f.S[k] && !rc) rc = cb_store_put_run(st, pl->experiment[k], &r, f.S[k], &X->err);
       cb_free(f.S[k]);
     }
     if (!rc) {
@@ -282,8 +293,9 @@ static int run_pool(cb_experiment *X, const plan *pl, cb_store *st, const job *t
 /* Identity of scenario's experiment: builds replicate 0 to check the scenario and overrides
  * (before the store is touched) and to learn the scenario's hash and seed. The probe is returned
  * in *probe if asked for. */
-static int identify(cb_experiment *X, const char *scenario, char sha[65], uint64_t *seed, cb_sim **probe) {
-  cb_sim *S = make_run(X, scenario, 0, &X->err);
+static int identify(cb_experiment *X, const char *scenario, const cb_exp_point *pt, char sha[65], uint64_t *seed,
+                    cb_sim **probe) {
+  cb_sim *S = make_run(X, scenario, pt, 0, &X->err);
   if (!S) return X->err.code;
   snprintf(sha, 65, "%s", cb_scenario_sha256(S));
   *seed = cb_seed(S);
@@ -292,21 +304,41 @@ static int identify(cb_experiment *X, const char *scenario, char sha[65], uint64
   return CB_OK;
 }
 
-int cb_exp_run(cb_experiment *X, const char *scenario_a, const char *scenario_b, const char *fork_day, const char *db,
-               uint32_t runs, int jobs, int64_t experiment[2]) {
+static const cb_exp_point no_sweep = {0, NULL, "{}"};
+
+uint64_t cb_exp_scenario_seed(cb_experiment *X) {
+  uint64_t seed = 0;
+  char sha[65];
+  identify(X, X->scenario, NULL, sha, &seed, NULL);
+  return seed;
+}
+
+int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32_t replicates, int jobs, int64_t experiment[2]) {
+  const char *scenario_a = spec->scenario_a, *scenario_b = spec->scenario_b, *fork_day = spec->fork_day;
+  const cb_exp_point *points = spec->npoints ? spec->points : &no_sweep;
+  uint32_t npoints = spec->npoints ? spec->npoints : 1;
   if (!scenario_a) return cb_err_set(&X->err, CB_EMISUSE, "cb_experiment_ensemble: no scenario given");
-  if (runs == 0) return cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
+  if (replicates == 0) return cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
   if (jobs < 1) return cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");
+  if ((uint64_t)npoints * replicates > UINT32_MAX) return cb_err_set(&X->err, CB_EMISUSE, "too many runs: points x --runs must stay below 2^32");
+  uint32_t runs = npoints * replicates;
   char sha[2][65];
   uint64_t seed[2] = {0, 0};
   cb_sim *probe[2] = {NULL, NULL};
   int forked = fork_day != NULL;
-  if (identify(X, scenario_a, sha[0], &seed[0], forked ? &probe[0] : NULL)) return X->err.code;
+  /* every point's values are checked (built and initialised) before the store is touched */
+  for (uint32_t p = 1; p < npoints; p++) {
+    if (identify(X, scenario_a, &points[p], sha[0], &seed[0], NULL)) {
+      cb_err_prefix(&X->err, "sweep point %u (%s): ", p, points[p].json);
+      return X->err.code;
+    }
+  }
+  if (identify(X, scenario_a, &points[0], sha[0], &seed[0], forked ? &probe[0] : NULL)) return X->err.code;
   if (forked) {
     /* B must fit A's state on the fork day: check with the starting state and the day itself */
     uint8_t *snap = NULL;
     size_t len = 0;
-    if (!identify(X, scenario_b, sha[1], &seed[1], &probe[1]) && !cb_snapshot_check_fork_day(probe[0], fork_day) &&
+    if (!identify(X, scenario_b, &points[0], sha[1], &seed[1], &probe[1]) && !cb_snapshot_check_fork_day(probe[0], fork_day) &&
         !cb_snapshot_to_buffer(probe[0], &snap, &len) && cb_snapshot_from_buffer(probe[1], snap, len, scenario_a))
       cb_err_set(&X->err, cb_errcode(probe[1]), "%s", cb_errmsg(probe[1]));
     if (!X->err.code && cb_errcode(probe[0])) cb_err_set(&X->err, cb_errcode(probe[0]), "%s", cb_errmsg(probe[0]));
@@ -321,8 +353,8 @@ int cb_exp_run(cb_experiment *X, const char *scenario_a, const char *scenario_b,
   uint8_t *done[2] = {NULL, NULL};
   job *todo = NULL;
   uint32_t ntodo = 0;
-  cb_store_experiment id[2] = {{"ensemble", scenario_a, sha[0], ov, seed[0], NULL, NULL}, {0}};
-  if (forked) id[1] = (cb_store_experiment){"fork", scenario_b, sha[1], ov, seed[0], fork_day, &id[0]};
+  cb_store_experiment id[2] = {{spec->kind ? spec->kind : "ensemble", scenario_a, sha[0], ov, seed[0], NULL, NULL, spec->design}, {0}};
+  if (forked) id[1] = (cb_store_experiment){"fork", scenario_b, sha[1], ov, seed[0], fork_day, &id[0], spec->design};
   if (cb_store_open(&st, db, 1, &X->err)) goto out;
   for (int k = 0; k <= forked; k++) {
     if (cb_store_experiment_id(st, &id[k], &experiment[k], &X->err)) goto out;
@@ -335,7 +367,7 @@ int cb_exp_run(cb_experiment *X, const char *scenario_a, const char *scenario_b,
   }
   cb_progress pr = {runs - ntodo, runs, 0, 0.0};
   if (X->progress) X->progress(X->progress_ctx, &pr);
-  plan pl = {{scenario_a, scenario_b}, {experiment[0], forked ? experiment[1] : 0}, fork_day};
+  plan pl = {{scenario_a, scenario_b}, {experiment[0], forked ? experiment[1] : 0}, fork_day, points, replicates};
   run_pool(X, &pl, st, todo, ntodo, jobs, &pr);
 out:
   free(ov);
@@ -349,7 +381,8 @@ out:
 int cb_experiment_ensemble(cb_experiment *X, const char *db, uint32_t runs, int jobs) {
   cb_err_clear(&X->err);
   int64_t experiment[2] = {0, 0};
-  return cb_exp_run(X, X->scenario, NULL, NULL, db, runs, jobs, experiment);
+  cb_exp_spec spec = {.scenario_a = X->scenario};
+  return cb_exp_run(X, &spec, db, runs, jobs, experiment);
 }
 
 static int write_export(FILE *f, void *ctx, cb_err *e) { return cb_store_export_csv(ctx, f, e); }

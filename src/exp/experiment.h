@@ -17,16 +17,38 @@ struct cb_experiment {
   int seed_set, check;
   cb_progress_fn progress;
   void *progress_ctx;
+  char **vary;               /* the --vary ranges, as given (sweep.c) */
+  int n_vary;
+  uint64_t seed_used;        /* a sweep's master seed: --seed, else the scenario's */
   cb_effect *effects;        /* the last comparison's, see compare.c */
   char **effect_strings;     /* their metric and key strings, owned here */
   int neffects;
 };
 
-/* Runs the replicates 0..runs-1 of scenario A missing from the store at db and, with a fork day,
- * those of scenario B continued from A's state on that day; experiment[k] gets the ids. */
-int cb_exp_run(cb_experiment *X, const char *scenario_a, const char *scenario_b, const char *fork_day, const char *db,
-               uint32_t runs, int jobs, int64_t experiment[2]);
+/* A point of a sweep: the --set assignments that give its parameter values, and those values as
+ * a JSON object (stored with every run of the point). */
+typedef struct cb_exp_point {
+  int n;
+  char **sets;
+  char *json;
+} cb_exp_point;
 
+/* What to run: scenario A (and, with a fork day, B continued from A's state on that day), at
+ * each sweep point (none: one point with no values), under the experiment kind and design. */
+typedef struct cb_exp_spec {
+  const char *kind;        /* "ensemble" (default) or "sweep" */
+  const char *scenario_a, *scenario_b, *fork_day;
+  const cb_exp_point *points;
+  uint32_t npoints;
+  const char *design;      /* a sweep's design as JSON, part of its identity; NULL otherwise */
+} cb_exp_spec;
+
+/* Runs the replicates 0..replicates-1 of every point that the store at db lacks; experiment[k]
+ * gets the ids of A's (and B's) experiments. */
+int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32_t replicates, int jobs, int64_t experiment[2]);
+
+/* The scenario's own seed (simulation.seed, with the overrides applied). */
+uint64_t cb_exp_scenario_seed(cb_experiment *X);
 /* Releases the last comparison's effects (compare.c). */
 void cb_exp_free_effects(cb_experiment *X);
 

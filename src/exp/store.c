@@ -23,10 +23,11 @@ static const char schema_sql[] =
     "CREATE TABLE experiments ("
     "  id INTEGER PRIMARY KEY, identity TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, scenario TEXT NOT NULL,"
     "  scenario_sha256 TEXT NOT NULL, overrides TEXT NOT NULL, master_seed INTEGER NOT NULL,"
-    "  fork_day TEXT, parent_id INTEGER REFERENCES experiments(id), version TEXT NOT NULL, created_at TEXT NOT NULL);"
+    "  fork_day TEXT, parent_id INTEGER REFERENCES experiments(id), design TEXT, version TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL);"
     "CREATE TABLE runs ("
-    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id), run INTEGER NOT NULL, seed INTEGER NOT NULL,"
-    "  parameters TEXT NOT NULL, status TEXT NOT NULL, wall_seconds REAL NOT NULL, version TEXT NOT NULL,"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id), run INTEGER NOT NULL, point INTEGER NOT NULL,"
+    "  replicate INTEGER NOT NULL, seed INTEGER NOT NULL, parameters TEXT NOT NULL, status TEXT NOT NULL, wall_seconds REAL NOT NULL, version TEXT NOT NULL,"
     "  finished_at TEXT NOT NULL, PRIMARY KEY (experiment_id, run));"
     "CREATE TABLE series ("
     "  id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id), ord INTEGER NOT NULL,"
@@ -48,15 +49,15 @@ enum { ST_FIND_EXP, ST_INS_EXP, ST_FIND_SERIES, ST_INS_SERIES, ST_INS_VALUE, ST_
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_FIND_EXP] = "SELECT id FROM experiments WHERE identity = ?1",
     [ST_INS_EXP] = "INSERT INTO experiments (identity, kind, scenario, scenario_sha256, overrides, master_seed, version,"
-                   " created_at, fork_day, parent_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   " created_at, fork_day, parent_id, design) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_FIND_SERIES] = "SELECT id FROM series WHERE experiment_id = ?1 AND metric = ?2 AND place = ?3 AND channel = ?4"
                        " AND origin = ?5 AND category = ?6",
     [ST_INS_SERIES] = "INSERT INTO series (experiment_id, ord, metric, place, channel, origin, category)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_INS_VALUE] = "INSERT INTO metric_values (experiment_id, run, series_id, day, value) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_INS_SUMMARY] = "INSERT INTO summaries (experiment_id, run, name, value) VALUES (?1, ?2, ?3, ?4)",
-    [ST_INS_RUN] = "INSERT INTO runs (experiment_id, run, seed, parameters, status, wall_seconds, version, finished_at)"
-                   " VALUES (?1, ?2, ?3, ?4, 'done', ?5, ?6, ?7)",
+    [ST_INS_RUN] = "INSERT INTO runs (experiment_id, run, point, replicate, seed, parameters, status, wall_seconds, version,"
+                   " finished_at) VALUES (?1, ?2, ?8, ?9, ?3, ?4, 'done', ?5, ?6, ?7)",
 };
 
 struct cb_store {
@@ -176,11 +177,12 @@ static void utc_now(char buf[32]) {
 static int identity_of(const cb_store_experiment *x, char hex[65], cb_err *e) {
   char parent[65] = "";
   if (x->parent && identity_of(x->parent, parent, e)) return e->code;
-  size_t n = strlen(x->kind) + strlen(x->scenario_sha256) + strlen(x->overrides_json) + 200;
+  const char *design = x->design ? x->design : "";
+  size_t n = strlen(x->kind) + strlen(x->scenario_sha256) + strlen(x->overrides_json) + strlen(design) + 200;
   char *text = cb_xmalloc(e, n);
   if (!text) return e->code;
-  snprintf(text, n, "%s\n%s\n%llu\n%s\n%s\n%s", x->kind, x->scenario_sha256, (unsigned long long)x->master_seed,
-           x->overrides_json, x->fork_day ? x->fork_day : "", parent);
+  snprintf(text, n, "%s\n%s\n%llu\n%s\n%s\n%s\n%s", x->kind, x->scenario_sha256, (unsigned long long)x->master_seed,
+           x->overrides_json, x->fork_day ? x->fork_day : "", parent, design);
   cb_sha256_bytes(text, strlen(text), hex);
   free(text);
   return CB_OK;
@@ -207,6 +209,7 @@ int cb_store_experiment_id(cb_store *s, const cb_store_experiment *x, int64_t *i
   sqlite3_bind_text(q, 8, now, -1, SQLITE_TRANSIENT);
   if (x->fork_day) sqlite3_bind_text(q, 9, x->fork_day, -1, SQLITE_TRANSIENT);
   if (parent) sqlite3_bind_int64(q, 10, parent);
+  if (x->design) sqlite3_bind_text(q, 11, x->design, -1, SQLITE_TRANSIENT);
   if (step_done(s, q, NULL, e)) return e->code;
   *id = sqlite3_last_insert_rowid(s->db);
   return CB_OK;
@@ -232,6 +235,7 @@ typedef struct put_ctx {
   cb_store *s;
   int64_t experiment;
   uint32_t run;
+  const cb_store_run *r;
   cb_err *e;
 } put_ctx;
 
@@ -301,29 +305,32 @@ static void put_route_shares(put_ctx *c, cb_sim *S) {
   }
 }
 
-static int put_run_row(put_ctx *c, cb_sim *S, double wall) {
+static int put_run_row(put_ctx *c, cb_sim *S) {
   char now[32];
   utc_now(now);
   sqlite3_stmt *q = c->s->st[ST_INS_RUN];
   sqlite3_bind_int64(q, 1, c->experiment);
   sqlite3_bind_int64(q, 2, c->run);
   sqlite3_bind_int64(q, 3, (sqlite3_int64)cb_seed(S));
-  sqlite3_bind_text(q, 4, "{}", -1, SQLITE_STATIC);
-  sqlite3_bind_double(q, 5, wall);
+  sqlite3_bind_text(q, 4, c->r->parameters_json ? c->r->parameters_json : "{}", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(q, 5, c->r->wall_seconds);
   sqlite3_bind_text(q, 6, cb_version(), -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 7, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q, 8, c->r->point);
+  sqlite3_bind_int64(q, 9, c->r->replicate);
   return step_done(c->s, q, NULL, c->e);
 }
 
-int cb_store_put_run(cb_store *s, int64_t experiment, uint32_t run, cb_sim *S, double wall_seconds, cb_err *e) {
-  put_ctx c = {s, experiment, run, e};
+int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, cb_sim *S, cb_err *e) {
+  put_ctx c = {s, experiment, r->run, r, e};
+  uint32_t run = r->run;
   if (s->series_of) memset(s->series_of, 0, s->nseries_of * sizeof *s->series_of);
   if (exec(s, "BEGIN IMMEDIATE", e)) return e->code;
   int rc = cb_metric_rows(S, put_row, &c);
   if (rc && !e->code) cb_err_set(e, rc, "run %u: %s", run, cb_errmsg(S));
   if (!e->code) cb_total_figures(S, put_total, &c);
   if (!e->code) put_route_shares(&c, S);
-  if (!e->code) put_run_row(&c, S, wall_seconds);
+  if (!e->code) put_run_row(&c, S);
   if (e->code) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return e->code;

@@ -23,6 +23,7 @@ typedef struct cb_store_experiment {
   uint64_t master_seed;
   const char *fork_day;                        /* a fork: the day B continues from A's state; NULL if none */
   const struct cb_store_experiment *parent;    /* a fork: A's experiment */
+  const char *design;                          /* a sweep: its design (JSON); NULL otherwise */
 } cb_store_experiment;
 
 /* Opens (and with create, creates) a store. An existing file that is not a contraband store, or
@@ -33,8 +34,15 @@ void cb_store_close(cb_store *s);
 int cb_store_experiment_id(cb_store *s, const cb_store_experiment *x, int64_t *id, cb_err *e);
 /* Marks done[i] = 1 for every stored run i < n of the experiment. */
 int cb_store_runs_done(cb_store *s, int64_t experiment, uint8_t *done, uint32_t n, cb_err *e);
+/* A run's place in its experiment: its number there (unique), the sweep point (0 otherwise), the
+ * replicate (the run number in its random draws) and the point's parameter values as JSON. */
+typedef struct cb_store_run {
+  uint32_t run, point, replicate;
+  const char *parameters_json;
+  double wall_seconds;
+} cb_store_run;
 /* Stores a finished run: its metrics rows, totals and runs row, in one transaction. */
-int cb_store_put_run(cb_store *s, int64_t experiment, uint32_t run, cb_sim *S, double wall_seconds, cb_err *e);
+int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, cb_sim *S, cb_err *e);
 /* Runs a query over one experiment's results: sql has ?1 for the experiment id and returns rows
  * (key TEXT, run INTEGER, value REAL); fn gets each. */
 typedef void (*cb_store_figure_fn)(void *ctx, const char *key, uint32_t run, double value);
