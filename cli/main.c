@@ -77,7 +77,7 @@ static int parse_u64(const char *s, uint64_t *out) {
 /* The options shared by run and ensemble, and each command's own; one parser for both. */
 typedef struct options {
   const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
-  int quiet, check, have_seed;
+  int quiet, check, have_seed, have_run;
   uint64_t seed, run, runs, jobs, samples;
 } options;
 
@@ -115,7 +115,7 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
         return -1;
       }
       if (!strcmp(a, "--seed")) o->seed = n, o->have_seed = 1;
-      else if (!strcmp(a, "--run")) o->run = n;
+      else if (!strcmp(a, "--run")) o->run = n, o->have_run = 1;
       else if (!strcmp(a, "--runs")) o->runs = n;
       else if (!strcmp(a, "--jobs")) o->jobs = n;
       else if (!strcmp(a, "--out")) o->out = val;
@@ -163,7 +163,7 @@ static int cmd_run(int argc, char **argv) {
     return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "run needs a scenario file");
   if (!o.snapshot_at != !o.snapshot) return usage("%s", "--snapshot-at DATE and --snapshot FILE go together");
-  if (o.from && (o.have_seed || o.run)) return usage("%s", "--from takes the seed and run from the snapshot; drop --seed and --run");
+  if (o.from && (o.have_seed || o.have_run)) return usage("%s", "--from takes the seed and run from the snapshot; drop --seed and --run");
   cb_sim *S = cb_new();
   if (!S) {
     fputs("contraband: error: out of memory\n", stderr);

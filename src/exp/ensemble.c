@@ -338,10 +338,13 @@ int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32
     /* B must fit A's state on the fork day: check with the starting state and the day itself */
     uint8_t *snap = NULL;
     size_t len = 0;
-    if (!identify(X, scenario_b, &points[0], sha[1], &seed[1], &probe[1]) && !cb_snapshot_check_fork_day(probe[0], fork_day) &&
-        !cb_snapshot_to_buffer(probe[0], &snap, &len) && cb_snapshot_from_buffer(probe[1], snap, len, scenario_a))
-      cb_err_set(&X->err, cb_errcode(probe[1]), "%s", cb_errmsg(probe[1]));
-    if (!X->err.code && cb_errcode(probe[0])) cb_err_set(&X->err, cb_errcode(probe[0]), "%s", cb_errmsg(probe[0]));
+    if (!identify(X, scenario_b, &points[0], sha[1], &seed[1], &probe[1])) {
+      cb_sim *bad = cb_snapshot_check_fork_day(probe[0], fork_day) ? probe[0]
+                    : cb_snapshot_check_fork_day(probe[1], fork_day) ? probe[1]
+                    : cb_snapshot_to_buffer(probe[0], &snap, &len) ? probe[0]
+                    : cb_snapshot_from_buffer(probe[1], snap, len, scenario_a) ? probe[1] : NULL;
+      if (bad) cb_err_set(&X->err, cb_errcode(bad), "%s", cb_errmsg(bad));
+    }
     free(snap);
     cb_free(probe[0]);
     cb_free(probe[1]);

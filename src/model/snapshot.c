@@ -314,9 +314,9 @@ int cb_snapshot_from_buffer(cb_sim *S, const uint8_t *buf, size_t len, const cha
     return cb_err_set(e, CB_ESCHEMA, "snapshot %s: taken of a run that started on %s with another recording period; "
                       "simulation.start and simulation.record must match the snapshot's", name, b);
   }
-  if (h.day > S->end + 1) {
+  if (h.day > S->end) { /* nothing would be left to simulate, and the last period would stay open */
     cb_format_date(S->end, b);
-    return cb_err_set(e, CB_ESCHEMA, "snapshot %s: taken on %s, after this scenario's end (%s); set simulation.end later",
+    return cb_err_set(e, CB_ESCHEMA, "snapshot %s: taken on %s, after this scenario's last day (%s); set simulation.end later",
                       name, a, b);
   }
   snap_io io = {1, (uint8_t *)buf, len - sizeof digest, 0, sizeof h, name, e};
