@@ -345,7 +345,7 @@ static int cmd_params(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) return usage("%s", "no command given");
   if (!strcmp(argv[1], "run")) return cmd_run(argc, argv);
   if (!strcmp(argv[1], "ensemble")) return cmd_ensemble(argc, argv);
@@ -362,4 +362,17 @@ int main(int argc, char **argv) {
     return EXIT_OKAY;
   }
   return usage("unknown command '%s'", argv[1]);
+}
+
+/* Under mpirun every rank runs the same command; only rank 0 speaks (the others' standard output
+ * and error go to /dev/null), and every rank leaves MPI before it exits. */
+int main(int argc, char **argv) {
+  if (cb_mpi_init(&argc, &argv)) {
+    fputs("contraband: error: cannot join the MPI job\n", stderr);
+    return EXIT_FAILED;
+  }
+  if (cb_mpi_rank() > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))) return EXIT_FAILED;
+  int rc = dispatch(argc, argv);
+  cb_mpi_finalize();
+  return rc;
 }

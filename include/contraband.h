@@ -166,6 +166,17 @@ CB_API const cb_effect *cb_experiment_effect(const cb_experiment *X, int i);
 CB_API int cb_experiment_errcode(const cb_experiment *X);
 CB_API const char *cb_experiment_errmsg(const cb_experiment *X);
 
+/* ---- MPI: the experiment calls above across processes ---- */
+
+/* Joins the MPI job this process was started in by mpirun (Open MPI's environment says so), and
+ * does nothing otherwise. Under MPI, every rank makes the same experiment calls: rank 0 opens the
+ * store and hands out runs as ranks ask for them, the others run them and send the results back;
+ * what is stored is the same for any number of ranks. Only rank 0 should print. */
+CB_API int cb_mpi_init(int *argc, char ***argv);
+CB_API int cb_mpi_rank(void);   /* 0 outside MPI */
+CB_API int cb_mpi_size(void);   /* 1 outside MPI */
+CB_API void cb_mpi_finalize(void);
+
 /* Writes the parameter reference (every scenario key, type, range, default, meaning) as Markdown. */
 CB_API int cb_write_param_docs(cb_sim *S, const char *path);
 

@@ -588,6 +588,55 @@ static void test_sweep_lhs_and_sobol(void **state) {
   assert_null(cbt_read_file(none, NULL));
 }
 
+/* The same commands under MPI with 2 ranks store exactly what one process stores. Under the
+ * sanitizers, Open MPI's own allocations kept until exit are suppressed by library name, which
+ * needs its plugins kept loaded and full stacks (tests/lsan-mpi.supp). */
+#define MPIRUN                                                                                             \
+  "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "     \
+  "OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1 "       \
+  "ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=" CB_SOURCE_DIR                         \
+  "/tests/lsan-mpi.supp:print_suppressions=0:fast_unwind_on_malloc=0 timeout 300 mpirun -np 2 "
+
+static void test_mpi_two_ranks_store_the_same(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_mpi");
+  char *out = NULL;
+  /* an ensemble */
+  if (cbt_run(&out, MPIRUN "'%s' ensemble '%s' " SMALL_CLI " --seed 4 --runs 3 --db '%s/mpi.db'", CB_CLI, BASELINE, dir))
+    fail_msg("mpirun ensemble failed:\n%s", out);
+  assert_non_null(strstr(out, "ensemble: 3/3 runs stored")); /* rank 0 speaks, once */
+  assert_null(strstr(strstr(out, "ensemble: 3/3 runs stored") + 1, "ensemble: 3/3 runs stored"));
+  free(out);
+  if (cbt_run(&out, "'%s' ensemble '%s' " SMALL_CLI " --seed 4 --runs 3 --quiet --db '%s/one.db'", CB_CLI, BASELINE, dir))
+    fail_msg("%s", out);
+  free(out);
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s/mpi.db", dir);
+  snprintf(b, sizeof b, "%s/one.db", dir);
+  char *ta = export_text(dir, a), *tb = export_text(dir, b);
+  assert_string_equal(ta, tb);
+  free(ta);
+  free(tb);
+  /* a forked comparison: the same effects */
+  if (cbt_run(&out, MPIRUN "'%s' compare '%s' '%s' " SMALL_CLI " --runs 2 --fork-at 2012-07-01 --quiet --db '%s/c2.db' --out '%s/e2'",
+              CB_CLI, BASELINE, CB_SOURCE_DIR "/scenarios/hyesan-sealed.yaml", dir, dir))
+    fail_msg("mpirun compare failed:\n%s", out);
+  free(out);
+  if (cbt_run(&out, "'%s' compare '%s' '%s' " SMALL_CLI " --runs 2 --fork-at 2012-07-01 --quiet --db '%s/c1.db' --out '%s/e1'",
+              CB_CLI, BASELINE, CB_SOURCE_DIR "/scenarios/hyesan-sealed.yaml", dir, dir))
+    fail_msg("%s", out);
+  free(out);
+  assert_int_equal(cbt_run(&out, "cmp '%s/e1/effects.csv' '%s/e2/effects.csv'", dir, dir), 0);
+  free(out);
+  /* bad input: every rank refuses it, the job fails, no store is made */
+  assert_int_not_equal(cbt_run(&out, MPIRUN "'%s' ensemble '%s' --set population.buyerz=3 --runs 2 --db '%s/bad.db'", CB_CLI,
+                               BASELINE, dir), 0);
+  assert_non_null(strstr(out, "buyerz"));
+  free(out);
+  snprintf(a, sizeof a, "%s/bad.db", dir);
+  assert_null(cbt_read_file(a, NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replicate_is_the_single_run),
@@ -601,6 +650,7 @@ int main(void) {
       cmocka_unit_test(test_compare_forked_from_a_shared_history),
       cmocka_unit_test(test_sweep_grid_keeps_its_parameters),
       cmocka_unit_test(test_sweep_lhs_and_sobol),
+      cmocka_unit_test(test_mpi_two_ranks_store_the_same),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,6 +61,16 @@ char *cb_xstrdup(cb_err *e, const char *s) {
   return p;
 }
 
+void *cb_xcover(cb_err *e, void *items, uint32_t *cap, uint32_t i, size_t elem) {
+  if (i < *cap) return items;
+  uint32_t n = i + 1024;
+  unsigned char *a = cb_xrealloc(e, items, (size_t)n * elem);
+  if (!a) return NULL;
+  memset(a + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
+  *cap = n;
+  return a;
+}
+
 void *cb_xgrow_slow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first) {
   if (n < *cap) return items;
   uint32_t c = *cap ? *cap * 2 : first;

@@ -30,6 +30,9 @@ char *cb_xstrdup(cb_err *e, const char *s);
 /* Room for one more element in a growable array holding n of *cap: returns the (possibly moved)
  * array, growing *cap by doubling from `first`, or NULL (array untouched) if memory ran out. */
 void *cb_xgrow_slow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first);
+/* An array indexed by position that must reach index i: grows (zero-filling the new part, with room
+ * to spare) so that i < *cap; returns the possibly moved array, or NULL (untouched) if memory ran out. */
+void *cb_xcover(cb_err *e, void *items, uint32_t *cap, uint32_t i, size_t elem);
 /* The check inline, the growing out of line: most calls find room (they sit on hot paths). */
 static inline void *cb_xgrow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first) {
   return n < *cap ? items : cb_xgrow_slow(e, items, cap, n, elem, first);

@@ -244,6 +244,7 @@ int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *
     if (cb_exp_run(X, &a, db, runs, jobs, exp) || cb_exp_run(X, &bb, db, runs, jobs, b)) return X->err.code;
     exp[1] = b[0];
   }
+  if (cb_mpi_rank() > 0) return X->err.code; /* an MPI worker: rank 0 computes the effects */
   cb_store *st = NULL;
   collect c = {.X = X, .runs = runs};
   if (cb_store_open(&st, db, 0, &X->err) == CB_OK) {

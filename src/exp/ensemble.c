@@ -12,6 +12,8 @@
 #include "contraband.h"
 #include "engine/err.h"
 #include "exp/experiment.h"
+#include "exp/mpi.h"
+#include "exp/result.h"
 #include "exp/store.h"
 #include "model/snapshot.h"
 #include "io/files.h"
@@ -131,17 +133,11 @@ typedef struct plan {
   uint32_t replicates;       /* per point: run i is replicate i % replicates of point i / replicates */
 } plan;
 
-/* One run's work (a pair for a fork): which of its runs the store still lacks. */
-typedef struct job {
-  uint32_t run;
-  uint8_t need[2];
-} job;
-
 typedef struct finished {
   uint32_t run;
-  cb_sim *S[2];    /* the finished runs to store (NULL where not needed or failed) */
+  cb_result res[2];  /* the encoded results to store (empty where not needed or failed) */
   double wall[2];
-  cb_err err;      /* set if the replicate failed */
+  cb_err err;        /* set if the replicate failed */
 } finished;
 
 typedef struct pool {
@@ -149,17 +145,18 @@ typedef struct pool {
   const plan *plan;
   pthread_mutex_t lock;
   pthread_cond_t ready;
-  const job *todo;       /* ascending by run */
+  const cb_exp_job *todo;       /* ascending by run */
   uint32_t ntodo, next;
   finished *out;         /* finished replicates not yet stored (at most ntodo) */
   uint32_t nout;
   int workers, stop;
 } pool;
 
-static cb_sim *failed(cb_sim *S, cb_err *e) {
-  cb_err_set(e, cb_errcode(S), "%s", cb_errmsg(S));
+/* Runs S to its end and encodes its results into out; S is freed either way. */
+static void finish(cb_sim *S, cb_result *out, cb_err *e) {
+  if (cb_run(S)) cb_err_set(e, cb_errcode(S), "%s", cb_errmsg(S));
+  else cb_result_encode(S, out, e);
   cb_free(S);
-  return NULL;
 }
 
 /* What a fork's summary names as the snapshot it continued from. */
@@ -167,35 +164,45 @@ static const char *fork_name(const plan *pl) { return pl->scenario[0]; }
 
 /* Replicate j of a plan: A run to the end (or to the fork day, then snapshotted in memory and run
  * on only if A's run is to be stored), and B restored from that snapshot and run to the end. */
-static void run_job(const cb_experiment *X, const plan *pl, const job *j, finished *f) {
+static void run_job(const cb_experiment *X, const plan *pl, const cb_exp_job *j, finished *f) {
+  memset(f, 0, sizeof *f);
+  f->run = j->run;
   double t0 = now_seconds();
   const cb_exp_point *pt = &pl->points[j->run / pl->replicates];
   uint32_t rep = j->run % pl->replicates;
   cb_sim *A = make_run(X, pl->scenario[0], pt, rep, &f->err);
   if (!A) return;
   if (!pl->fork_day) {
-    f->S[0] = cb_run(A) ? failed(A, &f->err) : A;
+    finish(A, &f->res[0], &f->err);
     f->wall[0] = now_seconds() - t0;
     return;
   }
   uint8_t *snap = NULL;
   size_t len = 0;
   if (cb_run_until(A, pl->fork_day) || cb_snapshot_to_buffer(A, &snap, &len)) {
-    failed(A, &f->err);
+    cb_err_set(&f->err, cb_errcode(A), "%s", cb_errmsg(A));
+    cb_free(A);
     return;
   }
-  if (j->need[0]) {
-    f->S[0] = cb_run(A) ? failed(A, &f->err) : A;
-    f->wall[0] = now_seconds() - t0;
-  } else {
-    cb_free(A);
-  }
+  if (j->need[0]) finish(A, &f->res[0], &f->err);
+  else cb_free(A);
+  f->wall[0] = now_seconds() - t0;
   double t1 = now_seconds();
   cb_sim *B = f->err.code ? NULL : make_run(X, pl->scenario[1], pt, rep, &f->err);
-  if (B && (cb_snapshot_from_buffer(B, snap, len, fork_name(pl)) || cb_run(B))) B = failed(B, &f->err);
-  f->S[1] = B;
+  if (B && cb_snapshot_from_buffer(B, snap, len, fork_name(pl))) {
+    cb_err_set(&f->err, cb_errcode(B), "%s", cb_errmsg(B));
+    cb_free(B);
+  } else if (B) {
+    finish(B, &f->res[1], &f->err);
+  }
   f->wall[1] = now_seconds() - t1;
   free(snap);
+}
+
+static void free_finished(finished *f) {
+  free(f->res[0].buf);
+  free(f->res[1].buf);
+  f->res[0].buf = f->res[1].buf = NULL;
 }
 
 static void *worker(void *arg) {
@@ -208,20 +215,42 @@ static void *worker(void *arg) {
       pthread_mutex_unlock(&P->lock);
       return NULL;
     }
-    const job *j = &P->todo[P->next++];
+    const cb_exp_job *j = &P->todo[P->next++];
     pthread_mutex_unlock(&P->lock);
-    finished f = {j->run, {NULL, NULL}, {0, 0}, {0, ""}};
+    finished f;
     run_job(P->X, P->plan, j, &f);
-    if (f.err.code) {
-      cb_free(f.S[0]);
-      cb_free(f.S[1]);
-      f.S[0] = f.S[1] = NULL;
-    }
+    if (f.err.code) free_finished(&f);
     pthread_mutex_lock(&P->lock);
     P->out[P->nout++] = f;
     pthread_cond_signal(&P->ready);
     pthread_mutex_unlock(&P->lock);
   }
+}
+
+/* A finished replicate as the store sees it (its bytes still owned by f). */
+static cb_exp_done done_of(const finished *f) {
+  cb_exp_done d = {f->run, f->err.code, f->err.msg, {f->wall[0], f->wall[1]}, {f->res[0].buf, f->res[1].buf},
+                   {f->res[0].len, f->res[1].len}, NULL, NULL};
+  return d;
+}
+
+/* Stores a finished replicate (its results, or its failure as the experiment's error) and reports
+ * progress. */
+static int store_finished(cb_experiment *X, cb_store *st, const plan *pl, const cb_exp_done *d, cb_progress *pr, double t0) {
+  int rc = X->err.code;
+  if (d->code && !rc) rc = cb_err_set(&X->err, d->code, "run %u: %s", d->run, d->msg);
+  if (!rc && d->run >= pr->total) rc = cb_err_set(&X->err, CB_EMISUSE, "a worker sent run %u of %u", d->run, pr->total);
+  for (int k = 0; k < 2 && !rc; k++) {
+    cb_store_run r = {d->run, d->run / pl->replicates, d->run % pl->replicates, pl->points[d->run / pl->replicates].json, d->wall[k]};
+    if (d->data[k]) rc = cb_store_put_run(st, pl->experiment[k], &r, d->data[k], d->len[k], &X->err);
+  }
+  if (!rc) {
+    pr->done++;
+    pr->new_done++;
+    pr->elapsed_seconds = now_seconds() - t0;
+    if (X->progress) X->progress(X->progress_ctx, pr);
+  }
+  return rc;
 }
 
 /* Stores finished replicates as they come until every worker has stopped; the first failure (of
@@ -233,20 +262,9 @@ static int drain(pool *P, cb_store *st, cb_experiment *X, cb_progress *pr, doubl
     if (P->nout == 0) break;
     finished f = P->out[--P->nout];
     pthread_mutex_unlock(&P->lock);
-    int rc = X->err.code;
-    if (f.err.code && !rc) rc = cb_err_set(&X->err, f.err.code, "run %u: %s", f.run, f.err.msg);
-    const plan *pl = P->plan;
-    for (int k = 0; k < 2; k++) {
-      cb_store_run r = {f.run, f.run / pl->replicates, f.run % pl->replicates, pl->points[f.run / pl->replicates].json, f.wall[k]};
-      if (f.S[k] && !rc) rc = cb_store_put_run(st, pl->experiment[k], &r, f.S[k], &X->err);
-      cb_free(f.S[k]);
-    }
-    if (!rc) {
-      pr->done++;
-      pr->new_done++;
-      pr->elapsed_seconds = now_seconds() - t0;
-      if (X->progress) X->progress(X->progress_ctx, pr);
-    }
+    cb_exp_done d = done_of(&f);
+    int rc = store_finished(X, st, P->plan, &d, pr, t0);
+    free_finished(&f);
     pthread_mutex_lock(&P->lock);
     if (rc) P->stop = 1;
   }
@@ -254,14 +272,62 @@ static int drain(pool *P, cb_store *st, cb_experiment *X, cb_progress *pr, doubl
   return X->err.code;
 }
 
-static int run_pool(cb_experiment *X, const plan *pl, cb_store *st, const job *todo, uint32_t ntodo, int jobs,
+/* ---- rank 0 of an MPI job: the pool's runs go to local threads and to other ranks alike ---- */
+
+typedef struct serve_ctx {
+  cb_experiment *X;
+  pool *P;
+  cb_store *st;
+  cb_progress *pr;
+  double t0;
+} serve_ctx;
+
+static int serve_next(void *ctx, cb_exp_job *j) {
+  pool *P = ((serve_ctx *)ctx)->P;
+  pthread_mutex_lock(&P->lock);
+  int any = !P->stop && P->next < P->ntodo;
+  if (any) *j = P->todo[P->next++];
+  pthread_mutex_unlock(&P->lock);
+  return any;
+}
+
+static int serve_store(void *ctx, const cb_exp_done *d) {
+  serve_ctx *c = ctx;
+  int rc = store_finished(c->X, c->st, c->P->plan, d, c->pr, c->t0);
+  if (rc) {
+    pthread_mutex_lock(&c->P->lock);
+    c->P->stop = 1;
+    pthread_mutex_unlock(&c->P->lock);
+  }
+  return rc;
+}
+
+/* Stores what the local threads finished; returns whether they may finish more. */
+static int serve_local(void *ctx) {
+  serve_ctx *c = ctx;
+  pool *P = c->P;
+  pthread_mutex_lock(&P->lock);
+  while (P->nout > 0) {
+    finished f = P->out[--P->nout];
+    pthread_mutex_unlock(&P->lock);
+    cb_exp_done d = done_of(&f);
+    serve_store(c, &d);
+    free_finished(&f);
+    pthread_mutex_lock(&P->lock);
+  }
+  int active = P->workers > 0;
+  pthread_mutex_unlock(&P->lock);
+  return active;
+}
+
+static int run_pool(cb_experiment *X, const plan *pl, cb_store *st, const cb_exp_job *todo, uint32_t ntodo, int jobs,
                     cb_progress *pr) {
   pool P = {.X = X, .plan = pl, .todo = todo, .ntodo = ntodo};
   P.out = cb_xcalloc(&X->err, ntodo ? ntodo : 1, sizeof *P.out);
   if (!P.out) return X->err.code;
   pthread_mutex_init(&P.lock, NULL);
   pthread_cond_init(&P.ready, NULL);
-  int n = jobs < (int)ntodo ? jobs : (int)ntodo;
+  int n = jobs < (int)ntodo ? jobs : (int)ntodo; /* under MPI, rank 0 computes with these threads too */
   pthread_t *tid = cb_xcalloc(&X->err, (size_t)(n > 0 ? n : 1), sizeof *tid);
   double t0 = now_seconds();
   for (int i = 0; tid && i < n; i++) {
@@ -277,12 +343,15 @@ static int run_pool(cb_experiment *X, const plan *pl, cb_store *st, const job *t
       pthread_mutex_unlock(&P.lock);
     }
   }
-  if (tid) drain(&P, st, X, pr, t0);
-  for (int i = 0; tid && i < n; i++) pthread_join(tid[i], NULL);
-  for (uint32_t i = 0; i < P.nout; i++) {
-    cb_free(P.out[i].S[0]);
-    cb_free(P.out[i].S[1]);
+  if (tid && cb_mpi_size() > 1) {
+    serve_ctx sc = {X, &P, st, pr, t0};
+    cb_exp_serve_ops ops = {&sc, serve_next, serve_store, serve_local};
+    cb_mpi_serve(&ops);
+  } else if (tid) {
+    drain(&P, st, X, pr, t0);
   }
+  for (int i = 0; tid && i < n; i++) pthread_join(tid[i], NULL);
+  for (uint32_t i = 0; i < P.nout; i++) free_finished(&P.out[i]);
   free(tid);
   free(P.out);
   pthread_cond_destroy(&P.ready);
@@ -313,66 +382,102 @@ uint64_t cb_exp_scenario_seed(cb_experiment *X) {
   return seed;
 }
 
-int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32_t replicates, int jobs, int64_t experiment[2]) {
-  const char *scenario_a = spec->scenario_a, *scenario_b = spec->scenario_b, *fork_day = spec->fork_day;
-  const cb_exp_point *points = spec->npoints ? spec->points : &no_sweep;
-  uint32_t npoints = spec->npoints ? spec->npoints : 1;
-  if (!scenario_a) return cb_err_set(&X->err, CB_EMISUSE, "cb_experiment_ensemble: no scenario given");
-  if (replicates == 0) return cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
-  if (jobs < 1) return cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");
-  if ((uint64_t)npoints * replicates > UINT32_MAX) return cb_err_set(&X->err, CB_EMISUSE, "too many runs: points x --runs must stay below 2^32");
-  uint32_t runs = npoints * replicates;
-  char sha[2][65];
-  uint64_t seed[2] = {0, 0};
+/* Checks everything a run of the spec needs before the store is touched: every sweep point's
+ * values, and for a fork that B fits A's world on the fork day. */
+static int validate(cb_experiment *X, const cb_exp_spec *spec, const cb_exp_point *points, uint32_t npoints,
+                    char sha[2][65], uint64_t seed[2]) {
   cb_sim *probe[2] = {NULL, NULL};
-  int forked = fork_day != NULL;
-  /* every point's values are checked (built and initialised) before the store is touched */
-  for (uint32_t p = 1; p < npoints; p++) {
-    if (identify(X, scenario_a, &points[p], sha[0], &seed[0], NULL)) {
+  int forked = spec->fork_day != NULL;
+  for (uint32_t p = 1; p < npoints; p++)
+    if (identify(X, spec->scenario_a, &points[p], sha[0], &seed[0], NULL)) {
       cb_err_prefix(&X->err, "sweep point %u (%s): ", p, points[p].json);
       return X->err.code;
     }
+  if (identify(X, spec->scenario_a, &points[0], sha[0], &seed[0], forked ? &probe[0] : NULL) || !forked) return X->err.code;
+  uint8_t *snap = NULL;
+  size_t len = 0;
+  if (!identify(X, spec->scenario_b, &points[0], sha[1], &seed[1], &probe[1])) {
+    cb_sim *bad = cb_snapshot_check_fork_day(probe[0], spec->fork_day) ? probe[0]
+                  : cb_snapshot_check_fork_day(probe[1], spec->fork_day) ? probe[1]
+                  : cb_snapshot_to_buffer(probe[0], &snap, &len) ? probe[0]
+                  : cb_snapshot_from_buffer(probe[1], snap, len, spec->scenario_a) ? probe[1] : NULL;
+    if (bad) cb_err_set(&X->err, cb_errcode(bad), "%s", cb_errmsg(bad));
   }
-  if (identify(X, scenario_a, &points[0], sha[0], &seed[0], forked ? &probe[0] : NULL)) return X->err.code;
-  if (forked) {
-    /* B must fit A's state on the fork day: check with the starting state and the day itself */
-    uint8_t *snap = NULL;
-    size_t len = 0;
-    if (!identify(X, scenario_b, &points[0], sha[1], &seed[1], &probe[1])) {
-      cb_sim *bad = cb_snapshot_check_fork_day(probe[0], fork_day) ? probe[0]
-                    : cb_snapshot_check_fork_day(probe[1], fork_day) ? probe[1]
-                    : cb_snapshot_to_buffer(probe[0], &snap, &len) ? probe[0]
-                    : cb_snapshot_from_buffer(probe[1], snap, len, scenario_a) ? probe[1] : NULL;
-      if (bad) cb_err_set(&X->err, cb_errcode(bad), "%s", cb_errmsg(bad));
-    }
-    free(snap);
-    cb_free(probe[0]);
-    cb_free(probe[1]);
-    if (X->err.code) return X->err.code;
+  free(snap);
+  cb_free(probe[0]);
+  cb_free(probe[1]);
+  return X->err.code;
+}
+
+/* ---- the same pool across MPI ranks (exp/mpi.c) ---- */
+
+typedef struct mpi_ctx {
+  cb_experiment *X;
+  cb_store *st;
+  const plan *pl;
+  cb_progress *pr;
+  double t0;
+  finished f;   /* a worker's current run */
+} mpi_ctx;
+
+static void mpi_release(void *ctx) { free_finished(ctx); }
+
+static void mpi_run(void *ctx, const cb_exp_job *j, cb_exp_done *d) {
+  mpi_ctx *c = ctx;
+  if (c->X->err.code) { /* this rank could not even check the command: report that */
+    *d = (cb_exp_done){j->run, c->X->err.code, c->X->err.msg, {0, 0}, {NULL, NULL}, {0, 0}, NULL, NULL};
+    return;
   }
-  char *ov = overrides_json(X, &X->err);
-  if (!ov) return X->err.code;
+  run_job(c->X, c->pl, j, &c->f);
+  *d = done_of(&c->f);
+  d->release = mpi_release;
+  d->release_ctx = &c->f;
+}
+
+int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32_t replicates, int jobs, int64_t experiment[2]) {
+  const char *scenario_a = spec->scenario_a, *scenario_b = spec->scenario_b, *fork_day = spec->fork_day;
+  const cb_exp_point *points = spec->npoints ? spec->points : &no_sweep;
+  uint32_t npoints = spec->npoints ? spec->npoints : 1, runs = 0, ntodo = 0;
+  int forked = fork_day != NULL;
+  char sha[2][65] = {"", ""};
+  uint64_t seed[2] = {0, 0};
+  if (!scenario_a) cb_err_set(&X->err, CB_EMISUSE, "cb_experiment_ensemble: no scenario given");
+  else if (replicates == 0) cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
+  else if (jobs < 1) cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");
+  else if ((uint64_t)npoints * replicates > UINT32_MAX) cb_err_set(&X->err, CB_EMISUSE, "too many runs: points x --runs must stay below 2^32");
+  else validate(X, spec, points, npoints, sha, seed);
+  runs = X->err.code ? 0 : npoints * replicates;
+  plan pl = {{scenario_a, scenario_b}, {0, 0}, fork_day, points, replicates};
+  cb_progress pr = {0, runs, 0, 0.0};
+  mpi_ctx mc = {X, NULL, &pl, &pr, now_seconds(), {0}};
+  if (cb_mpi_rank() > 0) { /* an MPI worker: runs what rank 0 hands out, never opens the store */
+    cb_mpi_work(mpi_run, &mc);
+    return X->err.code;
+  }
+  char *ov = X->err.code ? NULL : overrides_json(X, &X->err);
   cb_store *st = NULL;
   uint8_t *done[2] = {NULL, NULL};
-  job *todo = NULL;
-  uint32_t ntodo = 0;
+  cb_exp_job *todo = NULL;
   cb_store_experiment id[2] = {{spec->kind ? spec->kind : "ensemble", scenario_a, sha[0], ov, seed[0], NULL, NULL, spec->design}, {0}};
   if (forked) id[1] = (cb_store_experiment){"fork", scenario_b, sha[1], ov, seed[0], fork_day, &id[0], spec->design};
-  if (cb_store_open(&st, db, 1, &X->err)) goto out;
-  for (int k = 0; k <= forked; k++) {
-    if (cb_store_experiment_id(st, &id[k], &experiment[k], &X->err)) goto out;
-    if (!(done[k] = cb_xcalloc(&X->err, runs, 1)) || cb_store_runs_done(st, experiment[k], done[k], runs, &X->err)) goto out;
+  if (!X->err.code && !cb_store_open(&st, db, 1, &X->err)) {
+    for (int k = 0; k <= forked && !X->err.code; k++)
+      if (!cb_store_experiment_id(st, &id[k], &experiment[k], &X->err) && (done[k] = cb_xcalloc(&X->err, runs, 1)))
+        cb_store_runs_done(st, experiment[k], done[k], runs, &X->err);
+    if (!X->err.code && (todo = cb_xcalloc(&X->err, runs, sizeof *todo)))
+      for (uint32_t i = 0; i < runs; i++) {
+        cb_exp_job j = {i, {(uint8_t)!done[0][i], (uint8_t)(forked && !done[1][i])}};
+        if (j.need[0] || j.need[1]) todo[ntodo++] = j;
+      }
   }
-  if (!(todo = cb_xcalloc(&X->err, runs, sizeof *todo))) goto out;
-  for (uint32_t i = 0; i < runs; i++) {
-    job j = {i, {(uint8_t)!done[0][i], (uint8_t)(forked && !done[1][i])}};
-    if (j.need[0] || j.need[1]) todo[ntodo++] = j;
-  }
-  cb_progress pr = {runs - ntodo, runs, 0, 0.0};
-  if (X->progress) X->progress(X->progress_ctx, &pr);
-  plan pl = {{scenario_a, scenario_b}, {experiment[0], forked ? experiment[1] : 0}, fork_day, points, replicates};
-  run_pool(X, &pl, st, todo, ntodo, jobs, &pr);
-out:
+  pl.experiment[0] = experiment[0];
+  pl.experiment[1] = forked ? experiment[1] : 0;
+  pr.done = runs - ntodo;
+  if (!X->err.code && X->progress) X->progress(X->progress_ctx, &pr);
+  mc.st = st;
+  mc.t0 = now_seconds();
+  if (!X->err.code) run_pool(X, &pl, st, todo, ntodo, jobs, &pr);
+  else if (cb_mpi_size() > 1) cb_mpi_serve(&(cb_exp_serve_ops){NULL, NULL, NULL, NULL}); /* tell every rank to stop */
   free(ov);
   free(done[0]);
   free(done[1]);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/calendar.h"
+#include "exp/result.h"
 #include "io/files.h"
 #include "io/metrics.h"
 
@@ -242,14 +243,9 @@ typedef struct put_ctx {
 /* The series id of a row, looked up or inserted once per run and layout position. */
 static int series_id(put_ctx *c, const cb_metric_row *r, int64_t *id) {
   cb_store *s = c->s;
-  if (r->order >= s->nseries_of) {
-    uint32_t n = r->order + 1024;
-    int64_t *a = cb_xrealloc(c->e, s->series_of, n * sizeof *a);
-    if (!a) return c->e->code;
-    memset(a + s->nseries_of, 0, (n - s->nseries_of) * sizeof *a);
-    s->series_of = a;
-    s->nseries_of = n;
-  }
+  int64_t *a = cb_xcover(c->e, s->series_of, &s->nseries_of, r->order, sizeof *a);
+  if (!a) return c->e->code;
+  s->series_of = a;
   if ((*id = s->series_of[r->order]) > 0) return CB_OK;
   const char *cols[5] = {r->metric, r->place, r->channel, r->origin, r->category};
   sqlite3_stmt *q = s->st[ST_FIND_SERIES];
@@ -283,35 +279,23 @@ static int put_row(void *ctx, const cb_metric_row *r) {
   return step_done(c->s, q, NULL, c->e);
 }
 
-static void put_total(void *ctx, const char *name, double value) {
+static int put_total(void *ctx, const char *name, double value) {
   put_ctx *c = ctx;
-  if (c->e->code) return;
   sqlite3_stmt *q = c->s->st[ST_INS_SUMMARY];
   sqlite3_bind_int64(q, 1, c->experiment);
   sqlite3_bind_int64(q, 2, c->run);
   sqlite3_bind_text(q, 3, name, -1, SQLITE_TRANSIENT);
   sqlite3_bind_double(q, 4, value);
-  step_done(c->s, q, NULL, c->e);
+  return step_done(c->s, q, NULL, c->e);
 }
 
-/* The share of foreign electronics each crossing carried (summary.json's), as totals named
- * foreign_electronics_share.CROSSING; none while no such goods were delivered. */
-static void put_route_shares(put_ctx *c, cb_sim *S) {
-  for (int i = 0; i < cb_crossing_count(S) && !c->e->code; i++) {
-    double share = cb_crossing_share(S, i);
-    char name[128];
-    snprintf(name, sizeof name, "foreign_electronics_share.%s", cb_crossing_name(S, i));
-    if (share >= 0) put_total(c, name, share);
-  }
-}
-
-static int put_run_row(put_ctx *c, cb_sim *S) {
+static int put_run_row(put_ctx *c, uint64_t seed) {
   char now[32];
   utc_now(now);
   sqlite3_stmt *q = c->s->st[ST_INS_RUN];
   sqlite3_bind_int64(q, 1, c->experiment);
   sqlite3_bind_int64(q, 2, c->run);
-  sqlite3_bind_int64(q, 3, (sqlite3_int64)cb_seed(S));
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)seed);
   sqlite3_bind_text(q, 4, c->r->parameters_json ? c->r->parameters_json : "{}", -1, SQLITE_TRANSIENT);
   sqlite3_bind_double(q, 5, c->r->wall_seconds);
   sqlite3_bind_text(q, 6, cb_version(), -1, SQLITE_STATIC);
@@ -321,16 +305,14 @@ static int put_run_row(put_ctx *c, cb_sim *S) {
   return step_done(c->s, q, NULL, c->e);
 }
 
-int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, cb_sim *S, cb_err *e) {
+int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, const uint8_t *result, size_t len, cb_err *e) {
   put_ctx c = {s, experiment, r->run, r, e};
-  uint32_t run = r->run;
+  uint64_t seed = 0;
+  if (cb_result_seed(result, len, &seed, e)) return e->code;
   if (s->series_of) memset(s->series_of, 0, s->nseries_of * sizeof *s->series_of);
   if (exec(s, "BEGIN IMMEDIATE", e)) return e->code;
-  int rc = cb_metric_rows(S, put_row, &c);
-  if (rc && !e->code) cb_err_set(e, rc, "run %u: %s", run, cb_errmsg(S));
-  if (!e->code) cb_total_figures(S, put_total, &c);
-  if (!e->code) put_route_shares(&c, S);
-  if (!e->code) put_run_row(&c, S);
+  cb_result_visitor v = {&c, put_row, put_total};
+  if (!cb_result_visit(result, len, &v, e)) put_run_row(&c, seed);
   if (e->code) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return e->code;

@@ -5,6 +5,7 @@
 #ifndef CB_EXP_STORE_H
 #define CB_EXP_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,8 +42,9 @@ typedef struct cb_store_run {
   const char *parameters_json;
   double wall_seconds;
 } cb_store_run;
-/* Stores a finished run: its metrics rows, totals and runs row, in one transaction. */
-int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, cb_sim *S, cb_err *e);
+/* Stores a finished run from its encoded results (exp/result.h): its metrics rows, totals and
+ * runs row, in one transaction. */
+int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, const uint8_t *result, size_t len, cb_err *e);
 /* Runs a query over one experiment's results: sql has ?1 for the experiment id and returns rows
  * (key TEXT, run INTEGER, value REAL); fn gets each. */
 typedef void (*cb_store_figure_fn)(void *ctx, const char *key, uint32_t run, double value);
