@@ -12,7 +12,8 @@ enum { EXIT_OKAY = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LEDGER = 3, EXIT_NOM
 
 static const char usage_text[] =
     "usage:\n"
-    "  contraband run SCENARIO.yaml [--seed N] [--run I] [--out DIR] [--set key.path=value ...] [--check] [--quiet]\n"
+    "  contraband run SCENARIO.yaml [--seed N] [--run I] [--threads T] [--out DIR] [--set key.path=value ...] [--check]\n"
+    "                 [--quiet]\n"
     "                 [--snapshot-at DATE --snapshot FILE] [--from FILE]\n"
     "  contraband ensemble SCENARIO.yaml --runs N [--jobs J] [--db FILE] [--seed N] [--set ...] [--check] [--quiet]\n"
     "  contraband compare A.yaml B.yaml --runs N [--fork-at DATE] [--jobs J] [--db FILE] [--seed N] [--set ...]\n"
@@ -38,7 +39,8 @@ static const char usage_text[] =
     "  --quiet         print nothing but errors\n"
     "  --runs N        ensemble, compare: replicates 0..N-1 (of each scenario); those already in the\n"
     "                  store are not run again\n"
-    "  --jobs J        ensemble, compare: runs at a time, each on its own thread (default 1)\n"
+    "  --jobs J        ensemble, compare, sweep: runs at a time, each on its own thread (default 1)\n"
+    "  --threads T     threads inside each run (default 1); outputs are the same for any T\n"
     "  --db FILE       ensemble, compare: the SQLite results store, created if missing (default: results.db)\n"
     "  --format csv    export: the format (csv, the only one)\n"
     "  --fork-at DATE  compare: each run of B continues from its run of A's state on DATE\n"
@@ -78,12 +80,12 @@ static int parse_u64(const char *s, uint64_t *out) {
 typedef struct options {
   const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
   int quiet, check, have_seed, have_run;
-  uint64_t seed, run, runs, jobs, samples;
+  uint64_t seed, run, runs, jobs, samples, threads;
 } options;
 
 /* Options that take a value, with the largest value a number may have (0: not a number). */
 static const struct { const char *name; uint64_t max; } valued[] = {
-    {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024},
+    {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024}, {"--threads", 256},
     {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000},
 };
 
@@ -118,6 +120,8 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--run")) o->run = n, o->have_run = 1;
       else if (!strcmp(a, "--runs")) o->runs = n;
       else if (!strcmp(a, "--jobs")) o->jobs = n;
+      else if (!strcmp(a, "--threads") && n == 0) return usage("%s", "--threads must be at least 1"), -1;
+      else if (!strcmp(a, "--threads")) o->threads = n;
       else if (!strcmp(a, "--out")) o->out = val;
       else if (!strcmp(a, "--db")) o->db = val;
       else if (!strcmp(a, "--format")) o->format = val;
@@ -159,7 +163,7 @@ static void print_summary(const cb_sim *S, const cb_totals *t, const char *out) 
 
 static int cmd_run(int argc, char **argv) {
   options o = {.out = "out"};
-  if (parse_options(argc, argv, "--seed --run --out --set --check --quiet --snapshot-at --snapshot --from", 1, &o))
+  if (parse_options(argc, argv, "--seed --run --out --set --check --quiet --snapshot-at --snapshot --from --threads", 1, &o))
     return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "run needs a scenario file");
   if (!o.snapshot_at != !o.snapshot) return usage("%s", "--snapshot-at DATE and --snapshot FILE go together");
@@ -174,6 +178,7 @@ static int cmd_run(int argc, char **argv) {
     if (!strcmp(argv[i], "--set") && cb_set(S, argv[++i])) return fail(S);
   if (o.have_seed) cb_set_seed(S, o.seed);
   cb_set_run(S, (uint32_t)o.run);
+  if (o.threads && cb_set_threads(S, (int)o.threads)) return fail(S);
   cb_set_check(S, o.check);
   if (cb_init(S)) return fail(S);
   if (o.from && cb_restore_snapshot(S, o.from)) return fail(S);
@@ -238,6 +243,10 @@ static cb_experiment *experiment_of(int argc, char **argv, const options *o, pro
     }
   if (o->have_seed) cb_experiment_seed(X, o->seed);
   cb_experiment_check(X, o->check);
+  if (o->threads && cb_experiment_threads(X, (int)o->threads)) {
+    *code = fail_experiment(X);
+    return NULL;
+  }
   if (!o->quiet) cb_experiment_progress(X, show_progress, view);
   return X;
 }
@@ -250,7 +259,7 @@ static int check_runs(const char *command, const options *o) {
 
 static int cmd_ensemble(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db", 1, &o)) return EXIT_USAGE;
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --threads", 1, &o)) return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "ensemble needs a scenario file");
   if (check_runs("ensemble", &o)) return EXIT_USAGE;
   progress_view view = {isatty(STDERR_FILENO), 0};
@@ -277,7 +286,7 @@ static void print_effects(const cb_experiment *X) {
 
 static int cmd_compare(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1, .out = "compare"};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --fork-at", 2, &o)) return EXIT_USAGE;
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --fork-at --threads", 2, &o)) return EXIT_USAGE;
   if (!o.scenario_b) return usage("%s", "compare needs two scenario files, A and B");
   if (check_runs("compare", &o)) return EXIT_USAGE;
   progress_view view = {isatty(STDERR_FILENO), 0};
@@ -299,7 +308,7 @@ static int cmd_compare(int argc, char **argv) {
 
 static int cmd_sweep(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples", 1, &o))
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples --threads", 1, &o))
     return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "sweep needs a scenario file");
   if (check_runs("sweep", &o)) return EXIT_USAGE;

@@ -58,6 +58,9 @@ CB_API int cb_set_seed(cb_sim *S, uint64_t seed);
 /* The replicate number (0 unless set): part of every random draw's counter, so replicate i of an
  * ensemble with master seed s is exactly the single run with seed s and run i. */
 CB_API int cb_set_run(cb_sim *S, uint32_t run);
+/* Threads for the work of a day that can be shared (buyers' reviews); 1 by default. Outputs are
+ * the same bit for bit for any number of threads. */
+CB_API int cb_set_threads(cb_sim *S, int threads);
 /* When on, the ledger of goods and money is verified after every simulated day. */
 CB_API int cb_set_check(cb_sim *S, int on);
 CB_API int cb_init(cb_sim *S);
@@ -125,6 +128,7 @@ CB_API int cb_experiment_scenario(cb_experiment *X, const char *path);
 CB_API int cb_experiment_set(cb_experiment *X, const char *assignment); /* as cb_set, for every run */
 CB_API int cb_experiment_seed(cb_experiment *X, uint64_t master_seed);  /* default: the scenario's */
 CB_API int cb_experiment_check(cb_experiment *X, int on);               /* ledger check in every run */
+CB_API int cb_experiment_threads(cb_experiment *X, int threads);        /* cb_set_threads for every run */
 CB_API int cb_experiment_progress(cb_experiment *X, cb_progress_fn fn, void *ctx); /* called from this thread */
 /* Runs the replicates 0..runs-1 (replicate i: the master seed and run i, see cb_set_run) that the
  * store at db does not hold yet, `jobs` at a time on as many threads, storing each one as it

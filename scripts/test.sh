@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command: every test. It builds and runs the whole CTest suite twice — a
 # release build, then an AddressSanitizer + UndefinedBehaviorSanitizer build — and runs a short
-# simulation under valgrind's memcheck, which must report no errors and no leaks. Builds must be
-# free of warnings (-Wall -Wextra -Wshadow -Wconversion, as errors).
+# simulation under valgrind's memcheck, which must report no errors and no leaks, and threaded runs
+# under ThreadSanitizer, which must report no data races. Builds must be free of warnings
+# (-Wall -Wextra -Wshadow -Wconversion, as errors).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh >/dev/null || { echo "tests: cannot install dependencies"; exit 1; }
@@ -68,6 +69,21 @@ if "${memcheck[@]}" ./build-valgrind/contraband ensemble scenarios/baseline.yaml
   passed=$((passed + 1))
 else
   echo "valgrind: memcheck found errors or leaks (see above)"
+  failed=$((failed + 1))
+fi
+
+echo "== ThreadSanitizer: a run on 3 threads and an ensemble of 2 jobs x 2 threads =="
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=thread -O1" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null && cmake --build build-tsan -j "$jobs" --target contraband_cli >/dev/null
+rm -f build-tsan/ensemble.db
+if TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband run scenarios/baseline.yaml --threads 3 --quiet \
+  --out build-tsan/out --set population.buyers=5000 --set population.traders=100 &&
+  TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband ensemble scenarios/baseline.yaml "${small[@]}" --runs 3 \
+    --jobs 2 --threads 2 --quiet --db build-tsan/ensemble.db; then
+  echo "tsan: no data races"
+  passed=$((passed + 1))
+else
+  echo "tsan: ThreadSanitizer reported a problem (see above)"
   failed=$((failed + 1))
 fi
 

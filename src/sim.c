@@ -26,7 +26,10 @@ static double now_seconds(void) {
 
 cb_sim *cb_new(void) {
   cb_sim *S = calloc(1, sizeof *S);
-  if (S) S->seed = 1;
+  if (S) {
+    S->seed = 1;
+    S->threads = 1;
+  }
   return S;
 }
 
@@ -93,6 +96,13 @@ int cb_set_seed(cb_sim *S, uint64_t seed) {
 int cb_set_run(cb_sim *S, uint32_t run) {
   if (S->initialized) return misuse(S, "cb_set_run: call it before cb_init");
   S->run = run;
+  return CB_OK;
+}
+
+int cb_set_threads(cb_sim *S, int threads) {
+  if (threads < 1 || threads > CB_MAX_THREADS)
+    return cb_err_set(&S->err, CB_EMISUSE, "threads must be from 1 to %d, not %d", CB_MAX_THREADS, threads);
+  S->threads = threads;
   return CB_OK;
 }
 

@@ -1,5 +1,6 @@
 /* Reproducibility: the same scenario and seed give byte-identical outputs, whether run through
- * the CLI twice, or stepped day by day through the library; another seed gives other numbers. */
+ * the CLI twice, stepped day by day through the library, or with the day's reviews shared among
+ * threads; another seed gives other numbers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,35 @@ static void stepping_equals_running(void **state) {
   cb_free(B);
 }
 
+/* --threads: the day's reviews shared among threads give the same bytes as one thread, whatever
+ * the number (including more threads than stretches of work and more than cores). */
+static void threads_give_the_same_bytes(void **state) {
+  (void)state;
+  const char *dirs[] = {cbt_tmpdir("det_t1"), cbt_tmpdir("det_t2"), cbt_tmpdir("det_t5")};
+  const int threads[] = {1, 2, 5};
+  char *m[3], *s[3];
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 3 --threads %d --out %s --quiet --check", CB_CLI,
+                             SMALL, threads[i], dirs[i]),
+                     0);
+    m[i] = metrics(dirs[i]);
+    s[i] = summary_without_timing(dirs[i]);
+  }
+  for (int i = 1; i < 3; i++) {
+    if (strcmp(m[0], m[i])) fail_msg("metrics.csv with %d threads differs from 1 thread", threads[i]);
+    assert_string_equal(s[0], s[i]);
+  }
+  for (int i = 0; i < 3; i++) {
+    free(m[i]);
+    free(s[i]);
+  }
+  char *out = NULL;
+  assert_int_equal(cbt_run(&out, "%s run scenarios/baseline.yaml --threads 0", CB_CLI), 2);
+  free(out);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(same_seed_same_bytes), cmocka_unit_test(stepping_equals_running)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(same_seed_same_bytes), cmocka_unit_test(stepping_equals_running),
+                                     cmocka_unit_test(threads_give_the_same_bytes)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,13 @@ int cb_experiment_seed(cb_experiment *X, uint64_t master_seed) {
   return CB_OK;
 }
 
+int cb_experiment_threads(cb_experiment *X, int threads) {
+  cb_err_clear(&X->err);
+  if (threads < 1 || threads > 256) return cb_err_set(&X->err, CB_EMISUSE, "--threads must be from 1 to 256");
+  X->threads = threads;
+  return CB_OK;
+}
+
 int cb_experiment_check(cb_experiment *X, int on) {
   X->check = on != 0;
   return CB_OK;
@@ -89,6 +96,7 @@ static cb_sim *make_run(const cb_experiment *X, const char *scenario, const cb_e
   if (!rc && X->seed_set) rc = cb_set_seed(S, X->seed);
   if (!rc) rc = cb_set_run(S, run);
   if (!rc) rc = cb_set_check(S, X->check);
+  if (!rc && X->threads > 1) rc = cb_set_threads(S, X->threads);
   if (!rc) rc = cb_init(S);
   if (rc) {
     cb_err_set(e, rc, "%s", cb_errmsg(S));

@@ -14,7 +14,7 @@ struct cb_experiment {
   char **overrides;
   int n_overrides;
   uint64_t seed;
-  int seed_set, check;
+  int seed_set, check, threads;
   cb_progress_fn progress;
   void *progress_ctx;
   char **vary;               /* the --vary ranges, as given (sweep.c) */

@@ -5,6 +5,7 @@
  * (which bites only on buyers with little hard currency) and expected possession penalties.
  * Foreign goods are ordered secretly through the buyer's trader; domestic ones bought in a shop. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,74 +120,52 @@ static int choose_origin(const cb_sim *S, chooser *ch, int market, int k, double
   return -1;
 }
 
-static void drop_holding(cb_sim *S, uint32_t b, int k) {
-  uint8_t *origin = cb_buyer_origin(S, b);
-  if (origin[k] == CB_NO_HOLDING) return;
-  S->holders[cb_buyer_at(S, b)->market * S->nprod + cb_product(S, k, origin[k])]--;
-  origin[k] = CB_NO_HOLDING;
+/* ---- effects on shared state ----
+ * A review changes its buyer's own record, and shared state only by adding to sums (metrics, the
+ * ledger, holder counts, traders' top clients) and by appending (next reviews, the day's orders).
+ * With --threads, reviews of disjoint stretches of the day's buyers run at once, each recording
+ * those effects in order; the stretches' records are then applied in buyer order, which is
+ * exactly the sequence of operations of one thread. Nothing a review reads is written during the
+ * reviews, so the results are the same bit for bit for any number of threads. */
+typedef struct fx_add { double *p; double v; } fx_add;
+typedef struct fx_count { uint32_t *p; int32_t d; } fx_count;
+typedef struct fx_push { int32_t day; uint32_t id; } fx_push;
+
+typedef struct cb_fx {
+  cb_sim *S;
+  int deferred;             /* 0: apply at once */
+  fx_add *add; uint32_t nadd, cap_add;
+  fx_count *cnt; uint32_t ncnt, cap_cnt;
+  fx_push *push; uint32_t npush, cap_push;
+  cb_placed *place; uint32_t nplace, cap_place;
+  cb_err err;               /* out of memory while recording */
+} cb_fx;
+
+#define FX_RECORD(fx, arr, n, cap, item)                                                   \
+  do {                                                                                     \
+    void *a_ = cb_xgrow(&(fx)->err, (fx)->arr, &(fx)->cap, (fx)->n, sizeof *(fx)->arr, 256); \
+    if (a_) {                                                                              \
+      (fx)->arr = a_;                                                                      \
+      (fx)->arr[(fx)->n++] = (item);                                                       \
+    }                                                                                      \
+  } while (0)
+
+static void fx_sum(cb_fx *fx, double *p, double v) {
+  if (!fx->deferred) *p += v;
+  else FX_RECORD(fx, add, nadd, cap_add, ((fx_add){p, v}));
 }
 
-static void give_holding(cb_sim *S, uint32_t b, int product, int32_t day) {
-  int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
-  drop_holding(S, b, k);
-  double life = cb_exponential(cb_rng_words(&S->rng, CB_RNG_LIFETIME, b, day, (uint32_t)k).v[0], cb_goods_lifetime(S, product));
-  double until = (double)(day - S->start) + 1.0 + life;
-  cb_buyer_origin(S, b)[k] = (uint8_t)o;
-  cb_buyer_until(S, b)[k] = (uint16_t)(until < 65534.0 ? until : 65534.0);
-  S->holders[cb_buyer_at(S, b)->market * S->nprod + product]++;
+static void fx_metric(cb_fx *fx, cb_metric_id id, int place, int ch, int origin, int cat, double v) {
+  cb_metrics *m = &fx->S->metrics;
+  fx_sum(fx, &m->cur[cb_metrics_slot(m, id, place, ch, origin, cat)], v);
 }
 
-void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  int m = cb_buyer_at(S, b)->market;
-  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
-  give_holding(S, b, product, day);
-  cb_metrics_add(&S->metrics, CB_M_BUYER_SPENDING_USD, m, 0, 0, 0, price);
-  cb_metrics_add(&S->metrics, CB_M_SOLD_UNITS, m, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
-  if (!S->sc.origins[cb_prod_origin(S, product)].domestic) S->L.sold += 1; /* shop goods are not procured abroad */
+static void fx_counter(cb_fx *fx, uint32_t *p, int32_t d) {
+  if (!fx->deferred) *p += (uint32_t)d;
+  else FX_RECORD(fx, cnt, ncnt, cap_cnt, ((fx_count){p, d}));
 }
 
-void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
-  cb_buyer_at(S, b)->savings += price;
-  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
-}
-
-/* Links buyer b to a trader in business, drawn by client weight. Traders keep count of their
- * top-rank clients as links change, since protection grows with them. */
-int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
-  if (S->nactive == 0) return -1;
-  double total = S->client_cdf[S->nactive - 1];
-  double u = cb_rng_u01(&S->rng, CB_RNG_LINK, b, day, 0) * total;
-  uint32_t lo = 0, hi = S->nactive - 1;
-  while (lo < hi) {
-    uint32_t mid = (lo + hi) / 2;
-    if (S->client_cdf[mid] >= u) hi = mid;
-    else lo = mid + 1;
-  }
-  cb_buyer *r = cb_buyer_at(S, b);
-  if (r->rank == CB_TOP_RANK) {
-    if (r->trader != CB_NO_TRADER) S->T[r->trader].top_clients--;
-    S->T[S->active_ids[lo]].top_clients++;
-  }
-  r->trader = S->active_ids[lo];
-  return 0;
-}
-
-static void buy_domestic(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  cb_buyer_at(S, b)->savings -= price;
-  S->L.buyer_paid_state += price;
-  S->L.state_shop_revenue += price;
-  cb_buyers_receive(S, b, product, day, price);
-}
-
-/* An order: the price goes into escrow now; the order reaches the trader's book when the day's
- * reviews are done (cb_buyers_place_orders), so each trader's book is touched once a day. */
-static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
-  cb_buyer *r = cb_buyer_at(S, b);
-  if (!S->trader_open[r->trader])
-    if (cb_buyers_link(S, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
-  r->savings -= price;
-  r->pending |= 1u << cb_prod_cat(S, product);
-  cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, r->market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+static int place_order(cb_sim *S, const cb_placed *o) {
   if (S->nplaced == S->cap_placed) {
     uint32_t cap = S->cap_placed;
     cb_placed *p = cb_xgrow(&S->err, S->placed, &cap, S->nplaced, sizeof *p, 4096);
@@ -198,8 +177,123 @@ static int order(cb_sim *S, uint32_t b, int product, int32_t day, double price) 
     S->placed_sorted = q;
     S->cap_placed = cap;
   }
-  S->placed[S->nplaced++] = (cb_placed){r->trader, b, (uint16_t)product, r->market, day, price};
+  S->placed[S->nplaced++] = *o;
   return CB_OK;
+}
+
+static int fx_place(cb_fx *fx, const cb_placed *o) {
+  if (!fx->deferred) return place_order(fx->S, o);
+  FX_RECORD(fx, place, nplace, cap_place, *o);
+  return fx->err.code;
+}
+
+static int fx_schedule(cb_fx *fx, int32_t day, uint32_t id) {
+  if (!fx->deferred) return cb_buckets_push(&fx->S->reviews, day, id, &fx->S->err);
+  FX_RECORD(fx, push, npush, cap_push, ((fx_push){day, id}));
+  return fx->err.code;
+}
+
+/* Applies a stretch's recorded effects in the order they were made, and empties the record. */
+static int fx_apply(cb_fx *fx) {
+  cb_sim *S = fx->S;
+  if (fx->err.code) return cb_err_set(&S->err, fx->err.code, "%s", fx->err.msg);
+  for (uint32_t i = 0; i < fx->nadd; i++) *fx->add[i].p += fx->add[i].v;
+  for (uint32_t i = 0; i < fx->ncnt; i++) *fx->cnt[i].p += (uint32_t)fx->cnt[i].d;
+  for (uint32_t i = 0; i < fx->npush; i++)
+    if (cb_buckets_push(&S->reviews, fx->push[i].day, fx->push[i].id, &S->err)) return S->err.code;
+  for (uint32_t i = 0; i < fx->nplace; i++)
+    if (place_order(S, &fx->place[i])) return S->err.code;
+  fx->nadd = fx->ncnt = fx->npush = fx->nplace = 0;
+  return CB_OK;
+}
+
+static void fx_free(cb_fx *fx) {
+  free(fx->add);
+  free(fx->cnt);
+  free(fx->push);
+  free(fx->place);
+}
+
+static void drop_holding(cb_sim *S, cb_fx *fx, uint32_t b, int k) {
+  uint8_t *origin = cb_buyer_origin(S, b);
+  if (origin[k] == CB_NO_HOLDING) return;
+  fx_counter(fx, &S->holders[cb_buyer_at(S, b)->market * S->nprod + cb_product(S, k, origin[k])], -1);
+  origin[k] = CB_NO_HOLDING;
+}
+
+static void give_holding(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day) {
+  int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
+  drop_holding(S, fx, b, k);
+  double life = cb_exponential(cb_rng_words(&S->rng, CB_RNG_LIFETIME, b, day, (uint32_t)k).v[0], cb_goods_lifetime(S, product));
+  double until = (double)(day - S->start) + 1.0 + life;
+  cb_buyer_origin(S, b)[k] = (uint8_t)o;
+  cb_buyer_until(S, b)[k] = (uint16_t)(until < 65534.0 ? until : 65534.0);
+  fx_counter(fx, &S->holders[cb_buyer_at(S, b)->market * S->nprod + product], 1);
+}
+
+static void receive(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day, double price) {
+  int m = cb_buyer_at(S, b)->market;
+  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
+  give_holding(S, fx, b, product, day);
+  fx_metric(fx, CB_M_BUYER_SPENDING_USD, m, 0, 0, 0, price);
+  fx_metric(fx, CB_M_SOLD_UNITS, m, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+  if (!S->sc.origins[cb_prod_origin(S, product)].domestic) fx_sum(fx, &S->L.sold, 1); /* shop goods are not procured abroad */
+}
+
+void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+  cb_fx now = {.S = S};
+  receive(S, &now, b, product, day, price);
+}
+
+void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
+  cb_buyer_at(S, b)->savings += price;
+  cb_buyer_at(S, b)->pending &= ~(1u << cb_prod_cat(S, product));
+}
+
+/* Links buyer b to a trader in business, drawn by client weight. Traders keep count of their
+ * top-rank clients as links change, since protection grows with them. */
+static int link(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
+  if (S->nactive == 0) return -1;
+  double total = S->client_cdf[S->nactive - 1];
+  double u = cb_rng_u01(&S->rng, CB_RNG_LINK, b, day, 0) * total;
+  uint32_t lo = 0, hi = S->nactive - 1;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (S->client_cdf[mid] >= u) hi = mid;
+    else lo = mid + 1;
+  }
+  cb_buyer *r = cb_buyer_at(S, b);
+  if (r->rank == CB_TOP_RANK) {
+    if (r->trader != CB_NO_TRADER) fx_counter(fx, &S->T[r->trader].top_clients, -1);
+    fx_counter(fx, &S->T[S->active_ids[lo]].top_clients, 1);
+  }
+  r->trader = S->active_ids[lo];
+  return 0;
+}
+
+int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day) {
+  cb_fx now = {.S = S};
+  return link(S, &now, b, day);
+}
+
+static void buy_domestic(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day, double price) {
+  cb_buyer_at(S, b)->savings -= price;
+  fx_sum(fx, &S->L.buyer_paid_state, price);
+  fx_sum(fx, &S->L.state_shop_revenue, price);
+  receive(S, fx, b, product, day, price);
+}
+
+/* An order: the price goes into escrow now; the order reaches the trader's book when the day's
+ * reviews are done (cb_buyers_place_orders), so each trader's book is touched once a day. */
+static int order(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day, double price) {
+  cb_buyer *r = cb_buyer_at(S, b);
+  if (!S->trader_open[r->trader])
+    if (link(S, fx, b, day) < 0) return CB_OK; /* no trader in business: the want waits */
+  r->savings -= price;
+  r->pending |= 1u << cb_prod_cat(S, product);
+  fx_metric(fx, CB_M_ORDERED_UNITS, r->market, 0, cb_prod_origin(S, product), cb_prod_cat(S, product), 1);
+  cb_placed o = {r->trader, b, (uint16_t)product, r->market, day, price};
+  return fx_place(fx, &o);
 }
 
 /* The day's orders, grouped by trader with a stable counting sort (each trader still sees its
@@ -219,19 +313,19 @@ static int place_orders(cb_sim *S) {
   return CB_OK;
 }
 
-static void accrue_income(cb_sim *S, uint32_t b, int32_t day) {
+static void accrue_income(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
   double months = (day - cb_buyer_at(S, b)->last_accrual) / 30.4375;
   double budget = income_on(S, b) * S->sc.buyers.spend_share;
   double inc = budget * months;
   cb_buyer_at(S, b)->savings += inc;
   double cap = budget * S->sc.buyers.savings_cap_months;
   if (cb_buyer_at(S, b)->savings > cap) { /* hard currency beyond the cap goes to other things */
-    S->L.buyer_other += cb_buyer_at(S, b)->savings - cap;
+    fx_sum(fx, &S->L.buyer_other, cb_buyer_at(S, b)->savings - cap);
     cb_buyer_at(S, b)->savings = cap;
   }
   cb_buyer_at(S, b)->last_accrual = day;
-  S->L.buyer_income += inc;
-  cb_metrics_add(&S->metrics, CB_M_BUYER_INCOME_USD, cb_buyer_at(S, b)->market, 0, 0, 0, inc);
+  fx_sum(fx, &S->L.buyer_income, inc);
+  fx_metric(fx, CB_M_BUYER_INCOME_USD, cb_buyer_at(S, b)->market, 0, 0, 0, inc);
 }
 
 /* Whether a buyer holding a working item of kind k looks for a better one at this review. */
@@ -241,10 +335,10 @@ static int upgrade_now(const cb_sim *S, cb_rng_stream *draws, int k) {
 }
 
 /* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
-static int review_category(cb_sim *S, uint32_t b, int k, chooser *ch, cb_rng_stream *draws, int32_t day) {
+static int review_category(cb_sim *S, cb_fx *fx, uint32_t b, int k, chooser *ch, cb_rng_stream *draws, int32_t day) {
   const uint8_t *origin = cb_buyer_origin(S, b);
   if (cb_buyer_at(S, b)->pending & (1u << k)) return CB_OK;
-  if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, b, k);
+  if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, fx, b, k);
   if (!wants(S, b, k)) return CB_OK;
   double min_q = -1.0;
   if (origin[k] != CB_NO_HOLDING) {
@@ -257,37 +351,104 @@ static int review_category(cb_sim *S, uint32_t b, int k, chooser *ch, cb_rng_str
   if (o < 0) return CB_OK;
   int p = cb_product(S, k, o);
   if (S->sc.origins[o].domestic) {
-    cb_metrics_add(&S->metrics, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
-    buy_domestic(S, b, p, day, price);
+    fx_metric(fx, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
+    buy_domestic(S, fx, b, p, day, price);
     return CB_OK;
   }
-  return order(S, b, p, day, price);
+  return order(S, fx, b, p, day, price);
 }
 
-static int review(cb_sim *S, uint32_t b, int32_t day) {
-  accrue_income(S, b, day);
+static int review(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
+  accrue_income(S, fx, b, day);
   double income = income_on(S, b);
   if (income < 1e-9) income = 1e-9;
   int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
   cb_rng_stream draws = cb_rng_stream_make(CB_RNG_REVIEW, b, day, 0);
   chooser ch = chooser_of(S, b, income, day);
   for (int i = 0; i < S->ncat; i++) {
-    if (review_category(S, b, (first + i) % S->ncat, &ch, &draws, day)) return S->err.code;
+    if (review_category(S, fx, b, (first + i) % S->ncat, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
     ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
   }
-  return cb_buckets_push(&S->reviews, day + next_review_gap(S, &draws), b, &S->err);
+  return fx_schedule(fx, day + next_review_gap(S, &draws), b);
+}
+
+/* Reviews of the day's buyers from `from` to `to` (indexes into the sorted due list). */
+static int review_stretch(cb_sim *S, cb_fx *fx, const uint32_t *ids, uint32_t from, uint32_t to, int32_t day) {
+  for (uint32_t i = from; i < to; i++) {
+    /* the day's buyers are scattered over the population: fetch a record well ahead of use */
+    if (i + 8 < to) __builtin_prefetch(cb_buyer_at(S, ids[i + 8]), 1);
+    if (review(S, fx, ids[i], day)) return S->err.code ? S->err.code : fx->err.code;
+  }
+  return CB_OK;
+}
+
+/* The day's reviews on S->threads threads: the due list cut into stretches, taken in turn by
+ * whichever thread is free, each recording its effects; then applied in order (see above). */
+typedef struct review_team {
+  cb_sim *S;
+  const uint32_t *ids;
+  uint32_t n, stretch, nstretch, next;
+  int32_t day;
+  pthread_mutex_t lock;
+} review_team;
+
+static void *review_worker(void *arg) {
+  review_team *t = arg;
+  for (;;) {
+    pthread_mutex_lock(&t->lock);
+    uint32_t k = t->next++;
+    pthread_mutex_unlock(&t->lock);
+    if (k >= t->nstretch) return NULL;
+    uint32_t from = k * t->stretch, to = from + t->stretch < t->n ? from + t->stretch : t->n;
+    cb_fx *fx = &t->S->fx[k];
+    if (review_stretch(t->S, fx, t->ids, from, to, t->day) && !fx->err.code)
+      cb_err_set(&fx->err, CB_EMISUSE, "a review failed on a worker thread");
+  }
+}
+
+static int review_in_parallel(cb_sim *S, const uint32_t *ids, uint32_t n, int32_t day) {
+  review_team t = {S, ids, n, 0, 0, 0, day, PTHREAD_MUTEX_INITIALIZER};
+  t.nstretch = (uint32_t)S->threads * 8;
+  t.stretch = (n + t.nstretch - 1) / t.nstretch;
+  t.nstretch = (n + t.stretch - 1) / t.stretch;
+  if (t.nstretch > S->nfx) {
+    cb_fx *a = cb_xrealloc(&S->err, S->fx, t.nstretch * sizeof *a);
+    if (!a) return S->err.code;
+    memset(a + S->nfx, 0, (t.nstretch - S->nfx) * sizeof *a);
+    S->fx = a;
+    S->nfx = t.nstretch;
+  }
+  for (uint32_t k = 0; k < t.nstretch; k++) {
+    S->fx[k].S = S;
+    S->fx[k].deferred = 1;
+  }
+  pthread_t tid[CB_MAX_THREADS];
+  int started = 0;
+  for (int i = 1; i < S->threads; i++)
+    if (pthread_create(&tid[started], NULL, review_worker, &t) == 0) started++;
+  review_worker(&t); /* this thread works too; if a thread could not start, the others do its part */
+  for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+  for (uint32_t k = 0; k < t.nstretch; k++)
+    if (fx_apply(&S->fx[k])) return S->err.code;
+  return CB_OK;
 }
 
 int cb_buyers_step(cb_sim *S, int32_t day) {
   cb_bucket *due = cb_buckets_take(&S->reviews, day, &S->err);
   if (!due) return S->err.code;
-  for (uint32_t i = 0; i < due->n; i++) {
-    /* the day's buyers are scattered over the population: fetch a record well ahead of use */
-    if (i + 8 < due->n) __builtin_prefetch(cb_buyer_at(S, due->ids[i + 8]), 1);
-    if (review(S, due->ids[i], day)) return S->err.code;
-  }
+  cb_fx now = {.S = S};
+  int rc = S->threads > 1 && due->n >= 64 ? review_in_parallel(S, due->ids, due->n, day)
+                                           : review_stretch(S, &now, due->ids, 0, due->n, day);
+  if (rc) return rc;
   cb_buckets_clear(&S->reviews, day);
   return place_orders(S);
+}
+
+void cb_buyers_free_threads(cb_sim *S) {
+  for (uint32_t k = 0; k < S->nfx; k++) fx_free(&S->fx[k]);
+  free(S->fx);
+  S->fx = NULL;
+  S->nfx = 0;
 }
 
 /* ---- initialisation ---- */
@@ -393,4 +554,5 @@ void cb_buyers_free(cb_sim *S) {
   free(S->util_const); free(S->util); free(S->appeal_today); free(B->market_first); free(B->market_count);
   free(S->holders); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
+  cb_buyers_free_threads(S);
 }

@@ -18,6 +18,7 @@
 
 #define CB_NO_HOLDING 255u
 #define CB_NO_TRADER UINT32_MAX   /* a buyer not yet linked to a trader */
+#define CB_MAX_THREADS 256        /* --threads at most */
 #define CB_TOP_RANK 2             /* the rank whose clients protect a trader */
 #define CB_MAX_CONTACTS 16
 #define CB_REVIEW_HORIZON 4096    /* buyers are re-reviewed at most this many days ahead */
@@ -170,6 +171,9 @@ struct cb_sim {
   char scenario_sha256[65];
   uint64_t seed;
   uint32_t run;                   /* replicate number (cb_set_run) */
+  int threads;                    /* threads for the day's reviews (cb_set_threads) */
+  struct cb_fx *fx;               /* per stretch of the day's reviews: their recorded effects (buyers.c) */
+  uint32_t nfx;
   char forked_from[CB_STR_MAX * 4]; /* the snapshot this run continued from, "" if none */
   int32_t forked_day;             /* the day that snapshot was taken (the first day simulated here) */
   cb_scenario sc;
@@ -283,6 +287,7 @@ int cb_policy_init(cb_sim *S);
 int cb_buyers_init(cb_sim *S);
 int cb_buyers_step(cb_sim *S, int32_t day);
 void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price);
+void cb_buyers_free_threads(cb_sim *S);
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price);
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day);
 void cb_buyers_free(cb_sim *S);
