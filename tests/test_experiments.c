@@ -157,6 +157,20 @@ static void test_jobs_give_the_same_store(void **state) {
   free(tb);
   const char *sums = "SELECT total(value * (run + 1) * length(name)) FROM summaries";
   assert_int_equal(query_int(a, sums), query_int(b, sums));
+  /* and with each run on 2 threads of its own */
+  char c[600];
+  snprintf(c, sizeof c, "%s/j2t2.db", dir);
+  cb_experiment *X = cb_experiment_new();
+  cb_experiment_scenario(X, BASELINE);
+  for (int i = 0; i < NSMALL; i++) cb_experiment_set(X, small[i]);
+  cb_experiment_seed(X, 7);
+  assert_int_equal(cb_experiment_threads(X, 2), CB_OK);
+  assert_int_equal(cb_experiment_ensemble(X, c, 4, 2), CB_OK);
+  cb_experiment_free(X);
+  char *ta2 = export_text(dir, a), *tc = export_text(dir, c);
+  assert_string_equal(ta2, tc);
+  free(ta2);
+  free(tc);
 }
 
 static void test_resume_runs_only_what_is_missing(void **state) {
