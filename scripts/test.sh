@@ -44,48 +44,51 @@ suite() { # name, build dir, cmake arguments...
 suite "release build" build -DCMAKE_BUILD_TYPE=Release
 suite "AddressSanitizer + UndefinedBehaviorSanitizer build" build-asan -DCMAKE_BUILD_TYPE=Debug -DCB_SANITIZE=ON
 
-echo "== valgrind memcheck: a short run of the baseline world with the ledger checked daily =="
-cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-valgrind -j "$jobs" --target contraband_cli >/dev/null
-if valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all -q \
-  ./build-valgrind/contraband run scenarios/baseline.yaml --check --quiet --out build-valgrind/out \
-  --set population.buyers=2000 --set population.traders=40 --set population.middlemen=10 --set population.officials=40; then
-  echo "valgrind: no errors, no leaks"
-  passed=$((passed + 1))
-else
-  echo "valgrind: memcheck found errors or leaks (see above)"
-  failed=$((failed + 1))
-fi
-
-echo "== valgrind memcheck: an ensemble on two threads into a results store, and its export =="
-rm -f build-valgrind/ensemble.db
+# A check outside CTest counts as one test: ok_message, fail_message, then the command.
+check() {
+  local ok=$1 bad=$2
+  shift 2
+  if "$@"; then
+    echo "$ok"
+    passed=$((passed + 1))
+  else
+    echo "$bad"
+    failed=$((failed + 1))
+  fi
+}
+memcheck=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all -q)
 small=(--set population.buyers=1000 --set population.traders=30 --set population.middlemen=10 --set population.officials=40
   --set simulation.end=2012-06-30 --set 'sanctions={}' --set 'crackdowns={}' --set 'campaigns={}' --set 'closures={}'
   --set 'income_shocks={}')
-memcheck=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all -q)
-if "${memcheck[@]}" ./build-valgrind/contraband ensemble scenarios/baseline.yaml "${small[@]}" --runs 3 --jobs 2 --quiet \
-  --db build-valgrind/ensemble.db &&
-  "${memcheck[@]}" ./build-valgrind/contraband export build-valgrind/ensemble.db --out build-valgrind/ensemble.csv; then
-  echo "valgrind: no errors, no leaks"
-  passed=$((passed + 1))
-else
-  echo "valgrind: memcheck found errors or leaks (see above)"
-  failed=$((failed + 1))
-fi
+
+valgrind_run() {
+  "${memcheck[@]}" ./build-valgrind/contraband run scenarios/baseline.yaml --check --quiet --out build-valgrind/out \
+    --set population.buyers=2000 --set population.traders=40 --set population.middlemen=10 --set population.officials=40
+}
+valgrind_ensemble() {
+  rm -f build-valgrind/ensemble.db
+  "${memcheck[@]}" ./build-valgrind/contraband ensemble scenarios/baseline.yaml "${small[@]}" --runs 3 --jobs 2 --quiet \
+    --db build-valgrind/ensemble.db &&
+    "${memcheck[@]}" ./build-valgrind/contraband export build-valgrind/ensemble.db --out build-valgrind/ensemble.csv
+}
+tsan_runs() {
+  rm -f build-tsan/ensemble.db
+  TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband run scenarios/baseline.yaml --threads 3 --quiet \
+    --out build-tsan/out --set population.buyers=5000 --set population.traders=100 &&
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband ensemble scenarios/baseline.yaml "${small[@]}" \
+      --runs 3 --jobs 2 --threads 2 --quiet --db build-tsan/ensemble.db
+}
+
+echo "== valgrind memcheck: a short run of the baseline world with the ledger checked daily =="
+cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-valgrind -j "$jobs" --target contraband_cli >/dev/null
+check "valgrind: no errors, no leaks" "valgrind: memcheck found errors or leaks (see above)" valgrind_run
+echo "== valgrind memcheck: an ensemble on two threads into a results store, and its export =="
+check "valgrind: no errors, no leaks" "valgrind: memcheck found errors or leaks (see above)" valgrind_ensemble
 
 echo "== ThreadSanitizer: a run on 3 threads and an ensemble of 2 jobs x 2 threads =="
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=thread -O1" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null && cmake --build build-tsan -j "$jobs" --target contraband_cli >/dev/null
-rm -f build-tsan/ensemble.db
-if TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband run scenarios/baseline.yaml --threads 3 --quiet \
-  --out build-tsan/out --set population.buyers=5000 --set population.traders=100 &&
-  TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband ensemble scenarios/baseline.yaml "${small[@]}" --runs 3 \
-    --jobs 2 --threads 2 --quiet --db build-tsan/ensemble.db; then
-  echo "tsan: no data races"
-  passed=$((passed + 1))
-else
-  echo "tsan: ThreadSanitizer reported a problem (see above)"
-  failed=$((failed + 1))
-fi
+check "tsan: no data races" "tsan: ThreadSanitizer reported a problem (see above)" tsan_runs
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

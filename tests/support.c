@@ -69,6 +69,27 @@ int cbt_run(char **output, const char *fmt, ...) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+char *cbt_summary_core(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  char *t = cbt_read_file(path, NULL);
+  if (!t) fail_msg("cannot read %s", path);
+  char *out = calloc(strlen(t) + 1, 1);
+  size_t n = 0;
+  for (char *line = t; *line;) {
+    char *eol = strchr(line, '\n');
+    size_t len = eol ? (size_t)(eol - line) + 1 : strlen(line);
+    if (!(strstr(line, "\"wall_seconds\"") && strstr(line, "\"wall_seconds\"") < line + len) &&
+        !(strstr(line, "\"forked_from\"") && strstr(line, "\"forked_from\"") < line + len)) {
+      memcpy(out + n, line, len);
+      n += len;
+    }
+    line += len;
+  }
+  free(t);
+  return out;
+}
+
 int32_t cbt_day(const char *ymd) {
   int32_t d = 0;
   if (cb_parse_date(ymd, &d)) fail_msg("bad date in test: %s", ymd);

@@ -11,19 +11,6 @@
 #define SMALL "--set population.buyers=5000 --set population.traders=100 --set population.middlemen=20 " \
               "--set population.officials=60"
 
-/* summary.json without its wall_seconds line (the one field that measures the machine, not the model). */
-static char *summary_without_timing(const char *dir) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/summary.json", dir);
-  char *s = cbt_read_file(path, NULL);
-  assert_non_null(s);
-  char *w = strstr(s, "  \"wall_seconds\"");
-  assert_non_null(w);
-  char *eol = strchr(w, '\n');
-  memmove(w, eol + 1, strlen(eol + 1) + 1);
-  return s;
-}
-
 static char *metrics(const char *dir) {
   char path[1024];
   snprintf(path, sizeof path, "%s/metrics.csv", dir);
@@ -42,7 +29,7 @@ static void same_seed_same_bytes(void **state) {
   assert_true(strlen(ma) > 10000);
   assert_string_equal(ma, mb);
   assert_true(strcmp(ma, mc) != 0);
-  char *sa = summary_without_timing(a), *sb = summary_without_timing(b);
+  char *sa = cbt_summary_core(a), *sb = cbt_summary_core(b);
   assert_string_equal(sa, sb);
   free(ma); free(mb); free(mc); free(sa); free(sb);
 }
@@ -87,7 +74,7 @@ static void threads_give_the_same_bytes(void **state) {
                              SMALL, threads[i], dirs[i]),
                      0);
     m[i] = metrics(dirs[i]);
-    s[i] = summary_without_timing(dirs[i]);
+    s[i] = cbt_summary_core(dirs[i]);
   }
   for (int i = 1; i < 3; i++) {
     if (strcmp(m[0], m[i])) fail_msg("metrics.csv with %d threads differs from 1 thread", threads[i]);

@@ -35,19 +35,6 @@ static char *metrics_of(cb_sim *S, const char *dir) {
   return t;
 }
 
-/* summary.json without the lines that may differ between a continued and an uninterrupted run. */
-static char *summary_core(const char *dir) {
-  char path[800];
-  snprintf(path, sizeof path, "%s/summary.json", dir);
-  char *t = cbt_read_file(path, NULL);
-  assert_non_null(t);
-  char *out = calloc(strlen(t) + 1, 1);
-  for (char *line = strtok(t, "\n"); line; line = strtok(NULL, "\n"))
-    if (!strstr(line, "wall_seconds") && !strstr(line, "forked_from")) strcat(strcat(out, line), "\n");
-  free(t);
-  return out;
-}
-
 static void test_continued_run_is_bit_identical(void **state) {
   (void)state;
   const char *dir = cbt_tmpdir("snap_same");
@@ -74,7 +61,7 @@ static void test_continued_run_is_bit_identical(void **state) {
     cb_totals t;
     cb_get_totals(C, &t);
     assert_int_equal(t.days_simulated, cbt_day("2019-12-31") - cbt_day("2012-01-01") + 1);
-    char *s_full = summary_core(full), *s_cont = summary_core(cont);
+    char *s_full = cbt_summary_core(full), *s_cont = cbt_summary_core(cont);
     assert_string_equal(s_full, s_cont);
     free(s_full);
     free(s_cont);
