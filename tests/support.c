@@ -69,6 +69,14 @@ int cbt_run(char **output, const char *fmt, ...) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+char *cbt_metrics_csv(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/metrics.csv", dir);
+  char *t = cbt_read_file(path, NULL);
+  if (!t) fail_msg("cannot read %s", path);
+  return t;
+}
+
 char *cbt_summary_core(const char *dir) {
   char path[1024];
   snprintf(path, sizeof path, "%s/summary.json", dir);

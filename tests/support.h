@@ -25,6 +25,8 @@ int cbt_run(char **output, const char *fmt, ...) __attribute__((format(printf, 2
     if (!(fabs(a_ - b_) <= (tol))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);   \
   } while (0)
 
+/* dir/metrics.csv, whole (malloc'd); fails the test if it cannot be read. */
+char *cbt_metrics_csv(const char *dir);
 /* dir/summary.json without the lines that describe the process rather than the model's results
  * (wall_seconds, forked_from): what two runs that must agree are compared on (malloc'd). */
 char *cbt_summary_core(const char *dir);

@@ -11,21 +11,13 @@
 #define SMALL "--set population.buyers=5000 --set population.traders=100 --set population.middlemen=20 " \
               "--set population.officials=60"
 
-static char *metrics(const char *dir) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  char *s = cbt_read_file(path, NULL);
-  assert_non_null(s);
-  return s;
-}
-
 static void same_seed_same_bytes(void **state) {
   (void)state;
   const char *a = cbt_tmpdir("det_a"), *b = cbt_tmpdir("det_b"), *c = cbt_tmpdir("det_c");
   assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 7 --out %s --quiet", CB_CLI, SMALL, a), 0);
   assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 7 --out %s --quiet", CB_CLI, SMALL, b), 0);
   assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 8 --out %s --quiet", CB_CLI, SMALL, c), 0);
-  char *ma = metrics(a), *mb = metrics(b), *mc = metrics(c);
+  char *ma = cbt_metrics_csv(a), *mb = cbt_metrics_csv(b), *mc = cbt_metrics_csv(c);
   assert_true(strlen(ma) > 10000);
   assert_string_equal(ma, mb);
   assert_true(strcmp(ma, mc) != 0);
@@ -73,7 +65,7 @@ static void threads_give_the_same_bytes(void **state) {
     assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 3 --threads %d --out %s --quiet --check", CB_CLI,
                              SMALL, threads[i], dirs[i]),
                      0);
-    m[i] = metrics(dirs[i]);
+    m[i] = cbt_metrics_csv(dirs[i]);
     s[i] = cbt_summary_core(dirs[i]);
   }
   for (int i = 1; i < 3; i++) {

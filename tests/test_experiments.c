@@ -97,11 +97,7 @@ static char *single_run(const char *dir, uint64_t seed, uint32_t run) {
   cb_set_run(S, run);
   if (cb_init(S) || cb_run(S) || cb_write_outputs(S, dir)) fail_msg("%s", cb_errmsg(S));
   cb_free(S);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  char *t = cbt_read_file(path, NULL);
-  assert_non_null(t);
-  return t;
+  return cbt_metrics_csv(dir);
 }
 
 static int64_t query_int(const char *db, const char *sql) {
@@ -540,9 +536,7 @@ static void test_sweep_grid_keeps_its_parameters(void **state) {
   const char *one = cbt_tmpdir("exp_sweep_one");
   if (cb_init(S) || cb_run(S) || cb_write_outputs(S, one)) fail_msg("%s", cb_errmsg(S));
   cb_free(S);
-  char path[800];
-  snprintf(path, sizeof path, "%s/metrics.csv", one);
-  char *single = cbt_read_file(path, NULL);
+  char *single = cbt_metrics_csv(one);
   assert_string_equal(stored, single);
   free(single);
   free(stored);

@@ -28,11 +28,7 @@ static cb_sim *small_world(const char *scenario) {
 
 static char *metrics_of(cb_sim *S, const char *dir) {
   if (cb_write_outputs(S, dir)) fail_msg("%s", cb_errmsg(S));
-  char path[800];
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  char *t = cbt_read_file(path, NULL);
-  assert_non_null(t);
-  return t;
+  return cbt_metrics_csv(dir);
 }
 
 static void test_continued_run_is_bit_identical(void **state) {
