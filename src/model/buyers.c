@@ -240,9 +240,26 @@ static void receive(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day, 
   if (!S->sc.origins[cb_prod_origin(S, product)].domestic) fx_sum(fx, &S->L.sold, 1); /* shop goods are not procured abroad */
 }
 
-void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+/* A trader's sale reaches its buyer in a batch (cb_buyers_hand_over) rather than at once: a day's
+ * deliveries serve buyers scattered over the population, and in a batch each buyer's record can
+ * be fetched well ahead of use. Sales are handed over in the order they were made, before anything
+ * else reads the buyers' state, so the batch changes no outcome. */
+int cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price) {
+  cb_placed *a = cb_xgrow(&S->err, S->sales, &S->cap_sales, S->nsales, sizeof *a, 1024);
+  if (!a) return CB_ENOMEM;
+  S->sales = a;
+  S->sales[S->nsales++] = (cb_placed){0, b, (uint16_t)product, 0, day, price};
+  return CB_OK;
+}
+
+void cb_buyers_hand_over(cb_sim *S) {
   cb_fx now = {.S = S};
-  receive(S, &now, b, product, day, price);
+  for (uint32_t i = 0; i < S->nsales; i++) {
+    if (i + 8 < S->nsales) __builtin_prefetch(cb_buyer_at(S, S->sales[i + 8].buyer), 1);
+    const cb_placed *s = &S->sales[i];
+    receive(S, &now, s->buyer, s->product, s->day, s->price);
+  }
+  S->nsales = 0;
 }
 
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price) {
@@ -310,6 +327,7 @@ static int place_orders(cb_sim *S) {
     if (cb_traders_take_order(S, p->trader, p->buyer, p->product, p->market, p->day, p->price, &filled)) return S->err.code;
   }
   S->nplaced = 0;
+  cb_buyers_hand_over(S);
   return CB_OK;
 }
 

@@ -153,10 +153,23 @@ static int held_violation(const cb_sim *S, uint32_t b, int32_t day) {
   return -1;
 }
 
-static void check_buyer(cb_sim *S, int c, int m, uint32_t j, int32_t day) {
-  uint32_t agent = (uint32_t)c * 1000003u + j;
-  cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, agent, day, (uint32_t)m);
-  uint32_t b = S->B.market_first[m] + (uint32_t)(cb_u01(w.v[0]) * S->B.market_count[m]);
+/* The j-th check of team c in market m today: which buyer it stops, and its draws. */
+typedef struct stop {
+  uint32_t agent, buyer;
+  cb_rng_block w;
+} stop;
+
+static stop draw_stop(const cb_sim *S, int c, int m, uint32_t j, int32_t day) {
+  stop s;
+  s.agent = (uint32_t)c * 1000003u + j;
+  s.w = cb_rng_words(&S->rng, CB_RNG_POSSESSION, s.agent, day, (uint32_t)m);
+  s.buyer = S->B.market_first[m] + (uint32_t)(cb_u01(s.w.v[0]) * S->B.market_count[m]);
+  return s;
+}
+
+static void check_buyer(cb_sim *S, int c, int m, const stop *s, int32_t day) {
+  uint32_t agent = s->agent, b = s->buyer;
+  cb_rng_block w = s->w;
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
   int k = held_violation(S, b, day);
   if (k < 0) return;
@@ -194,7 +207,17 @@ int cb_enforcement_possession(cb_sim *S, int32_t day) {
       double expected = S->cp_count[c] * S->sc.checkpoints[c].checks_per_official_day * S->cp_inspect[c];
       double u = cb_rng_u01(&S->rng, CB_RNG_POSSESSION, (uint32_t)c, day, 0xFFFFu);
       uint32_t n = (uint32_t)(expected + u); /* stochastic rounding keeps the mean */
-      for (uint32_t j = 0; j < n; j++) check_buyer(S, c, m, j, day);
+      /* the stopped buyers are scattered over the market: draw a batch, fetch their records, check */
+      enum { BATCH = 16 };
+      stop batch[BATCH];
+      for (uint32_t j0 = 0; j0 < n; j0 += BATCH) {
+        uint32_t nb = n - j0 < BATCH ? n - j0 : BATCH;
+        for (uint32_t j = 0; j < nb; j++) {
+          batch[j] = draw_stop(S, c, m, j0 + j, day);
+          __builtin_prefetch(cb_buyer_at(S, batch[j].buyer));
+        }
+        for (uint32_t j = 0; j < nb; j++) check_buyer(S, c, m, &batch[j], day);
+      }
     }
   }
   return CB_OK;

@@ -177,6 +177,7 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
     if (arrive(S, id, day)) return S->err.code;
   }
   cb_buckets_clear(&S->shipments, day);
+  cb_buyers_hand_over(S);
   return CB_OK;
 }
 

@@ -53,13 +53,13 @@ static int add_shelf(cb_sim *S, cb_trader *t, int product, int market, uint32_t 
 }
 
 /* A sale: the buyer's escrowed payment becomes the trader's revenue and the buyer gets the unit. */
-static void sell(cb_sim *S, uint32_t tid, uint32_t b, int product, int32_t day, double price, double unit_cost) {
+static int sell(cb_sim *S, uint32_t tid, uint32_t b, int product, int32_t day, double price, double unit_cost) {
   cb_trader *t = &S->T[tid];
   t->capital += price;
   t->revenue_usd += price;
   t->month_profit += price - unit_cost;
   S->L.buyer_paid_traders += price;
-  cb_buyers_receive(S, b, product, day, price);
+  return cb_buyers_receive(S, b, product, day, price);
 }
 
 int cb_traders_take_order(cb_sim *S, uint32_t tid, uint32_t b, int product, int market, int32_t day, double price, int *filled_now) {
@@ -69,9 +69,8 @@ int cb_traders_take_order(cb_sim *S, uint32_t tid, uint32_t b, int product, int 
   if (s && s->qty > 0) {
     double unit_cost = s->unit_cost;
     if (--s->qty == 0) *s = t->shelf[--t->nshelf];
-    sell(S, tid, b, product, day, price, unit_cost);
     *filled_now = 1;
-    return CB_OK;
+    return sell(S, tid, b, product, day, price, unit_cost);
   }
   cb_order o = {b, (uint16_t)product, (uint8_t)market, 0, day, price};
   S->P[market * S->nprod + product].open_orders += 1;
@@ -114,7 +113,7 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
     }
     if (o.covered && o.product == c->product && o.market == market) {
       S->P[market * S->nprod + o.product].open_orders -= 1;
-      sell(S, c->trader, o.buyer, o.product, day, o.price, landed);
+      if (sell(S, c->trader, o.buyer, o.product, day, o.price, landed)) return S->err.code;
       left--;
       continue;
     }
@@ -502,7 +501,7 @@ void cb_traders_free(cb_sim *S) {
       free(S->T[tid].risk);
     }
   free(S->T); free(S->supply); free(S->active_ids); free(S->client_cdf);
-  free(S->trader_open); free(S->placed); free(S->placed_sorted); free(S->placed_count);
+  free(S->trader_open); free(S->placed); free(S->placed_sorted); free(S->placed_count); free(S->sales);
   cb_buckets_free(&S->trips);
   free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of); free(S->opt_protos); free(S->opt_count);
   free(S->opt_legal); free(S->opt_closed);

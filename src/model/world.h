@@ -212,6 +212,8 @@ struct cb_sim {
   cb_placed *placed, *placed_sorted; /* the day's orders, then sorted by trader */
   uint32_t nplaced, cap_placed;
   uint32_t *placed_count;         /* [ntraders_max + 1] counting-sort scratch */
+  cb_placed *sales;               /* sales not yet handed to their buyers (cb_buyers_hand_over) */
+  uint32_t nsales, cap_sales;
   uint32_t ntraders, ntraders_max;
   cb_buckets trips;               /* traders due for a buying trip, by day */
   uint32_t *active_ids, nactive;
@@ -286,7 +288,8 @@ int cb_policy_init(cb_sim *S);
 /* buyers.c */
 int cb_buyers_init(cb_sim *S);
 int cb_buyers_step(cb_sim *S, int32_t day);
-void cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price);
+int cb_buyers_receive(cb_sim *S, uint32_t b, int product, int32_t day, double price);
+void cb_buyers_hand_over(cb_sim *S);
 void cb_buyers_free_threads(cb_sim *S);
 void cb_buyers_refund(cb_sim *S, uint32_t b, int product, double price);
 int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day);
