@@ -210,6 +210,10 @@ int cb_init(cb_sim *S) {
   S->ncat = S->sc.n_categories;
   S->norig = S->sc.n_origins;
   S->nprod = S->ncat * S->norig;
+  for (int p = 0; p < S->nprod; p++) {
+    S->prod_cat[p] = (uint8_t)(p / S->norig);
+    S->prod_origin[p] = (uint8_t)(p % S->norig);
+  }
   if (load_rates(S)) return S->err.code;
   rates_for(S, S->start);
   if (cb_routes_build(S) || cb_policy_init(S) || init_metrics(S)) return S->err.code;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 int cb_buckets_init(cb_buckets *b, int32_t horizon, cb_err *e) {
+  if (horizon <= 0 || (horizon & (horizon - 1)))
+    return cb_err_set(e, CB_EMISUSE, "buckets: horizon %d is not a power of two", (int)horizon);
   b->horizon = horizon;
   b->slot = cb_xcalloc(e, (size_t)horizon, sizeof *b->slot);
   return b->slot ? CB_OK : CB_ENOMEM;
@@ -20,7 +22,7 @@ void cb_buckets_free(cb_buckets *b) {
 }
 
 int cb_buckets_push(cb_buckets *b, int32_t day, uint32_t id, cb_err *e) {
-  cb_bucket *s = &b->slot[day % b->horizon];
+  cb_bucket *s = &b->slot[day & (b->horizon - 1)];
   uint32_t *ids = cb_xgrow(e, s->ids, &s->cap, s->n, sizeof *ids, 16);
   if (!ids) return CB_ENOMEM;
   s->ids = ids;
@@ -66,7 +68,7 @@ static void radix_sort(uint32_t *a, uint32_t *tmp, uint32_t n) {
 }
 
 cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {
-  cb_bucket *s = &b->slot[day % b->horizon];
+  cb_bucket *s = &b->slot[day & (b->horizon - 1)];
   if (s->n < 2) return s;
   if (s->n <= 32) {
     insertion_sort(s->ids, s->n);
@@ -85,7 +87,7 @@ cb_bucket *cb_buckets_take(cb_buckets *b, int32_t day, cb_err *e) {
 /* A processed day's storage is released: the ring has thousands of slots and each would
  * otherwise keep an array sized for the busiest day it ever held (most of the memory). */
 void cb_buckets_clear(cb_buckets *b, int32_t day) {
-  cb_bucket *s = &b->slot[day % b->horizon];
+  cb_bucket *s = &b->slot[day & (b->horizon - 1)];
   free(s->ids);
   s->ids = NULL;
   s->n = s->cap = 0;

@@ -16,7 +16,8 @@ typedef struct cb_bucket {
 
 typedef struct cb_buckets {
   cb_bucket *slot;
-  int32_t horizon;   /* number of slots: events may be scheduled at most horizon-1 days ahead */
+  int32_t horizon;   /* number of slots, a power of two (a day's slot is a mask, not a division):
+                        events may be scheduled at most horizon-1 days ahead */
   uint32_t *scratch; /* radix-sort buffer */
   uint32_t scratch_cap;
 } cb_buckets;

@@ -383,8 +383,8 @@ static int review(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
   int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
   cb_rng_stream draws = cb_rng_stream_make(CB_RNG_REVIEW, b, day, 0);
   chooser ch = chooser_of(S, b, income, day);
-  for (int i = 0; i < S->ncat; i++) {
-    if (review_category(S, fx, b, (first + i) % S->ncat, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
+  for (int i = 0, k = first; i < S->ncat; i++, k = k + 1 < S->ncat ? k + 1 : 0) {
+    if (review_category(S, fx, b, k, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
     ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
   }
   return fx_schedule(fx, day + next_review_gap(S, &draws), b);

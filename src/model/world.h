@@ -184,6 +184,8 @@ struct cb_sim {
 
   int32_t start, end, day;        /* day: next day to simulate */
   int ncat, norig, nprod;
+  uint8_t prod_cat[CB_MAX_ENTRIES * CB_MAX_ENTRIES];    /* a product's kind and origin, looked up:   */
+  uint8_t prod_origin[CB_MAX_ENTRIES * CB_MAX_ENTRIES]; /* dividing by norig costs more, and often   */
   int nroutes;
   cb_route *routes;
   int nroutes_of[CB_MAX_ENTRIES];           /* routes ending at each market */
@@ -255,8 +257,8 @@ static inline uint16_t *cb_buyer_until(const cb_sim *S, uint32_t b) { return (ui
 
 /* Product index from category and origin, and back. */
 static inline int cb_product(const cb_sim *S, int cat, int origin) { return cat * S->norig + origin; }
-static inline int cb_prod_cat(const cb_sim *S, int p) { return p / S->norig; }
-static inline int cb_prod_origin(const cb_sim *S, int p) { return p % S->norig; }
+static inline int cb_prod_cat(const cb_sim *S, int p) { return S->prod_cat[p]; }
+static inline int cb_prod_origin(const cb_sim *S, int p) { return S->prod_origin[p]; }
 /* Traders learn risk per route, channel, relabelling and kind of product (detection depends on
  * how well relabelling hides that kind of product). The kind of product is outermost so that all
  * options weighed for one product lie together in memory. */
