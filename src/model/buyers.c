@@ -105,9 +105,10 @@ static int choose_origin(const cb_sim *S, chooser *ch, int market, int k, double
   }
   /* Logit weights in single precision: they only split one uniform draw, where 1e-7 relative
    * accuracy is ample, and expf costs a fraction of exp in this, the busiest loop. */
-  double sum = expf((float)(S->sc.buyers.outside_utility - best)), weight[CB_MAX_ENTRIES];
+  double outside = S->sc.buyers.outside_utility, weight[CB_MAX_ENTRIES];
+  double sum = outside == best ? 1.0 : expf((float)(outside - best)); /* the best weighs e^0 = 1 */
   for (int o = 0; o < S->norig; o++)
-    if (ok[o]) sum += weight[o] = expf((float)(v[o] - best));
+    if (ok[o]) sum += weight[o] = v[o] == best ? 1.0 : expf((float)(v[o] - best));
   double u = cb_u01(cb_rng_stream_word(&S->rng, &ch->draws, (uint32_t)k)) * sum;
   for (int o = 0; o < S->norig; o++) {
     if (!ok[o]) continue;

@@ -250,7 +250,7 @@ static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int 
   double inv_tau = 1.0 / (S->sc.traders.choice_temperature * price), sum = 0;
   for (int i = 0; i < n; i++) {
     double z = (profit[i] - best) * inv_tau;
-    sum += weight[i] = z < -40.0 ? 0.0 : expf((float)z);
+    sum += weight[i] = z == 0.0 ? 1.0 : z < -40.0 ? 0.0 : expf((float)z); /* the best weighs e^0 = 1 */
   }
   double u = cb_rng_u01(&S->rng, CB_RNG_PLAN, tid, day, salt) * sum;
   int k = n - 1;
