@@ -388,6 +388,95 @@ static void test_shares_must_sum_to_one(void **state) {
   free(path);
 }
 
+/* One failing variant: runs it, expects the bad-input exit, the file:line:column of the mark and
+ * every needle (NULL-terminated) in the message. */
+static void expect_rejected(const char *name, const char *old, const char *repl, const char *mark, const char *const *needles) {
+  char where[300], args[2000];
+  char *path = variant(name, old, repl, mark, where, sizeof where);
+  snprintf(args, sizeof args, "run '%s' " POP, path);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, where);
+  for (const char *const *n = needles; *n; n++) assert_contains(out, *n);
+  free(out);
+  free(path);
+}
+
+static void test_infinity(void **state) {
+  (void)state;
+  expect_rejected("inf.yaml", "\n  spend_share: 0.3", "\n  spend_share: .inf", "spend_share: |.inf",
+                  (const char *const[]){"buyers.spend_share", "not a finite number", NULL});
+  expect_rejected("neginf.yaml", "\n  review_days: 30", "\n  review_days: -.Inf", "review_days: |-.Inf",
+                  (const char *const[]){"buyers.review_days", "not a finite number", NULL});
+}
+
+static void test_negative_count(void **state) {
+  (void)state;
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set population.buyers=-5", sdir);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, "--set #5:1:19:");
+  assert_contains(out, "population.buyers");
+  assert_contains(out, "-5 is out of range");
+  free(out);
+}
+
+static void test_event_end_before_start(void **state) {
+  (void)state;
+  expect_rejected("eventorder.yaml", "\n    start: 2013-07-01", "\n    start: 2013-09-01", "\n    end: |2013-07-31",
+                  (const char *const[]){"crackdowns.victory_day_2013.end", "ends before it starts", NULL});
+}
+
+static void test_unknown_goods(void **state) {
+  (void)state;
+  char args[2000];
+  /* a sanction naming a kind of product the catalogue does not have: the 6th assignment */
+  snprintf(args, sizeof args,
+           "run '%s/base.yaml' " POP " --set 'sanctions={un: {date: 2016-03-02, action: impose, origins: [cn], categories: [cosmetics, televisions]}}'",
+           sdir);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, "--set #5:");
+  assert_contains(out, "sanctions.un.categories");
+  assert_contains(out, "'televisions'");
+  free(out);
+}
+
+/* The route network: hub -> crossing -> market. A leg pointing back (a cycle) names the wrong kind
+ * of place; dead ends and doubled legs are refused too. */
+static void test_route_back_edge(void **state) {
+  (void)state;
+  expect_rejected("backedge.yaml", "dandong_sinuiju: {from: dandong, to: sinuiju,", "dandong_sinuiju: {from: dandong, to: dandong,",
+                  "dandong_sinuiju: {from: dandong, to: |dandong,", (const char *const[]){"supply_legs.dandong_sinuiju.to", "'dandong'", NULL});
+}
+
+static void test_route_duplicate_leg(void **state) {
+  (void)state;
+  expect_rejected("dupleg.yaml", "\n  shenyang_sinuiju: {",
+                  "\n  dandong_sinuiju_b: {from: dandong, to: sinuiju, days: 1, cost_per_bulk_usd: 0.6}\n  shenyang_sinuiju: {",
+                  "dandong_sinuiju_b: |{from",
+                  (const char *const[]){"supply_legs.dandong_sinuiju_b", "same places as supply_legs.dandong_sinuiju", NULL});
+}
+
+static void test_route_dead_ends(void **state) {
+  (void)state;
+  /* a hub no supply leg leaves */
+  expect_rejected("deadhub.yaml", "\n  shenyang:                         # the regional",
+                  "\n  yanji: {price_factor: 1.0, middlemen_share: 0}\n  shenyang:                         # the regional", "yanji: |{price",
+                  (const char *const[]){"hubs.yanji", "no supply leg leaves this hub", NULL});
+  /* a crossing no supply leg reaches */
+  expect_rejected("nosupply.yaml",
+                  "\n  dandong_hyesan: {from: dandong, to: hyesan, days: 4, cost_per_bulk_usd: 4}         # about 500 km to Changbai"
+                  "\n  shenyang_hyesan: {from: shenyang, to: hyesan, days: 3, cost_per_bulk_usd: 3.5}     # about 450 km to Changbai",
+                  "", "\n    |official_checkpoints: [cn_customs_changbai", (const char *const[]){"crossings.hyesan", "no supply leg reaches this crossing", NULL});
+  /* a crossing no delivery leg leaves */
+  const char *hy = strstr(base_text, "\n  hyesan_hyesan: {");
+  const char *end = hy ? strstr(hy, "\n\n") : NULL;
+  if (!hy || !end) fail_msg("the baseline's delivery legs from hyesan moved; update test_cli.c");
+  char *legs = strndup(hy, (size_t)(end - hy));
+  assert_non_null(strstr(legs, "hyesan_sinuiju"));
+  expect_rejected("nodelivery.yaml", legs, "", "\n    |official_checkpoints: [cn_customs_changbai", (const char *const[]){"crossings.hyesan", "no delivery leg leaves this crossing", NULL});
+  free(legs);
+}
+
 static void test_missing_scenario_file(void **state) {
   (void)state;
   char args[2000];
@@ -677,6 +766,13 @@ int main(void) {
       cmocka_unit_test(test_event_outside_period),
       cmocka_unit_test(test_unknown_reference),
       cmocka_unit_test(test_shares_must_sum_to_one),
+    cmocka_unit_test(test_infinity),
+    cmocka_unit_test(test_negative_count),
+    cmocka_unit_test(test_event_end_before_start),
+    cmocka_unit_test(test_unknown_goods),
+    cmocka_unit_test(test_route_back_edge),
+    cmocka_unit_test(test_route_duplicate_leg),
+    cmocka_unit_test(test_route_dead_ends),
       cmocka_unit_test(test_missing_scenario_file),
       cmocka_unit_test(test_missing_rates_file),
       cmocka_unit_test(test_corrupt_rates_file),

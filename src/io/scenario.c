@@ -411,6 +411,47 @@ static int check_routes(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   return CB_OK;
 }
 
+/* The route network is a hub -> crossing -> market graph by construction (a leg's ends must name
+ * entries of those collections), so it cannot have cycles; what it can have is parts that lead
+ * nowhere, or two legs between the same places, which would make a route ambiguous. */
+static int leg_fail(cb_err *e, const cb_ytree *t, const char *sect, const char *name, const char *msg) {
+  char path[256];
+  snprintf(path, sizeof path, "%s.%s", sect, name);
+  return fail_at(e, t, path, NULL, msg);
+}
+
+static int check_duplicate_legs(const cb_sc_leg *legs, int n, const char *sect, const cb_ytree *t, cb_err *e) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++) {
+      if (legs[i].from != legs[j].from || legs[i].to != legs[j].to) continue;
+      char msg[256];
+      snprintf(msg, sizeof msg, "joins the same places as %s.%s; keep one leg per pair of places", sect, legs[j].name);
+      return leg_fail(e, t, sect, legs[i].name, msg);
+    }
+  return CB_OK;
+}
+
+static int check_network(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  if (check_duplicate_legs(sc->supply_legs, sc->n_supply_legs, "supply_legs", t, e) ||
+      check_duplicate_legs(sc->delivery_legs, sc->n_delivery_legs, "delivery_legs", t, e))
+    return e->code;
+  for (int h = 0; h < sc->n_hubs; h++) {
+    int out = 0;
+    for (int s = 0; s < sc->n_supply_legs; s++) out |= sc->supply_legs[s].from == h;
+    if (!out)
+      return leg_fail(e, t, "hubs", sc->hubs[h].name,
+                      "no supply leg leaves this hub, so its middlemen could never ship; add a supply leg from it or remove it");
+  }
+  for (int x = 0; x < sc->n_crossings; x++) {
+    int in = 0, out = 0;
+    for (int s = 0; s < sc->n_supply_legs; s++) in |= sc->supply_legs[s].to == x;
+    for (int d = 0; d < sc->n_delivery_legs; d++) out |= sc->delivery_legs[d].from == x;
+    if (!in) return leg_fail(e, t, "crossings", sc->crossings[x].name, "no supply leg reaches this crossing; add one from a hub or remove the crossing");
+    if (!out) return leg_fail(e, t, "crossings", sc->crossings[x].name, "no delivery leg leaves this crossing; add one to a market or remove the crossing");
+  }
+  return CB_OK;
+}
+
 static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   if (sc->sim.end < sc->sim.start)
     return fail_at(e, t, "simulation.end", NULL, "is before simulation.start; set end after start");
@@ -451,7 +492,7 @@ int cb_scenario_bind(cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   memset(sc, 0, sizeof *sc);
   if (cb_schema_bind(&scenario_schema, t, sc, e)) return e->code;
   if (check_names(sc, t, e)) return e->code;
-  if (check_events(sc, t, e) || check_shares(sc, t, e) || check_kinds(sc, t, e) || check_routes(sc, t, e))
+  if (check_events(sc, t, e) || check_shares(sc, t, e) || check_kinds(sc, t, e) || check_network(sc, t, e) || check_routes(sc, t, e))
     return e->code;
   return CB_OK;
 }
