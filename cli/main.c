@@ -10,6 +10,12 @@
 
 enum { EXIT_OKAY = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LEDGER = 3, EXIT_NOMEM = 4 };
 
+/* The exit status for a library error code: a failed consistency check (the ledger, or a number
+ * that is not finite) is a fault in contraband, told apart from bad input and lack of memory. */
+static int exit_for(int code) {
+  return code == CB_ELEDGER || code == CB_ENUMERIC ? EXIT_LEDGER : code == CB_ENOMEM ? EXIT_NOMEM : EXIT_FAILED;
+}
+
 static const char usage_text[] =
     "usage:\n"
     "  contraband run SCENARIO.yaml [--seed N] [--run I] [--threads T] [--out DIR] [--set key.path=value ...] [--check]\n"
@@ -49,7 +55,7 @@ static const char usage_text[] =
     "                  sobol (K points of a Sobol sequence)\n"
     "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol)\n"
     "\n"
-    "exit codes: 0 success, 1 bad input or failed output, 2 usage, 3 ledger check failed, 4 out of memory\n";
+    "exit codes: 0 success, 1 bad input or failed output, 2 usage, 3 consistency check failed (ledger, or a number not finite), 4 out of memory\n";
 
 static int usage(const char *fmt, const char *arg) {
   fputs("contraband: ", stderr);
@@ -63,7 +69,7 @@ static int fail(cb_sim *S) {
   int code = cb_errcode(S);
   fprintf(stderr, "contraband: error: %s\n", cb_errmsg(S));
   cb_free(S);
-  return code == CB_ELEDGER ? EXIT_LEDGER : code == CB_ENOMEM ? EXIT_NOMEM : EXIT_FAILED;
+  return exit_for(code);
 }
 
 static int parse_u64(const char *s, uint64_t *out) {
@@ -197,7 +203,7 @@ static int fail_experiment(cb_experiment *X) {
   int code = cb_experiment_errcode(X);
   fprintf(stderr, "contraband: error: %s\n", cb_experiment_errmsg(X));
   cb_experiment_free(X);
-  return code == CB_ELEDGER ? EXIT_LEDGER : code == CB_ENOMEM ? EXIT_NOMEM : EXIT_FAILED;
+  return exit_for(code);
 }
 
 /* Progress on standard error: a bar redrawn in place on a terminal, otherwise a plain line at

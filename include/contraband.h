@@ -27,7 +27,8 @@ enum {
   CB_ESCHEMA = 4,   /* unknown key, wrong type, value out of range, bad reference */
   CB_ENOMEM = 5,    /* an allocation failed */
   CB_ELEDGER = 6,   /* the accounting check (--check) found goods or money unaccounted for */
-  CB_EMISUSE = 7    /* calls made in the wrong order or with invalid arguments */
+  CB_EMISUSE = 7,   /* calls made in the wrong order or with invalid arguments */
+  CB_ENUMERIC = 8   /* the model produced a value that is not a finite number (NaN or infinity) */
 };
 
 typedef struct cb_sim cb_sim;

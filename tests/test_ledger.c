@@ -1,6 +1,9 @@
 /* The ledger: with checking on, every shipped scenario keeps every unit and dollar accounted for
  * each day; and the check does catch goods or money that go missing or appear from nowhere. */
+#include <dirent.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/world.h"
@@ -18,18 +21,41 @@ static cb_sim *small(const char *scenario) {
   return S;
 }
 
+/* Every scenario shipped in scenarios/ (listed from the folder, so a new one is covered too):
+ * the daily check holds all period, and the written outputs hold only finite numbers. */
+static int is_scenario(const struct dirent *d) {
+  size_t n = strlen(d->d_name);
+  return n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
+}
+
 static void holds_in_every_scenario(void **state) {
   (void)state;
-  const char *scen[] = {"baseline.yaml", "japan-eases-2014.yaml", "hyesan-sealed.yaml"};
-  for (size_t i = 0; i < 3; i++) {
-    cb_sim *S = small(scen[i]);
+  struct dirent **list;
+  int n = scandir("scenarios", &list, is_scenario, alphasort);
+  assert_true(n >= 4);
+  for (int i = 0; i < n; i++) {
+    const char *name = list[i]->d_name;
+    cb_sim *S = small(name);
     int rc = cb_run(S);
-    if (rc != CB_OK) fail_msg("%s: %s", scen[i], cb_errmsg(S));
+    if (rc != CB_OK) fail_msg("%s: %s", name, cb_errmsg(S));
     assert_true(S->L.procured > 10000);
     assert_true(S->L.seized > 0);
     assert_true(S->L.bribes_paid > 0);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/%s", cbt_tmpdir("ledger"), name);
+    if (cb_write_outputs(S, dir)) fail_msg("%s: %s", name, cb_errmsg(S));
+    char *csv = cbt_metrics_csv(dir);
+    for (char *line = strchr(csv, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+      const char *v = strrchr(line, ',');
+      char *end;
+      double x = strtod(v + 1, &end);
+      if (!isfinite(x) || (*end != '\n' && *end != '\0')) fail_msg("%s: metrics.csv holds a value that is not a finite number: %.80s", name, line + 1);
+    }
+    free(csv);
     cb_free(S);
+    free(list[i]);
   }
+  free(list);
 }
 
 /* Runs a while, breaks one account, and expects the next check to name it. */

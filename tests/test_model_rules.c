@@ -532,6 +532,28 @@ static void test_market_prices(void **state) {
   free(won);
 }
 
+/* ---------------- numbers ---------------- */
+
+/* A value that is not finite stops the run when its period closes, naming it; the period is not
+ * recorded, and the same holds for infinity. */
+static void test_non_finite_metric_refused(void **state) {
+  (void)state;
+  const double bad[2] = {NAN, INFINITY};
+  const char *said[2] = {"is NaN", "is infinite"};
+  for (int i = 0; i < 2; i++) {
+    cb_sim *S = MAKE("simulation.end=2012-03-31");
+    if (cb_run_until(S, "2012-01-15")) fail_msg("%s", cb_errmsg(S));
+    uint32_t periods = S->metrics.nperiods;
+    S->metrics.cur[cb_metrics_slot(&S->metrics, CB_M_BRIBES_USD, checkpoint(S, "kp_customs_sinuiju"), 0, 0, 0)] = bad[i];
+    assert_int_equal(cb_run(S), CB_ENUMERIC);
+    assert_int_equal(cb_errcode(S), CB_ENUMERIC);
+    const char *msg = cb_errmsg(S);
+    if (!strstr(msg, "bribes_usd") || !strstr(msg, "2012-01-01") || !strstr(msg, "kp_customs_sinuiju") || !strstr(msg, said[i]))
+      fail_msg("unexpected message: %s", msg);
+    assert_int_equal(S->metrics.nperiods, periods);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_channels_of_the_baseline, free_sim),
@@ -546,6 +568,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_income_shocks, free_sim),
       cmocka_unit_test_teardown(test_event_on_first_day_applies_once, free_sim),
       cmocka_unit_test_teardown(test_market_prices, free_sim),
+      cmocka_unit_test_teardown(test_non_finite_metric_refused, free_sim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

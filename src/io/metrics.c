@@ -1,6 +1,7 @@
 /* Metric definitions (names, dimensions, units: the output contract) and their accumulation. */
 #include "io/metrics.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,28 @@ void cb_metrics_free(cb_metrics *m) {
   m->period_start = NULL;
 }
 
+static void coords(const cb_metrics *m, int id, uint32_t i, int *place, int *ch, int *orig, int *cat);
+
+/* Outputs never hold NaN or infinity: a period with one is refused, naming the value, so a model
+ * fault stops the run instead of spreading through every later number. */
+static int check_finite(const cb_metrics *m, int32_t period_start, cb_err *e) {
+  for (int id = 0; id < CB_NMETRICS; id++)
+    for (uint32_t i = 0; i < m->size[id]; i++) {
+      double v = m->cur[m->offset[id] + i];
+      if (isfinite(v)) continue;
+      int pl, ch, og, ca;
+      char date[11];
+      coords(m, id, i, &pl, &ch, &og, &ca);
+      cb_format_date(period_start, date);
+      return cb_err_set(e, CB_ENUMERIC,
+                        "metrics: %s in the period from %s (place '%s', channel '%s', origin '%s', category '%s') is %s, not a "
+                        "finite number; nothing was written. This is a fault in contraband: please report it with the scenario and seed",
+                        defs[id].name, date, pl >= 0 ? m->place_names[defs[id].place][pl] : "", ch >= 0 ? m->channel_names[ch] : "",
+                        og >= 0 ? m->origin_names[og] : "", ca >= 0 ? m->category_names[ca] : "", isnan(v) ? "NaN" : "infinite");
+    }
+  return CB_OK;
+}
+
 int cb_metrics_close_period(cb_metrics *m, int32_t period_start, cb_err *e) {
   if (m->nperiods == m->cap_periods) {
     uint32_t cap = m->cap_periods ? m->cap_periods * 2 : 128;
@@ -83,6 +106,7 @@ int cb_metrics_close_period(cb_metrics *m, int32_t period_start, cb_err *e) {
     m->period_start = ps;
     m->cap_periods = cap;
   }
+  if (check_finite(m, period_start, e)) return e->code;
   memcpy(m->hist + (size_t)m->nperiods * m->nslots, m->cur, m->nslots * sizeof *m->cur);
   m->period_start[m->nperiods++] = period_start;
   for (int id = 0; id < CB_NMETRICS; id++)

@@ -1,6 +1,7 @@
 /* summary.json writer and the summary figures it needs. */
 #include "io/summary.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -78,9 +79,12 @@ void cb_summary_each_total(const cb_totals *t, void (*fn)(void *ctx, const char 
 }
 
 int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
-  (void)e;
   cb_totals t;
   cb_get_totals(S, &t);
+  for (size_t i = 0; i < sizeof total_fields / sizeof *total_fields; i++)
+    if (!isfinite(total_value(&t, &total_fields[i])))
+      return cb_err_set(e, CB_ENUMERIC, "summary: the total %s is not a finite number; nothing was written. This is a fault in "
+                        "contraband: please report it with the scenario and seed", total_fields[i].name);
   char a[11], b[11];
   cb_format_date(S->start, a);
   cb_format_date(S->end, b);
