@@ -25,7 +25,7 @@ static double now_seconds(void) {
 }
 
 cb_sim *cb_new(void) {
-  cb_sim *S = calloc(1, sizeof *S);
+  cb_sim *S = cb_xcalloc(NULL, 1, sizeof *S);
   if (S) {
     S->seed = 1;
     S->threads = 1;

@@ -2,6 +2,7 @@
 #include "engine/err.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,22 +37,42 @@ void cb_err_clear(cb_err *e) {
   e->msg[0] = '\0';
 }
 
+/* Fault injection, for the tests that prove every allocation failure is handled: when armed with
+ * n > 0, the n-th allocation from then on fails, once. One relaxed atomic per allocation. */
+static _Atomic long alloc_countdown, alloc_calls;
+
+void cb_alloc_fail_at(long n) { atomic_store(&alloc_countdown, n); }
+long cb_alloc_count(void) { return atomic_load(&alloc_calls); }
+
+static int injected_failure(void) {
+  atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed);
+  if (atomic_load_explicit(&alloc_countdown, memory_order_relaxed) <= 0) return 0;
+  return atomic_fetch_sub(&alloc_countdown, 1) == 1;
+}
+
 void *cb_xmalloc(cb_err *e, size_t n) {
-  void *p = malloc(n ? n : 1);
+  void *p = injected_failure() ? NULL : malloc(n ? n : 1);
   if (!p) cb_err_set(e, CB_ENOMEM, "out of memory allocating %zu bytes; reduce the population sizes or free memory", n);
   return p;
 }
 
 void *cb_xcalloc(cb_err *e, size_t count, size_t size) {
-  void *p = calloc(count ? count : 1, size ? size : 1);
+  void *p = injected_failure() ? NULL : calloc(count ? count : 1, size ? size : 1);
   if (!p) cb_err_set(e, CB_ENOMEM, "out of memory allocating %zu x %zu bytes; reduce the population sizes or free memory", count, size);
   return p;
 }
 
 void *cb_xrealloc(cb_err *e, void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
+  void *q = injected_failure() ? NULL : realloc(p, n ? n : 1);
   if (!q) cb_err_set(e, CB_ENOMEM, "out of memory growing a buffer to %zu bytes; reduce the population sizes or free memory", n);
   return q;
+}
+
+void *cb_xaligned(cb_err *e, size_t align, size_t n) {
+  size_t bytes = (n + align - 1) / align * align;
+  void *p = injected_failure() ? NULL : aligned_alloc(align, bytes ? bytes : align);
+  if (!p) cb_err_set(e, CB_ENOMEM, "out of memory allocating %zu bytes; reduce the population sizes or free memory", n);
+  return p;
 }
 
 char *cb_xstrdup(cb_err *e, const char *s) {

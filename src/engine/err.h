@@ -22,11 +22,17 @@ int cb_err_set(cb_err *e, int code, const char *fmt, ...) __attribute__((format(
 void cb_err_prefix(cb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cb_err_clear(cb_err *e);
 
-/* Allocation wrappers that report failure through e instead of aborting. */
+/* Allocation wrappers that report failure through e (which may be NULL) instead of aborting. Every
+ * allocation contraband makes itself goes through them. */
 void *cb_xmalloc(cb_err *e, size_t n);
 void *cb_xcalloc(cb_err *e, size_t count, size_t size);
 void *cb_xrealloc(cb_err *e, void *p, size_t n);
 char *cb_xstrdup(cb_err *e, const char *s);
+/* n bytes aligned to align (a power of two), uninitialised. */
+void *cb_xaligned(cb_err *e, size_t align, size_t n);
+/* Tests only: make the n-th allocation from now fail (0 disarms); allocations made so far. */
+void cb_alloc_fail_at(long n);
+long cb_alloc_count(void);
 /* Room for one more element in a growable array holding n of *cap: returns the (possibly moved)
  * array, growing *cap by doubling from `first`, or NULL (array untouched) if memory ran out. */
 void *cb_xgrow_slow(cb_err *e, void *items, uint32_t *cap, uint32_t n, size_t elem, uint32_t first);

@@ -19,7 +19,7 @@
 #include "io/files.h"
 #include "io/summary.h"
 
-cb_experiment *cb_experiment_new(void) { return calloc(1, sizeof(cb_experiment)); }
+cb_experiment *cb_experiment_new(void) { return cb_xcalloc(NULL, 1, sizeof(cb_experiment)); }
 
 void cb_experiment_free(cb_experiment *X) {
   if (!X) return;

@@ -58,7 +58,7 @@ static int serve_one(const cb_exp_serve_ops *ops, int block) {
   if (!flag) MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
   int count = 0;
   MPI_Get_count(&st, MPI_BYTE, &count);
-  uint8_t *buf = malloc(count > 0 ? (size_t)count : 1);
+  uint8_t *buf = cb_xmalloc(NULL, count > 0 ? (size_t)count : 1);
   if (!buf) return -1;
   MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   if (st.MPI_TAG == TAG_RESULT && (size_t)count >= sizeof(result_header) && ops->store) {
@@ -118,7 +118,7 @@ int cb_mpi_work(cb_exp_run_fn run, void *ctx) {
       h.len[k] = d.len[k];
     }
     size_t total = sizeof h + d.len[0] + d.len[1];
-    uint8_t *buf = malloc(total);
+    uint8_t *buf = cb_xmalloc(NULL, total);
     if (!buf) {
       h.code = CB_ENOMEM;
       h.len[0] = h.len[1] = 0;

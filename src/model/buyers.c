@@ -477,7 +477,7 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
   cb_err *e = &S->err;
   B->n = n;
   B->stride = (sizeof(cb_buyer) + 4 * (size_t)S->ncat + 63) / 64 * 64;
-  B->mem = aligned_alloc(64, (size_t)n * B->stride);
+  B->mem = cb_xaligned(NULL, 64, (size_t)n * B->stride);
   if (!B->mem) return cb_err_set(e, CB_ENOMEM, "out of memory for %u buyers (%zu bytes each); reduce population.buyers", n, B->stride);
   memset(B->mem, 0, (size_t)n * B->stride);
   S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
