@@ -15,7 +15,7 @@
 #include "contraband.h"
 
 typedef struct result {
-  double wall, agent_days;
+  double wall, agent_days, estimate;
   long long buyers, agents, maxrss_kb;
   int days;
 } result;
@@ -43,6 +43,7 @@ static void child(const char *path, int out) {
   r.buyers = t.buyers;
   r.agents = t.buyers + t.traders_max + t.middlemen + t.officials;
   r.maxrss_kb = ru.ru_maxrss;
+  r.estimate = cb_memory_estimate(S);
   if (write(out, &r, sizeof r) != (ssize_t)sizeof r) _exit(1);
   cb_free(S);
   _exit(0);
@@ -66,8 +67,8 @@ static int bench_one(const char *path) {
   if (n != (ssize_t)sizeof r || !WIFEXITED(status) || WEXITSTATUS(status)) return 1;
   double agent_days = (double)r.agents * r.days;
   double rss = (double)r.maxrss_kb * 1024.0;
-  printf("%-34s buyers %9lld  days %5d  wall %7.2f s  %10.3g agent-days/s  peak RSS %7.1f MiB  %6.1f B/buyer\n", path,
-         r.buyers, r.days, r.wall, agent_days / r.wall, rss / 1048576.0, rss / (double)r.buyers);
+  printf("%-34s buyers %9lld  days %5d  wall %7.2f s  %10.3g agent-days/s  peak RSS %7.1f MiB  %6.1f B/buyer  estimated %7.1f MiB\n",
+         path, r.buyers, r.days, r.wall, agent_days / r.wall, rss / 1048576.0, rss / (double)r.buyers, r.estimate / 1048576.0);
   fflush(stdout);
   return 0;
 }

@@ -19,7 +19,7 @@ static int exit_for(int code) {
 static const char usage_text[] =
     "usage:\n"
     "  contraband run SCENARIO.yaml [--seed N] [--run I] [--threads T] [--out DIR] [--set key.path=value ...] [--check]\n"
-    "                 [--quiet]\n"
+    "                 [--quiet] [--max-memory SIZE]\n"
     "                 [--snapshot-at DATE --snapshot FILE] [--from FILE]\n"
     "  contraband ensemble SCENARIO.yaml --runs N [--jobs J] [--db FILE] [--seed N] [--set ...] [--check] [--quiet]\n"
     "  contraband compare A.yaml B.yaml --runs N [--fork-at DATE] [--jobs J] [--db FILE] [--seed N] [--set ...]\n"
@@ -47,6 +47,8 @@ static const char usage_text[] =
     "                  store are not run again\n"
     "  --jobs J        ensemble, compare, sweep: runs at a time, each on its own thread (default 1)\n"
     "  --threads T     threads inside each run (default 1); outputs are the same for any T\n"
+    "  --max-memory S  refuse to start a run whose estimated memory exceeds S bytes (K, M, G, T: powers\n"
+    "                  of 1024; an experiment's runs in progress share it); default: the memory available\n"
     "  --db FILE       ensemble, compare: the SQLite results store, created if missing (default: results.db)\n"
     "  --format csv    export: the format (csv, the only one)\n"
     "  --fork-at DATE  compare: each run of B continues from its run of A's state on DATE\n"
@@ -82,17 +84,34 @@ static int parse_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
+/* A size in bytes: a whole number with an optional K, M, G or T (powers of 1024), e.g. 512M. */
+static int parse_size(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (!*s || *s < '0' || *s > '9') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno) return -1;
+  const char *units = "KMGT", *u = *end ? strchr(units, *end) : NULL;
+  if (*end && (!u || end[1])) return -1;
+  for (const char *k = units; u && k <= u; k++) {
+    if (v > UINT64_MAX / 1024) return -1;
+    v *= 1024;
+  }
+  *out = v;
+  return 0;
+}
+
 /* The options shared by run and ensemble, and each command's own; one parser for both. */
 typedef struct options {
   const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
   int quiet, check, have_seed, have_run;
-  uint64_t seed, run, runs, jobs, samples, threads;
+  uint64_t seed, run, runs, jobs, samples, threads, max_memory;
 } options;
 
 /* Options that take a value, with the largest value a number may have (0: not a number). */
 static const struct { const char *name; uint64_t max; } valued[] = {
     {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024}, {"--threads", 256},
-    {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000},
+    {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000}, {"--max-memory", 0},
 };
 
 /* Parses argv[2..] against the options `allowed` (space-separated names) and up to `inputs`
@@ -137,6 +156,11 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--fork-at")) o->fork_at = val;
       else if (!strcmp(a, "--design")) o->design = val;
       else if (!strcmp(a, "--samples")) o->samples = n;
+      else if (!strcmp(a, "--max-memory") && (parse_size(val, &o->max_memory) || o->max_memory == 0)) {
+        fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n%s",
+                val, usage_text);
+        return -1;
+      }
     } else if (!o->scenario) o->scenario = a;
     else if (inputs > 1 && !o->scenario_b) o->scenario_b = a;
     else return usage("too many input files given ('%s')", a), -1;
@@ -169,7 +193,7 @@ static void print_summary(const cb_sim *S, const cb_totals *t, const char *out) 
 
 static int cmd_run(int argc, char **argv) {
   options o = {.out = "out"};
-  if (parse_options(argc, argv, "--seed --run --out --set --check --quiet --snapshot-at --snapshot --from --threads", 1, &o))
+  if (parse_options(argc, argv, "--seed --run --out --set --check --quiet --snapshot-at --snapshot --from --threads --max-memory", 1, &o))
     return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "run needs a scenario file");
   if (!o.snapshot_at != !o.snapshot) return usage("%s", "--snapshot-at DATE and --snapshot FILE go together");
@@ -186,6 +210,7 @@ static int cmd_run(int argc, char **argv) {
   cb_set_run(S, (uint32_t)o.run);
   if (o.threads && cb_set_threads(S, (int)o.threads)) return fail(S);
   cb_set_check(S, o.check);
+  cb_set_max_memory(S, o.max_memory);
   if (cb_init(S)) return fail(S);
   if (o.from && cb_restore_snapshot(S, o.from)) return fail(S);
   if (o.snapshot_at && (cb_run_until(S, o.snapshot_at) || cb_save_snapshot(S, o.snapshot))) return fail(S);
@@ -249,6 +274,7 @@ static cb_experiment *experiment_of(int argc, char **argv, const options *o, pro
     }
   if (o->have_seed) cb_experiment_seed(X, o->seed);
   cb_experiment_check(X, o->check);
+  cb_experiment_max_memory(X, o->max_memory);
   if (o->threads && cb_experiment_threads(X, (int)o->threads)) {
     *code = fail_experiment(X);
     return NULL;
@@ -265,7 +291,7 @@ static int check_runs(const char *command, const options *o) {
 
 static int cmd_ensemble(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --threads", 1, &o)) return EXIT_USAGE;
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --threads --max-memory", 1, &o)) return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "ensemble needs a scenario file");
   if (check_runs("ensemble", &o)) return EXIT_USAGE;
   progress_view view = {isatty(STDERR_FILENO), 0};
@@ -292,7 +318,7 @@ static void print_effects(const cb_experiment *X) {
 
 static int cmd_compare(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1, .out = "compare"};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --fork-at --threads", 2, &o)) return EXIT_USAGE;
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --fork-at --threads --max-memory", 2, &o)) return EXIT_USAGE;
   if (!o.scenario_b) return usage("%s", "compare needs two scenario files, A and B");
   if (check_runs("compare", &o)) return EXIT_USAGE;
   progress_view view = {isatty(STDERR_FILENO), 0};
@@ -314,7 +340,7 @@ static int cmd_compare(int argc, char **argv) {
 
 static int cmd_sweep(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1};
-  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples --threads", 1, &o))
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples --threads --max-memory", 1, &o))
     return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "sweep needs a scenario file");
   if (check_runs("sweep", &o)) return EXIT_USAGE;

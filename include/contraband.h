@@ -62,6 +62,12 @@ CB_API int cb_set_run(cb_sim *S, uint32_t run);
 /* Threads for the work of a day that can be shared (buyers' reviews); 1 by default. Outputs are
  * the same bit for bit for any number of threads. */
 CB_API int cb_set_threads(cb_sim *S, int threads);
+/* The most memory the run may use, in bytes; 0 (the default) means what the machine has available
+ * when cb_init runs. cb_init estimates what the scenario needs before allocating anything large and
+ * refuses (CB_ENOMEM, with the estimate and the limit in the message) if it is more. */
+CB_API int cb_set_max_memory(cb_sim *S, uint64_t bytes);
+/* cb_init's estimate of the memory the scenario needs, in bytes (0 before cb_init). */
+CB_API double cb_memory_estimate(const cb_sim *S);
 /* When on, the ledger of goods and money is verified after every simulated day. */
 CB_API int cb_set_check(cb_sim *S, int on);
 CB_API int cb_init(cb_sim *S);
@@ -130,6 +136,9 @@ CB_API int cb_experiment_set(cb_experiment *X, const char *assignment); /* as cb
 CB_API int cb_experiment_seed(cb_experiment *X, uint64_t master_seed);  /* default: the scenario's */
 CB_API int cb_experiment_check(cb_experiment *X, int on);               /* ledger check in every run */
 CB_API int cb_experiment_threads(cb_experiment *X, int threads);        /* cb_set_threads for every run */
+/* The memory all of an experiment's runs in progress may use together: each of --jobs J runs gets
+ * 1/J of it (cb_set_max_memory); 0 means what the machine has available. */
+CB_API int cb_experiment_max_memory(cb_experiment *X, uint64_t bytes);
 CB_API int cb_experiment_progress(cb_experiment *X, cb_progress_fn fn, void *ctx); /* called from this thread */
 /* Runs the replicates 0..runs-1 (replicate i: the master seed and run i, see cb_set_run) that the
  * store at db does not hold yet, `jobs` at a time on as many threads, storing each one as it

@@ -106,6 +106,14 @@ int cb_set_threads(cb_sim *S, int threads) {
   return CB_OK;
 }
 
+int cb_set_max_memory(cb_sim *S, uint64_t bytes) {
+  if (S->initialized) return misuse(S, "cb_set_max_memory: call it before cb_init");
+  S->max_memory = bytes;
+  return CB_OK;
+}
+
+double cb_memory_estimate(const cb_sim *S) { return S->mem_estimate; }
+
 int cb_set_check(cb_sim *S, int on) {
   S->check = on != 0;
   return CB_OK;
@@ -216,7 +224,7 @@ int cb_init(cb_sim *S) {
   }
   if (load_rates(S)) return S->err.code;
   rates_for(S, S->start);
-  if (cb_routes_build(S) || cb_policy_init(S) || init_metrics(S)) return S->err.code;
+  if (cb_routes_build(S) || cb_policy_init(S) || init_metrics(S) || cb_footprint_check(S)) return S->err.code;
   cb_policy_apply(S, S->start);
   if (cb_buckets_init(&S->shipments, CB_SHIP_HORIZON, &S->err)) return S->err.code;
   if (cb_market_init(S) || cb_middlemen_init(S) || cb_officials_init(S) || cb_traders_init(S) || cb_buyers_init(S))

@@ -1,13 +1,17 @@
-/* Allocation failure anywhere in contraband is handled and reported, never a crash: a small
+/* Memory: allocation failure anywhere in contraband is handled and reported, never a crash; and
+ * the estimate that guards against running out bounds what a run uses. A small
  * session (read, override, initialise, run, write outputs, snapshot and restore; then a stored
  * ensemble and its export) is repeated with its first, second, third ... allocation made to fail,
  * for each of its first thousand allocations and a stride through the rest. Each time the failing call must return CB_ENOMEM with an "out of
  * memory" message, the session must free everything (the AddressSanitizer build's leak check runs
  * at exit), and the output folder must hold the previous complete outputs or none. */
+#define _DEFAULT_SOURCE /* wait4 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/err.h"
@@ -141,10 +145,54 @@ static void test_ensemble_survives_every_failed_allocation(void **state) {
   every_allocation_fails_cleanly(ensemble_session, "alloc-ensemble");
 }
 
+/* The estimate cb_init checks against the memory limit bounds what a run really uses: it is at
+ * least the peak resident memory of the run, and not more than three times it. Measured in a
+ * child process so the peak is the run's alone. Sanitizers' shadow memory would inflate the peak. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CB_SANITIZED 1
+#else
+#define CB_SANITIZED 0
+#endif
+
+static void test_memory_estimate_bounds_use(void **state) {
+  (void)state;
+  if (CB_SANITIZED) skip();
+  const char *sizes[] = {"population.buyers=20000", "population.buyers=200000"};
+  for (int i = 0; i < 2; i++) {
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      cb_sim *S = cb_new();
+      double est = -1;
+      if (S && !cb_read_scenario(S, BASELINE) && !cb_set(S, sizes[i]) && !cb_set(S, "simulation.end=2013-12-31") &&
+          !cb_set(S, "sanctions={}") && !cb_set(S, "crackdowns={}") && !cb_set(S, "campaigns={}") && !cb_set(S, "closures={}") &&
+          !cb_set(S, "income_shocks={}") && !cb_init(S) && !cb_run(S))
+        est = cb_memory_estimate(S);
+      if (write(fd[1], &est, sizeof est) != (ssize_t)sizeof est) _exit(1);
+      _exit(0);
+    }
+    close(fd[1]);
+    double est = -1;
+    assert_int_equal(read(fd[0], &est, sizeof est), (ssize_t)sizeof est);
+    close(fd[0]);
+    int status;
+    struct rusage ru;
+    assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+    assert_true(est > 0);
+    double peak = (double)ru.ru_maxrss * 1024.0;
+    printf("%s: estimated %.1f MiB, peak resident %.1f MiB\n", sizes[i], est / 1048576.0, peak / 1048576.0);
+    assert_true(est >= peak);
+    assert_true(est <= 3.0 * peak);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_survives_every_failed_allocation),
       cmocka_unit_test(test_ensemble_survives_every_failed_allocation),
+      cmocka_unit_test(test_memory_estimate_bounds_use),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

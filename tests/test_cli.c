@@ -29,7 +29,7 @@ static char prev_dir[700];  /* outputs of a good run, which failed runs must lea
 static char *base_text;     /* baseline.yaml as read */
 static char *prev_metrics, *prev_summary;
 static size_t prev_metrics_len, prev_summary_len;
-static int exit_input = -1, exit_usage = -1; /* from the usage text */
+static int exit_input = -1, exit_usage = -1, exit_nomem = -1; /* from the usage text */
 
 static void mkdir_or_fail(const char *p) {
   if (mkdir(p, 0777) != 0) fail_msg("cannot create %s", p);
@@ -131,10 +131,11 @@ static int setup(void **state) {
   if (cbt_run(&out, "'%s' help", CB_CLI) != 0) fail_msg("help failed:\n%s", out);
   const char *codes = strstr(out, "exit codes:");
   if (!codes) fail_msg("the usage text documents no exit codes:\n%s", out);
-  const char *bad = strstr(codes, " bad input"), *use = strstr(codes, " usage");
-  if (!bad || !use) fail_msg("exit codes for bad input and usage not documented:\n%s", codes);
+  const char *bad = strstr(codes, " bad input"), *use = strstr(codes, " usage"), *mem = strstr(codes, " out of memory");
+  if (!bad || !use || !mem) fail_msg("exit codes for bad input, usage and memory not documented:\n%s", codes);
   exit_input = bad[-1] - '0';
   exit_usage = use[-1] - '0';
+  exit_nomem = mem[-1] - '0';
   free(out);
   if (exit_input <= 0 || exit_usage <= 0 || exit_input == exit_usage) fail_msg("odd exit codes: %d %d", exit_input, exit_usage);
 
@@ -477,6 +478,35 @@ static void test_route_dead_ends(void **state) {
   free(legs);
 }
 
+/* A run whose estimated memory exceeds --max-memory is refused before it allocates, with the
+ * estimate and the limit; the same limit is shared by an experiment's runs. */
+static void test_memory_limit(void **state) {
+  (void)state;
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --max-memory 8M", sdir);
+  char *out = run_failing(exit_nomem, args);
+  assert_contains(out, "base.yaml: this scenario needs about");
+  assert_contains(out, "more than the 8 MiB allowed by the memory limit (--max-memory)");
+  assert_contains(out, "lower population.buyers");
+  free(out);
+  /* an ensemble is refused before its store is created */
+  char db[800];
+  snprintf(db, sizeof db, "%s/limit.db", root);
+  out = NULL;
+  int rc = cbt_run(&out, "'%s' ensemble '%s/base.yaml' " POP " --runs 2 --jobs 2 --max-memory 20M --db '%s' --quiet", CB_CLI, sdir, db);
+  assert_int_equal(rc, exit_nomem);
+  assert_contains(out, "this scenario needs about");
+  free(out);
+  struct stat st;
+  assert_int_not_equal(stat(db, &st), 0);
+  /* a malformed size is a usage error */
+  out = NULL;
+  rc = cbt_run(&out, "'%s' run '%s/base.yaml' --max-memory 1.5G", CB_CLI, sdir);
+  assert_int_equal(rc, exit_usage);
+  assert_contains(out, "--max-memory takes a size in bytes");
+  free(out);
+}
+
 static void test_missing_scenario_file(void **state) {
   (void)state;
   char args[2000];
@@ -773,6 +803,7 @@ int main(void) {
     cmocka_unit_test(test_route_back_edge),
     cmocka_unit_test(test_route_duplicate_leg),
     cmocka_unit_test(test_route_dead_ends),
+    cmocka_unit_test(test_memory_limit),
       cmocka_unit_test(test_missing_scenario_file),
       cmocka_unit_test(test_missing_rates_file),
       cmocka_unit_test(test_corrupt_rates_file),

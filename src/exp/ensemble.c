@@ -65,6 +65,12 @@ int cb_experiment_threads(cb_experiment *X, int threads) {
   return CB_OK;
 }
 
+int cb_experiment_max_memory(cb_experiment *X, uint64_t bytes) {
+  cb_err_clear(&X->err);
+  X->max_memory = bytes;
+  return CB_OK;
+}
+
 int cb_experiment_check(cb_experiment *X, int on) {
   X->check = on != 0;
   return CB_OK;
@@ -97,6 +103,7 @@ static cb_sim *make_run(const cb_experiment *X, const char *scenario, const cb_e
   if (!rc) rc = cb_set_run(S, run);
   if (!rc) rc = cb_set_check(S, X->check);
   if (!rc && X->threads > 1) rc = cb_set_threads(S, X->threads);
+  if (!rc && X->max_memory > 0) rc = cb_set_max_memory(S, X->max_memory / (uint64_t)(X->jobs > 0 ? X->jobs : 1));
   if (!rc) rc = cb_init(S);
   if (rc) {
     cb_err_set(e, rc, "%s", cb_errmsg(S));
@@ -449,6 +456,7 @@ int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32
   int forked = fork_day != NULL;
   char sha[2][65] = {"", ""};
   uint64_t seed[2] = {0, 0};
+  X->jobs = jobs;
   if (!scenario_a) cb_err_set(&X->err, CB_EMISUSE, "cb_experiment_ensemble: no scenario given");
   else if (replicates == 0) cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
   else if (jobs < 1) cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");

@@ -15,6 +15,8 @@ struct cb_experiment {
   int n_overrides;
   uint64_t seed;
   int seed_set, check, threads;
+  int jobs;                  /* runs at a time in the current cb_exp_run */
+  uint64_t max_memory;       /* cb_experiment_max_memory: for all runs in progress together */
   cb_progress_fn progress;
   void *progress_ctx;
   char **vary;               /* the --vary ranges, as given (sweep.c) */

@@ -172,6 +172,8 @@ struct cb_sim {
   uint64_t seed;
   uint32_t run;                   /* replicate number (cb_set_run) */
   int threads;                    /* threads for the day's reviews (cb_set_threads) */
+  uint64_t max_memory;            /* cb_set_max_memory; 0: what the machine has available */
+  double mem_estimate;            /* cb_init's estimate of the bytes the scenario needs */
   struct cb_fx *fx;               /* per stretch of the day's reviews: their recorded effects (buyers.c) */
   uint32_t nfx;
   char forked_from[CB_STR_MAX * 4]; /* the snapshot this run continued from, "" if none */
@@ -287,6 +289,12 @@ int cb_routes_build(cb_sim *S);
 /* policy.c */
 void cb_policy_apply(cb_sim *S, int32_t day);
 int cb_policy_init(cb_sim *S);
+/* footprint.c: estimated memory, in bytes, by part */
+typedef struct cb_footprint {
+  double buyers, traders, metrics, other, total;
+} cb_footprint;
+void cb_footprint_estimate(const cb_sim *S, cb_footprint *f);
+int cb_footprint_check(cb_sim *S);
 /* buyers.c */
 int cb_buyers_init(cb_sim *S);
 int cb_buyers_step(cb_sim *S, int32_t day);
