@@ -1,6 +1,7 @@
 /* contraband: the command-line client. It parses arguments, drives libcontraband and chooses the
  * exit code; all modelling, validation and file writing happens in the library. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,9 @@ int main(int argc, char **argv) {
     return EXIT_FAILED;
   }
   if (cb_mpi_rank() > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))) return EXIT_FAILED;
+  /* Past a file-size limit (ulimit -f) a write should fail with EFBIG and be reported like a full
+   * disk, keeping the previous outputs, rather than kill the process with SIGXFSZ. */
+  signal(SIGXFSZ, SIG_IGN);
   int rc = dispatch(argc, argv);
   cb_mpi_finalize();
   return rc;

@@ -86,7 +86,8 @@ CB_API int cb_run_until(cb_sim *S, const char *date);
 CB_API int cb_save_snapshot(cb_sim *S, const char *path);
 CB_API int cb_restore_snapshot(cb_sim *S, const char *path);
 
-/* Writes metrics.csv and summary.json into dir (created if missing); each file atomically. */
+/* Writes metrics.csv and summary.json into dir (created if missing), atomically: both are written
+ * in full under temporary names before either replaces a previous file. */
 CB_API int cb_write_outputs(cb_sim *S, const char *dir);
 CB_API int cb_get_totals(const cb_sim *S, cb_totals *out);
 

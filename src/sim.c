@@ -406,12 +406,12 @@ static int write_summary(FILE *f, void *ctx, cb_err *e) { return cb_summary_writ
 
 int cb_write_outputs(cb_sim *S, const char *dir) {
   if (!S->initialized) return misuse(S, "cb_write_outputs: nothing simulated yet");
-  char path[4096];
+  char metrics[4096], summary[4096];
   if (cb_mkdir_p(dir, &S->err)) return S->err.code;
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  if (cb_atomic_write(path, write_metrics, S, &S->err)) return S->err.code;
-  snprintf(path, sizeof path, "%s/summary.json", dir);
-  return cb_atomic_write(path, write_summary, S, &S->err);
+  snprintf(metrics, sizeof metrics, "%s/metrics.csv", dir);
+  snprintf(summary, sizeof summary, "%s/summary.json", dir);
+  const cb_output outs[2] = {{metrics, write_metrics, S}, {summary, write_summary, S}};
+  return cb_atomic_write_all(outs, 2, &S->err);
 }
 
 static int write_docs(FILE *f, void *ctx, cb_err *e) {

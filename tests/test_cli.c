@@ -85,9 +85,9 @@ static char *variant(const char *name, const char *old, const char *repl, const 
 
 /* Runs the CLI with the previous good outputs as --out and checks that the run failed with the
  * expected code, said every needle, and left the outputs exactly as they were. */
-static char *run_failing(int want_exit, const char *args) {
+static char *run_failing_after(const char *shell_prefix, int want_exit, const char *args) {
   char *out = NULL;
-  int rc = cbt_run(&out, "'%s' %s --out '%s'", CB_CLI, args, prev_dir);
+  int rc = cbt_run(&out, "%s'%s' %s --out '%s'", shell_prefix, CB_CLI, args, prev_dir);
   if (rc != want_exit) fail_msg("exit %d (expected %d) for: %s\n%s", rc, want_exit, args, out);
   char path[900];
   size_t n = 0;
@@ -106,6 +106,8 @@ static char *run_failing(int want_exit, const char *args) {
   free(ls);
   return out;
 }
+
+static char *run_failing(int want_exit, const char *args) { return run_failing_after("", want_exit, args); }
 
 static int setup(void **state) {
   (void)state;
@@ -507,6 +509,20 @@ static void test_memory_limit(void **state) {
   free(out);
 }
 
+/* A full disk, simulated by a file-size limit (ulimit -f, in 1 KiB blocks) below the size of
+ * metrics.csv: the run fails naming the file and the cause, and the previous outputs (both files)
+ * are left as they were, with no temporary file behind. */
+static void test_full_disk_keeps_outputs(void **state) {
+  (void)state;
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " SHORT " --quiet", sdir);
+  assert_true(prev_metrics_len > 64 * 1024);
+  char *out = run_failing_after("ulimit -f 64; ", exit_input, args);
+  assert_contains(out, "metrics.csv: write failed: File too large");
+  assert_contains(out, "check free disk space");
+  free(out);
+}
+
 static void test_missing_scenario_file(void **state) {
   (void)state;
   char args[2000];
@@ -804,6 +820,7 @@ int main(void) {
     cmocka_unit_test(test_route_duplicate_leg),
     cmocka_unit_test(test_route_dead_ends),
     cmocka_unit_test(test_memory_limit),
+    cmocka_unit_test(test_full_disk_keeps_outputs),
       cmocka_unit_test(test_missing_scenario_file),
       cmocka_unit_test(test_missing_rates_file),
       cmocka_unit_test(test_corrupt_rates_file),

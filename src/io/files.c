@@ -120,26 +120,48 @@ static int fill_temp(FILE *f, const char *path, cb_writer_fn writer, void *ctx, 
   return rc;
 }
 
-int cb_atomic_write(const char *path, cb_writer_fn writer, void *ctx, cb_err *e) {
-  size_t len = strlen(path);
-  if (len == 0 || path[len - 1] == '/')
-    return cb_err_set(e, CB_EIO, "%s: not a file name; give the path of a file to write", path);
-  char *tmp = temp_path_for(path, e);
-  if (!tmp) return e ? e->code : CB_ENOMEM;
-  int rc;
-  FILE *f = open_temp(tmp);
-  int created = f != NULL;
-  if (!created)
-    rc = io_fail(e, path, "cannot create a temporary file next to it", errno,
-                 "check that the directory exists and is writable");
-  else
-    rc = fill_temp(f, path, writer, ctx, e);
-  if (rc == CB_OK && rename(tmp, path) != 0)
-    rc = io_fail(e, path, "cannot replace it", errno, "check the permissions of the file and directory");
-  if (rc != CB_OK && created) unlink(tmp); /* when open failed there is nothing of ours to remove */
-  free(tmp);
-  if (rc == CB_OK) rc = sync_dir(path, e);
+/* Writes one file's temporary copy; *tmp gets its name (to rename or remove), NULL if none. */
+static int stage(const cb_output *o, char **tmp, cb_err *e) {
+  *tmp = NULL;
+  size_t len = strlen(o->path);
+  if (len == 0 || o->path[len - 1] == '/')
+    return cb_err_set(e, CB_EIO, "%s: not a file name; give the path of a file to write", o->path);
+  char *t = temp_path_for(o->path, e);
+  if (!t) return e ? e->code : CB_ENOMEM;
+  FILE *f = open_temp(t);
+  if (!f) {
+    int rc = io_fail(e, o->path, "cannot create a temporary file next to it", errno, "check that the directory exists and is writable");
+    free(t);
+    return rc;
+  }
+  *tmp = t;
+  return fill_temp(f, o->path, o->writer, o->ctx, e);
+}
+
+/* A set of files that belong together (a run's metrics.csv and summary.json): every temporary copy
+ * is written and synced before the first rename, so a failure while writing (a full disk) leaves
+ * all the previous files; then the renames follow one another. */
+int cb_atomic_write_all(const cb_output *outs, int n, cb_err *e) {
+  char *tmp[CB_MAX_OUTPUTS] = {0};
+  int rc = n > CB_MAX_OUTPUTS ? cb_err_set(e, CB_EMISUSE, "cb_atomic_write_all: at most %d files", CB_MAX_OUTPUTS) : CB_OK;
+  for (int i = 0; i < n && rc == CB_OK; i++) rc = stage(&outs[i], &tmp[i], e);
+  for (int i = 0; i < n && rc == CB_OK; i++)
+    if (rename(tmp[i], outs[i].path) != 0) rc = io_fail(e, outs[i].path, "cannot replace it", errno, "check the permissions of the file and directory");
+    else {
+      free(tmp[i]);
+      tmp[i] = NULL;
+    }
+  for (int i = 0; i < n && i < CB_MAX_OUTPUTS; i++) {
+    if (tmp[i]) unlink(tmp[i]);
+    free(tmp[i]);
+  }
+  for (int i = 0; i < n && rc == CB_OK; i++) rc = sync_dir(outs[i].path, e);
   return rc;
+}
+
+int cb_atomic_write(const char *path, cb_writer_fn writer, void *ctx, cb_err *e) {
+  cb_output o = {path, writer, ctx};
+  return cb_atomic_write_all(&o, 1, e);
 }
 
 /* ---- directories ----------------------------------------------------------------------- */

@@ -16,6 +16,15 @@ typedef int (*cb_writer_fn)(FILE *f, void *ctx, cb_err *e);
  * disk included) the temporary file is removed, the previous file at path is untouched, and
  * CB_EIO is returned with a message naming the path and the system error. */
 int cb_atomic_write(const char *path, cb_writer_fn writer, void *ctx, cb_err *e);
+/* Files that belong together, written the same way: all temporary copies are complete and synced
+ * before the first is renamed, so a failure while writing keeps every previous file. */
+#define CB_MAX_OUTPUTS 8
+typedef struct cb_output {
+  const char *path;
+  cb_writer_fn writer;
+  void *ctx;
+} cb_output;
+int cb_atomic_write_all(const cb_output *outs, int n, cb_err *e);
 /* Creates a directory and its parents (like mkdir -p); CB_EIO with the path on failure. */
 int cb_mkdir_p(const char *dir, cb_err *e);
 /* SHA-256 of a file's bytes as 64 lowercase hex digits (nettle). CB_EIO if unreadable. */
