@@ -523,6 +523,109 @@ static void test_full_disk_keeps_outputs(void **state) {
   free(out);
 }
 
+/* ---------------- (c) results stores: damage and a full disk ---------------- */
+
+static char store_db[800], store_csv[800]; /* a 2-run store and its export */
+
+static void make_store(void) {
+  if (store_db[0]) return;
+  snprintf(store_db, sizeof store_db, "%s/store.db", root);
+  snprintf(store_csv, sizeof store_csv, "%s/store.csv", root);
+  char *out = NULL;
+  if (cbt_run(&out, "'%s' ensemble '%s/base.yaml' " SHORT " --runs 2 --quiet --db '%s' && '%s' export '%s' --out '%s'", CB_CLI, sdir,
+              store_db, CB_CLI, store_db, store_csv) != 0)
+    fail_msg("the store could not be made:\n%s", out);
+  free(out);
+}
+
+/* A copy of the store with one bit flipped (offset >= 0) or cut to `cut` bytes (offset < 0). */
+static void damaged_copy(const char *copy, long offset, long cut) {
+  size_t n = 0;
+  char *bytes = cbt_read_file(store_db, &n);
+  assert_non_null(bytes);
+  if (offset >= 0) bytes[offset] = (char)(bytes[offset] ^ (1 << (offset % 8)));
+  FILE *f = fopen(copy, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(bytes, 1, offset >= 0 ? n : (size_t)cut, f), offset >= 0 ? n : (size_t)cut);
+  fclose(f);
+  free(bytes);
+}
+
+/* A damaged store is named and refused, never read as if whole: with one bit flipped anywhere, an
+ * export either fails naming the store or (the bit was in unused space) gives exactly the original
+ * export. A truncated store is refused. */
+static void test_damaged_store_refused(void **state) {
+  (void)state;
+  make_store();
+  char copy[900], csv[900];
+  snprintf(copy, sizeof copy, "%s/damaged.db", root);
+  snprintf(csv, sizeof csv, "%s/damaged.csv", root);
+  char *want = cbt_read_file(store_csv, NULL);
+  size_t n = 0;
+  free(cbt_read_file(store_db, &n));
+  int refused = 0, by_checksum = 0, same = 0;
+  for (long off = 100; off < (long)n; off += 1999) {
+    damaged_copy(copy, off, 0);
+    remove(csv);
+    char *out = NULL;
+    int rc = cbt_run(&out, "'%s' export '%s' --out '%s'", CB_CLI, copy, csv);
+    if (rc == 0) {
+      char *got = cbt_read_file(csv, NULL);
+      if (!got || strcmp(got, want) != 0) fail_msg("a bit flipped at byte %ld changed the export without an error", off);
+      free(got);
+      same++;
+    } else {
+      if (rc != exit_input || !contains(out, copy)) fail_msg("byte %ld flipped: exit %d, message:\n%s", off, rc, out);
+      refused++;
+      by_checksum += contains(out, "no longer matches the checksum");
+    }
+    free(out);
+  }
+  printf("bit flips: %d refused (%d by a run's checksum), %d in unused space\n", refused, by_checksum, same);
+  assert_true(refused > 0);
+  assert_true(by_checksum > 0);
+  damaged_copy(copy, -1, (long)n / 2);
+  char *out = NULL;
+  int rc = cbt_run(&out, "'%s' export '%s' --out '%s'", CB_CLI, copy, csv);
+  assert_int_equal(rc, exit_input);
+  assert_contains(out, copy);
+  free(out);
+  free(want);
+}
+
+/* A full disk while an ensemble adds runs to a store: the command fails naming the store, and the
+ * runs stored before stay whole (each run is one transaction). */
+static void test_full_disk_keeps_store(void **state) {
+  (void)state;
+  make_store();
+  char db[900], csv[900];
+  snprintf(db, sizeof db, "%s/full.db", root);
+  snprintf(csv, sizeof csv, "%s/full.csv", root);
+  damaged_copy(db, -1, 0); /* a plain copy: */
+  size_t n = 0;
+  char *bytes = cbt_read_file(store_db, &n);
+  FILE *f = fopen(db, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(bytes, 1, n, f), n);
+  fclose(f);
+  free(bytes);
+  char *out = NULL;
+  long limit_kib = (long)(n / 1024) + 16; /* room for less than one more run */
+  int rc = cbt_run(&out, "ulimit -f %ld; '%s' ensemble '%s/base.yaml' " SHORT " --runs 4 --quiet --db '%s'", limit_kib, CB_CLI, sdir, db);
+  assert_int_equal(rc, exit_input);
+  assert_contains(out, db);
+  free(out);
+  out = NULL;
+  rc = cbt_run(&out, "'%s' export '%s' --out '%s'", CB_CLI, db, csv);
+  if (rc != 0) fail_msg("the store is not readable after the failure:\n%s", out);
+  free(out);
+  char *want = cbt_read_file(store_csv, NULL), *got = cbt_read_file(csv, NULL);
+  assert_non_null(got);
+  assert_string_equal(got, want);
+  free(want);
+  free(got);
+}
+
 static void test_missing_scenario_file(void **state) {
   (void)state;
   char args[2000];
@@ -821,6 +924,8 @@ int main(void) {
     cmocka_unit_test(test_route_dead_ends),
     cmocka_unit_test(test_memory_limit),
     cmocka_unit_test(test_full_disk_keeps_outputs),
+    cmocka_unit_test(test_damaged_store_refused),
+    cmocka_unit_test(test_full_disk_keeps_store),
       cmocka_unit_test(test_missing_scenario_file),
       cmocka_unit_test(test_missing_rates_file),
       cmocka_unit_test(test_corrupt_rates_file),

@@ -5,6 +5,7 @@
 #include "exp/store.h"
 
 #include <errno.h>
+#include <nettle/sha2.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 /* "CBRS" in PRAGMA application_id marks a contraband results store; user_version its schema. */
 #define CB_STORE_APP_ID 0x43425253
-#define CB_STORE_SCHEMA 1
+#define CB_STORE_SCHEMA 2 /* 2: runs.digest */
 
 static const char schema_sql[] =
     "CREATE TABLE experiments ("
@@ -29,7 +30,7 @@ static const char schema_sql[] =
     "CREATE TABLE runs ("
     "  experiment_id INTEGER NOT NULL REFERENCES experiments(id), run INTEGER NOT NULL, point INTEGER NOT NULL,"
     "  replicate INTEGER NOT NULL, seed INTEGER NOT NULL, parameters TEXT NOT NULL, status TEXT NOT NULL, wall_seconds REAL NOT NULL, version TEXT NOT NULL,"
-    "  finished_at TEXT NOT NULL, PRIMARY KEY (experiment_id, run));"
+    "  finished_at TEXT NOT NULL, digest TEXT, PRIMARY KEY (experiment_id, run));"
     "CREATE TABLE series ("
     "  id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL REFERENCES experiments(id), ord INTEGER NOT NULL,"
     "  metric TEXT NOT NULL, place TEXT NOT NULL, channel TEXT NOT NULL, origin TEXT NOT NULL, category TEXT NOT NULL,"
@@ -81,19 +82,104 @@ static int exec(cb_store *s, const char *sql, cb_err *e) {
   return rc;
 }
 
+static int damaged(cb_store *s, cb_err *e, const char *what) {
+  return cb_err_set(e, CB_EIO, "results store %s is damaged (%s); it was not used. Restore it from a copy, or give another --db "
+                    "to start a new one", s->path, what);
+}
+
 /* One integer from a query without parameters (PRAGMAs, counts); -1 with e set on failure. */
 static int64_t query_int(cb_store *s, const char *sql, cb_err *e) {
   sqlite3_stmt *q = NULL;
   int64_t v = -1;
   if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) v = sqlite3_column_int64(q, 0);
-  else cb_err_set(e, CB_EIO, "results store %s: not a contraband results store (%s); give the path of a store "
-                  "written by `contraband ensemble --db`, or a new file", s->path, sqlite3_errmsg(s->db));
+  else if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+    cb_err_set(e, CB_EIO, "results store %s: not a contraband results store (%s); give the path of a store "
+               "written by `contraband ensemble --db`, or a new file", s->path, sqlite3_errmsg(s->db));
+  else damaged(s, e, sqlite3_errmsg(s->db));
   sqlite3_finalize(q);
   return v;
 }
 
 /* A new file gets the schema; an existing one must carry the store's application id and a schema
  * this version reads. */
+/* A run's checksum: SHA-256 over its stored rows read back in a fixed order (each metric value
+ * with its series' names and its day, then each total), so any later change to them — a flipped
+ * bit SQLite's own structure checks cannot see — shows as a mismatch. Written in the run's own
+ * transaction, checked whenever a store is opened. */
+static const char digest_values_sql[] =
+    "SELECT s.metric, s.place, s.channel, s.origin, s.category, v.day, v.value FROM metric_values v"
+    " JOIN series s ON s.id = v.series_id WHERE v.experiment_id = ?1 AND v.run = ?2 ORDER BY s.ord, v.day";
+static const char digest_totals_sql[] = "SELECT name, value FROM summaries WHERE experiment_id = ?1 AND run = ?2 ORDER BY name";
+
+static void digest_row(struct sha256_ctx *h, sqlite3_stmt *q) {
+  int n = sqlite3_column_count(q);
+  for (int i = 0; i < n; i++) {
+    if (sqlite3_column_type(q, i) == SQLITE_TEXT) {
+      const unsigned char *t = sqlite3_column_text(q, i);
+      sha256_update(h, (size_t)sqlite3_column_bytes(q, i) + 1, t); /* with its terminating 0 */
+    } else {
+      double d = sqlite3_column_double(q, i);
+      uint8_t b[8];
+      memcpy(b, &d, sizeof b);
+      sha256_update(h, sizeof b, b);
+    }
+  }
+}
+
+static int run_digest(cb_store *s, int64_t experiment, int64_t run, char hex[65], cb_err *e) {
+  struct sha256_ctx h;
+  sha256_init(&h);
+  const char *sql[2] = {digest_values_sql, digest_totals_sql};
+  for (int k = 0; k < 2; k++) {
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, sql[k], -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot read a run back");
+    sqlite3_bind_int64(q, 1, experiment);
+    sqlite3_bind_int64(q, 2, run);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) digest_row(&h, q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) return db_fail(s, e, "cannot read a run back");
+  }
+  uint8_t d[SHA256_DIGEST_SIZE];
+  sha256_digest(&h, sizeof d, d);
+  for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  return CB_OK;
+}
+
+
+/* SQLite's structural check, then every run's checksum (stores of schema 1 have none). */
+static int verify_store(cb_store *s, int checksums, cb_err *e) {
+  sqlite3_stmt *q = NULL;
+  /* integrity_check, not quick_check: only it finds an index that disagrees with its table */
+  if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q, NULL) != SQLITE_OK) return damaged(s, e, sqlite3_errmsg(s->db));
+  int rc = sqlite3_step(q);
+  char what[512];
+  snprintf(what, sizeof what, "SQLite's check: %s",
+           rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : sqlite3_errmsg(s->db));
+  int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 0), "ok") == 0;
+  sqlite3_finalize(q);
+  if (!ok) return damaged(s, e, what);
+  if (!checksums) return CB_OK;
+  if (sqlite3_prepare_v2(s->db, "SELECT experiment_id, run, digest FROM runs WHERE digest IS NOT NULL ORDER BY experiment_id, run", -1,
+                         &q, NULL) != SQLITE_OK)
+    return damaged(s, e, sqlite3_errmsg(s->db));
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t x = sqlite3_column_int64(q, 0), run = sqlite3_column_int64(q, 1);
+    char want[65], got[65];
+    snprintf(want, sizeof want, "%s", (const char *)sqlite3_column_text(q, 2));
+    if (run_digest(s, x, run, got, e)) break;
+    if (strcmp(want, got) != 0) {
+      snprintf(what, sizeof what, "run %lld of experiment %lld no longer matches the checksum stored with it", (long long)run,
+               (long long)x);
+      damaged(s, e, what);
+      break;
+    }
+  }
+  if (!e->code && rc != SQLITE_DONE) damaged(s, e, sqlite3_errmsg(s->db));
+  sqlite3_finalize(q);
+  return e->code;
+}
+
 static int check_or_create_schema(cb_store *s, int create, cb_err *e) {
   int64_t app = query_int(s, "PRAGMA application_id", e), ver = app < 0 ? -1 : query_int(s, "PRAGMA user_version", e);
   int64_t tables = ver < 0 ? -1 : query_int(s, "SELECT count(*) FROM sqlite_master", e);
@@ -115,7 +201,15 @@ static int check_or_create_schema(cb_store *s, int create, cb_err *e) {
   if (ver > CB_STORE_SCHEMA)
     return cb_err_set(e, CB_EIO, "results store %s: written with store schema %lld, newer than this contraband reads (%d); "
                       "use a newer contraband", s->path, (long long)ver, CB_STORE_SCHEMA);
-  return CB_OK;
+  /* schema 1 had no checksums: its runs stay unchecked, new ones get one */
+  if (ver == 1 && create) {
+    if (exec(s, "BEGIN IMMEDIATE; ALTER TABLE runs ADD COLUMN digest TEXT; PRAGMA user_version = 2; COMMIT;", e)) {
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return e->code;
+    }
+    ver = 2;
+  }
+  return verify_store(s, ver >= 2, e);
 }
 
 int cb_store_open(cb_store **out, const char *path, int create, cb_err *e) {
@@ -128,7 +222,9 @@ int cb_store_open(cb_store **out, const char *path, int create, cb_err *e) {
     free(s);
     return cb_err_set(e, CB_EIO, "results store %s: cannot open: %s; check the path", path, strerror(err));
   }
-  int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  /* Reading opens for writing too when the file allows it: a transaction cut short (a full disk, a
+   * killed process) leaves a journal that only a writer can roll back before the store is read. */
+  int flags = create || access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) : SQLITE_OPEN_READONLY;
   if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
     db_fail(s, e, "cannot open");
     cb_store_close(s);
@@ -305,6 +401,20 @@ static int put_run_row(put_ctx *c, uint64_t seed) {
   return step_done(c->s, q, NULL, c->e);
 }
 
+static int put_digest(put_ctx *c) {
+  char hex[65];
+  if (run_digest(c->s, c->experiment, c->run, hex, c->e)) return c->e->code;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(c->s->db, "UPDATE runs SET digest = ?3 WHERE experiment_id = ?1 AND run = ?2", -1, &q, NULL) != SQLITE_OK)
+    return db_fail(c->s, c->e, "cannot store a run's checksum");
+  sqlite3_bind_int64(q, 1, c->experiment);
+  sqlite3_bind_int64(q, 2, c->run);
+  sqlite3_bind_text(q, 3, hex, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? CB_OK : db_fail(c->s, c->e, "cannot store a run's checksum");
+}
+
 int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, const uint8_t *result, size_t len, cb_err *e) {
   put_ctx c = {s, experiment, r->run, r, e};
   uint64_t seed = 0;
@@ -313,6 +423,7 @@ int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, con
   if (exec(s, "BEGIN IMMEDIATE", e)) return e->code;
   cb_result_visitor v = {&c, put_row, put_total};
   if (!cb_result_visit(result, len, &v, e)) put_run_row(&c, seed);
+  if (!e->code) put_digest(&c);
   if (e->code) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return e->code;
