@@ -4,6 +4,7 @@
 #include "engine/calendar.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -102,4 +103,10 @@ int32_t cbt_day(const char *ymd) {
   int32_t d = 0;
   if (cb_parse_date(ymd, &d)) fail_msg("bad date in test: %s", ymd);
   return d;
+}
+
+double cbt_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

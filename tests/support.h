@@ -33,5 +33,7 @@ char *cbt_summary_core(const char *dir);
 
 /* A day number from YYYY-MM-DD; fails the test on a malformed date. */
 int32_t cbt_day(const char *ymd);
+/* Monotonic clock, seconds. */
+double cbt_now(void);
 
 #endif

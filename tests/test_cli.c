@@ -523,6 +523,67 @@ static void test_full_disk_keeps_outputs(void **state) {
   free(out);
 }
 
+/* A run killed (SIGKILL) at any moment, writing included, leaves the previous complete pair of
+ * outputs or the new complete pair, never a mix or a part; the next run clears the killed run's
+ * temporary files. Kill times are spread over a measured run, densely around its end. */
+static int same_file(const char *path, const char *want, size_t want_len) {
+  size_t n = 0;
+  char *got = cbt_read_file(path, &n);
+  int same = got && n == want_len && memcmp(got, want, n) == 0;
+  free(got);
+  return same;
+}
+
+static void test_killed_run_leaves_whole_outputs(void **state) {
+  (void)state;
+  char kdir[800], ndir[800], args[2000], m[900], j[900];
+  snprintf(kdir, sizeof kdir, "%s/killed", root);
+  snprintf(ndir, sizeof ndir, "%s/unkilled", root);
+  snprintf(args, sizeof args, "run '%s/base.yaml' " SHORT " --seed 5 --quiet", sdir);
+  char *out = NULL;
+  double t0 = cbt_now();
+  if (cbt_run(&out, "'%s' %s --out '%s'", CB_CLI, args, ndir) != 0) fail_msg("%s", out);
+  double took = cbt_now() - t0;
+  free(out);
+  snprintf(m, sizeof m, "%s/metrics.csv", ndir);
+  snprintf(j, sizeof j, "%s/summary.json", ndir);
+  size_t new_m_len = 0, new_j_len = 0;
+  char *new_m = cbt_read_file(m, &new_m_len), *new_j = cbt_read_file(j, &new_j_len);
+  snprintf(m, sizeof m, "%s/metrics.csv", kdir);
+  snprintf(j, sizeof j, "%s/summary.json", kdir);
+  int olds = 0, news = 0;
+  for (int k = 0; k < 16; k++) {
+    double at = took * (k < 8 ? 0.1 + 0.1 * k : 0.85 + 0.03 * (k - 8));
+    out = NULL;
+    /* start from the previous outputs */
+    cbt_run(&out, "rm -rf '%s' && mkdir -p '%s' && cp '%s/metrics.csv' '%s/summary.json' '%s/'", kdir, kdir, prev_dir, prev_dir, kdir);
+    free(out);
+    out = NULL;
+    cbt_run(&out, "'%s' %s --out '%s' & p=$!; sleep %.3f; kill -9 $p 2>/dev/null; wait $p", CB_CLI, args, kdir, at);
+    free(out);
+    int old_pair = same_file(m, prev_metrics, prev_metrics_len) && same_file(j, prev_summary, prev_summary_len);
+    int new_pair = same_file(m, new_m, new_m_len) && same_file(j, new_j, new_j_len);
+    /* the summary records wall time, so a new pair is matched on metrics.csv and the summary's start */
+    if (!new_pair && same_file(m, new_m, new_m_len)) {
+      char *js = cbt_read_file(j, NULL);
+      new_pair = js && strstr(js, "\"seed\": 5,") != NULL;
+      free(js);
+    }
+    if (!old_pair && !new_pair) fail_msg("killed after %.3f s: the outputs are neither the previous pair nor the new one", at);
+    olds += old_pair;
+    news += new_pair;
+  }
+  printf("killed runs: %d left the previous outputs, %d the new ones\n", olds, news);
+  assert_true(olds > 0);
+  /* a run to the end clears what the killed runs left */
+  out = NULL;
+  if (cbt_run(&out, "'%s' %s --out '%s' && ls -A '%s'", CB_CLI, args, kdir, kdir) != 0) fail_msg("%s", out);
+  assert_string_equal(out, "metrics.csv\nsummary.json\n");
+  free(out);
+  free(new_m);
+  free(new_j);
+}
+
 /* ---------------- (c) results stores: damage and a full disk ---------------- */
 
 static char store_db[800], store_csv[800]; /* a 2-run store and its export */
@@ -924,6 +985,7 @@ int main(void) {
     cmocka_unit_test(test_route_dead_ends),
     cmocka_unit_test(test_memory_limit),
     cmocka_unit_test(test_full_disk_keeps_outputs),
+    cmocka_unit_test(test_killed_run_leaves_whole_outputs),
     cmocka_unit_test(test_damaged_store_refused),
     cmocka_unit_test(test_full_disk_keeps_store),
       cmocka_unit_test(test_missing_scenario_file),

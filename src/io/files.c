@@ -3,9 +3,11 @@
  * directory creation, and the SHA-256 fingerprints that tie outputs to their exact inputs. */
 #include "io/files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +122,36 @@ static int fill_temp(FILE *f, const char *path, cb_writer_fn writer, void *ctx, 
   return rc;
 }
 
+/* A process killed while writing leaves its temporary copy ".NAME.tmp.PID" behind (never a
+ * half-written NAME). The next write of NAME removes such copies whose process is gone. */
+static void remove_stale_temps(const char *path) {
+  char dir[4096];
+  cb_dirname(path, dir, sizeof dir);
+  const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+  char prefix[TMP_BASE_MAX + 8];
+  snprintf(prefix, sizeof prefix, ".%.*s.tmp.", TMP_BASE_MAX, base);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL) {
+    if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0) continue;
+    char *end;
+    long pid = strtol(ent->d_name + strlen(prefix), &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    char stale[4096 + 300];
+    snprintf(stale, sizeof stale, "%s/%s", dir, ent->d_name);
+    unlink(stale);
+  }
+  closedir(d);
+}
+
 /* Writes one file's temporary copy; *tmp gets its name (to rename or remove), NULL if none. */
 static int stage(const cb_output *o, char **tmp, cb_err *e) {
   *tmp = NULL;
   size_t len = strlen(o->path);
   if (len == 0 || o->path[len - 1] == '/')
     return cb_err_set(e, CB_EIO, "%s: not a file name; give the path of a file to write", o->path);
+  remove_stale_temps(o->path);
   char *t = temp_path_for(o->path, e);
   if (!t) return e ? e->code : CB_ENOMEM;
   FILE *f = open_temp(t);
