@@ -90,5 +90,9 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=th
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null && cmake --build build-tsan -j "$jobs" --target contraband_cli >/dev/null
 check "tsan: no data races" "tsan: ThreadSanitizer reported a problem (see above)" tsan_runs
 
+echo "== libFuzzer: each input reader fuzzed for 60 seconds (scripts/fuzz.sh) =="
+check "fuzz: no crash, leak or timeout" "fuzz: a fuzzer found a problem (see above; inputs in build-fuzz/findings/)" \
+  bash scripts/fuzz.sh 60
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -67,7 +67,7 @@ static size_t chomp(char *line, size_t len) {
   return len;
 }
 
-/* getline cannot tell us about embedded NULs, and string functions would silently stop there. */
+/* String functions would silently stop at an embedded NUL, so a line must not hold one. */
 static int check_no_nul(loader *L, const char *line, size_t len, size_t lineno) {
   const char *nul = memchr(line, '\0', len);
   if (!nul) return CB_OK;
@@ -235,32 +235,22 @@ static int add_row(loader *L, char *line, size_t len, size_t lineno) {
   return CB_OK;
 }
 
-static int read_error(loader *L, int err) {
-  return cb_err_set(L->e, CB_EIO, "%s: cannot read: %s; check that it is a readable file",
-                    L->path, strerror(err));
-}
-
-/* Reads header and rows; empty lines are skipped so a trailing blank line is harmless. */
-static int read_lines(loader *L, FILE *f) {
-  char *line = NULL;
-  size_t bufsize = 0, lineno = 0;
+/* Reads header and rows from text (NUL-terminated at len, writable: fields are split in place);
+ * lines end at '\n', empty lines are skipped so a trailing blank line is harmless. */
+static int parse_lines(loader *L, char *text, size_t len) {
+  size_t lineno = 0;
   int rc = CB_OK;
-  for (;;) {
-    errno = 0; /* so a read error is told apart from whatever an earlier call left behind */
-    ssize_t got = getline(&line, &bufsize, f);
-    if (got < 0) break;
-    size_t len = (size_t)got;
+  for (size_t pos = 0; pos < len && rc == CB_OK;) {
+    char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+    size_t n = nl ? (size_t)(nl - line) + 1 : len - pos;
+    pos += n;
     lineno++;
-    if ((rc = check_no_nul(L, line, len, lineno)) != CB_OK) break;
-    len = chomp(line, len);
-    if (lineno == 1) rc = check_header(L, line, len);
-    else if (len > 0) rc = add_row(L, line, len, lineno);
-    if (rc != CB_OK) break;
+    if ((rc = check_no_nul(L, line, n, lineno)) != CB_OK) break;
+    n = chomp(line, n); /* its '\n' becomes the line's NUL; the last line has text's final NUL */
+    if (lineno == 1) rc = check_header(L, line, n);
+    else if (n > 0) rc = add_row(L, line, n, lineno);
   }
-  int err = errno;
-  free(line);
   if (rc != CB_OK) return rc;
-  if (ferror(f)) return read_error(L, err ? err : EIO);
   if (lineno == 0)
     return fail(L, 1, 1, "file is empty; it needs the header \"" SERIES_HEADER "\" and data rows");
   if (L->s->n == 0)
@@ -269,17 +259,54 @@ static int read_lines(loader *L, FILE *f) {
   return CB_OK;
 }
 
+/* Parses text in place (writable, len bytes then a NUL); s is emptied again on failure. */
+static int parse_in_place(cb_series *s, char *text, size_t len, const char *name, cb_err *e) {
+  loader L = {.path = name, .s = s, .e = e, .aux = NULL, .cap = 0, .hit = 0};
+  int rc = parse_lines(&L, text, len);
+  free(L.aux);
+  if (rc != CB_OK) cb_series_free(s);
+  return rc;
+}
+
+int cb_series_parse(cb_series *s, const char *text, size_t len, const char *name, cb_err *e) {
+  *s = (cb_series){0, NULL};
+  char *copy = cb_xmalloc(e, len + 1);
+  if (!copy) return e->code;
+  if (len) memcpy(copy, text, len);
+  copy[len] = '\0';
+  int rc = parse_in_place(s, copy, len, name, e);
+  free(copy);
+  return rc;
+}
+
+/* Reads the whole file (these files are small), then parses it like cb_series_parse. */
 int cb_series_load(cb_series *s, const char *path, cb_err *e) {
   *s = (cb_series){0, NULL};
   FILE *f = fopen(path, "r");
   if (!f)
     return cb_err_set(e, CB_EIO, "%s: cannot open: %s; check the path and its permissions",
                       path, strerror(errno));
-  loader L = {.path = path, .s = s, .e = e, .aux = NULL, .cap = 0, .hit = 0};
-  int rc = read_lines(&L, f);
+  size_t cap = 1 << 16, len = 0;
+  char *text = cb_xmalloc(e, cap);
+  errno = 0; /* so a read error is told apart from whatever an earlier call left behind */
+  while (text) {
+    len += fread(text + len, 1, cap - len, f);
+    if (len < cap) break; /* so text[len] is there for the final NUL */
+    char *t = cb_xrealloc(e, text, cap *= 2);
+    if (!t) free(text);
+    text = t;
+  }
+  int err = errno, bad = ferror(f);
   fclose(f);
-  free(L.aux);
-  if (rc != CB_OK) cb_series_free(s);
+  if (!text) return e->code;
+  int rc;
+  if (bad) {
+    rc = cb_err_set(e, CB_EIO, "%s: cannot read: %s; check that it is a readable file", path, strerror(err ? err : EIO));
+  } else {
+    text[len] = '\0';
+    rc = parse_in_place(s, text, len, path, e);
+  }
+  free(text);
   return rc;
 }
 

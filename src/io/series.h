@@ -27,6 +27,9 @@ typedef struct cb_series {
  * "path:line:column: what is wrong; what to do" (CB_EIO if unreadable, CB_EPARSE otherwise),
  * and an empty file or one without data rows is an error. */
 int cb_series_load(cb_series *s, const char *path, cb_err *e);
+/* The same reader on text in memory (len bytes, NULs included, no terminator needed); name stands
+ * for the path in messages. cb_series_load reads the file and parses it exactly so. */
+int cb_series_parse(cb_series *s, const char *text, size_t len, const char *name, cb_err *e);
 void cb_series_free(cb_series *s);
 /* Index of an entity by name, or -1. */
 int cb_series_find(const cb_series *s, const char *entity);

@@ -180,7 +180,11 @@ static int io_state(snap_io *io, cb_sim *S) {
   cb_metrics *m = &S->metrics;
   io_bytes(io, m->cur, m->nslots * sizeof *m->cur);
   uint32_t cap_p = m->cap_periods, cap_h = m->cap_periods;
-  io_array(io, (void **)&m->period_start, &m->nperiods, &cap_p, sizeof *m->period_start);
+  /* each period is its start and a row of hist: a count the bytes left cannot hold is refused
+   * before hist grows to it (a few corrupt bytes could otherwise ask for gigabytes) */
+  io_count(io, (void **)&m->period_start, &m->nperiods, &cap_p, sizeof *m->period_start,
+           sizeof *m->period_start + (size_t)m->nslots * sizeof *m->hist);
+  io_bytes(io, m->period_start, (size_t)m->nperiods * sizeof *m->period_start);
   if (io->loading && m->nperiods > m->cap_periods) {
     double *h = cb_xrealloc(io->e, m->hist, (size_t)cap_p * m->nslots * sizeof *h);
     if (!h) return io->e->code;

@@ -1,0 +1,50 @@
+/* What one fuzz input does, for each fuzz target: written once here and used both by the
+ * libFuzzer mains (fuzz/fuzz_*.c) and by tests/test_fuzz_regressions.c, which replays every input
+ * kept in fuzz/regressions/<target>/ through the same functions in the normal test suite.
+ *
+ * Each function takes the raw input bytes, returns the reader's result code (CB_OK if the input
+ * was accepted) with its message in *e, and frees everything it allocated. */
+#ifndef CB_FUZZ_INPUTS_H
+#define CB_FUZZ_INPUTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/err.h"
+
+/* The scenario loader: the bytes as YAML text (up to a first NUL, as cb_ytree_load_string reads
+ * a C string) -> cb_ytree_load_string -> cb_scenario_bind. Never initialises a simulation. */
+int cbf_scenario(const uint8_t *data, size_t size, cb_err *e);
+
+/* The CSV series reader: the bytes, NULs included, through cb_series_parse. */
+int cbf_series(const uint8_t *data, size_t size, cb_err *e);
+
+/* The --set parser: the bytes are assignments separated by NUL bytes (so one assignment per
+ * file, newlines and all, unless the fuzzer inserts a NUL); each is applied with
+ * cb_ytree_override, numbered from 1 like cb_set, to a fresh tree of base_text (a scenario's
+ * YAML, named base_name in messages), stopping at the first error; then the tree is bound. */
+int cbf_override(const char *base_text, const char *base_name, const uint8_t *data, size_t size, cb_err *e);
+
+/* The world a snapshot input is restored into: scenario (a path) with these --set overrides, so
+ * small that setting it up afresh for each input is cheap (some 7 ms under the sanitizers).
+ * scripts/fuzz.sh takes its seed snapshots of the same world with the same overrides (keep the
+ * two lists alike). */
+#define CBF_SNAPSHOT_SETS \
+  { "population.buyers=200", "population.traders=10", "population.middlemen=4", "population.officials=10" }
+
+/* The snapshot loader: a fresh simulation of the world above (a failed restore may leave one
+ * half-written, and a successful one moves its clock) restores the bytes with
+ * cb_snapshot_from_buffer. The checksum in the last 32 bytes is first recomputed over the rest,
+ * or almost every mutation would stop at the checksum and nothing behind it would be fuzzed
+ * (tests/test_snapshots.c covers the checksum itself). CB_EMISUSE with a message if the world
+ * cannot be set up. */
+int cbf_snapshot(const char *scenario, const uint8_t *data, size_t size, cb_err *e);
+
+/* For the fuzz mains: with CB_FUZZ_PRINT set in the environment, prints the result of an input to
+ * standard error (e.g. CB_FUZZ_PRINT=1 build-fuzz/fuzz/fuzz_series some.csv). */
+void cbf_print(const char *target, int rc, const cb_err *e);
+
+/* A whole file into a malloc'd buffer with a NUL after its *size bytes, or NULL. */
+uint8_t *cbf_read_file(const char *path, size_t *size);
+
+#endif
