@@ -584,6 +584,52 @@ static void test_killed_run_leaves_whole_outputs(void **state) {
   free(new_j);
 }
 
+/* The remaining rules across fields, and documents that are not a scenario at all. */
+static void test_unreachable_market(void **state) {
+  (void)state;
+  const char *a = strstr(base_text, "\n  sinuiju_hyesan: {"), *b = a ? strstr(a + 1, "\n  hyesan_pyongyang: {") : NULL;
+  if (!a || !b) fail_msg("the baseline's delivery legs to hyesan moved; update test_cli.c");
+  char *legs = strndup(a, (size_t)(b - a));
+  assert_non_null(strstr(legs, "hyesan_hyesan"));
+  expect_rejected("unreachable.yaml", legs, "", "\n  hyesan:\n    |buyer_share",
+                  (const char *const[]){"markets.hyesan", "no route reaches this market", NULL});
+  free(legs);
+}
+
+static void test_share_and_markup_bounds(void **state) {
+  (void)state;
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set buyers.rank3_share=0.8", sdir);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, "buyers.rank3_share");
+  assert_contains(out, "rank2_share + rank3_share exceed 1");
+  free(out);
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set market.markup_normal=5", sdir);
+  out = run_failing(exit_input, args);
+  assert_contains(out, "market.markup_normal");
+  assert_contains(out, "outside market.markup_min to market.markup_max");
+  free(out);
+}
+
+static void test_not_a_scenario(void **state) {
+  (void)state;
+  char args[2000];
+  char *empty = cbt_write_file(sdir, "empty.yaml", "# nothing here\n");
+  snprintf(args, sizeof args, "run '%s'", empty);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, "empty.yaml:1:1:");
+  assert_contains(out, "the document is empty");
+  free(out);
+  char *list = cbt_write_file(sdir, "list.yaml", "- simulation\n- population\n");
+  snprintf(args, sizeof args, "run '%s'", list);
+  out = run_failing(exit_input, args);
+  assert_contains(out, "list.yaml:1:1:");
+  assert_contains(out, "not a mapping");
+  free(out);
+  free(empty);
+  free(list);
+}
+
 /* ---------------- (c) results stores: damage and a full disk ---------------- */
 
 static char store_db[800], store_csv[800]; /* a 2-run store and its export */
@@ -645,6 +691,13 @@ static void test_damaged_store_refused(void **state) {
   printf("bit flips: %d refused (%d by a run's checksum), %d in unused space\n", refused, by_checksum, same);
   assert_true(refused > 0);
   assert_true(by_checksum > 0);
+  /* a store from a newer contraband */
+  damaged_copy(copy, -1, (long)n);
+  char *o2 = NULL;
+  int rc2 = cbt_run(&o2, "sqlite3 '%s' 'PRAGMA user_version = 99' && '%s' export '%s' --out '%s'", copy, CB_CLI, copy, csv);
+  assert_int_equal(rc2, exit_input);
+  assert_contains(o2, "written with store schema 99, newer than this contraband reads");
+  free(o2);
   damaged_copy(copy, -1, (long)n / 2);
   char *out = NULL;
   int rc = cbt_run(&out, "'%s' export '%s' --out '%s'", CB_CLI, copy, csv);
@@ -983,6 +1036,9 @@ int main(void) {
     cmocka_unit_test(test_route_back_edge),
     cmocka_unit_test(test_route_duplicate_leg),
     cmocka_unit_test(test_route_dead_ends),
+    cmocka_unit_test(test_unreachable_market),
+    cmocka_unit_test(test_share_and_markup_bounds),
+    cmocka_unit_test(test_not_a_scenario),
     cmocka_unit_test(test_memory_limit),
     cmocka_unit_test(test_full_disk_keeps_outputs),
     cmocka_unit_test(test_killed_run_leaves_whole_outputs),

@@ -185,6 +185,22 @@ static void test_nesting_limit(void **state) {
   LOAD_FAILS(text, CB_EPARSE, "doc.yaml:1:", "nested deeper");
 }
 
+/* Hostile widths are refused quickly, with where: a mapping of 5,000 keys, a list of 5,000 items. */
+static void test_width_limit(void **state) {
+  (void)state;
+  size_t cap = 5000 * 16 + 64;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  size_t n = (size_t)snprintf(text, cap, "a:\n");
+  for (int i = 0; i < 5000; i++) n += (size_t)snprintf(text + n, cap - n, "  k%d: 1\n", i);
+  LOAD_FAILS(text, CB_EPARSE, "doc.yaml:4098:3:", "a mapping of more than 4096 keys");
+  n = (size_t)snprintf(text, cap, "a: [");
+  for (int i = 0; i < 5000; i++) n += (size_t)snprintf(text + n, cap - n, "%d,", i);
+  snprintf(text + n - 1, cap - n + 1, "]\n");
+  LOAD_FAILS(text, CB_EPARSE, "doc.yaml:1:", "a list of more than 4096 items");
+  free(text);
+}
+
 static void test_free_is_safe(void **state) {
   (void)state;
   cb_ytree t;
@@ -361,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_syntax_errors),
       cmocka_unit_test(test_rejected_constructs),
       cmocka_unit_test(test_nesting_limit),
+      cmocka_unit_test(test_width_limit),
       cmocka_unit_test(test_free_is_safe),
       cmocka_unit_test(test_override_replaces_and_creates),
       cmocka_unit_test(test_override_on_empty_tree),

@@ -21,6 +21,10 @@
 
 /* Deep enough for any scenario, shallow enough that recursive walks cannot exhaust the stack. */
 #define YT_MAX_DEPTH 64
+/* Far more children than any scenario has (collections hold at most 32 entries), few enough that
+ * the duplicate-key check, which compares each key with the earlier ones, stays fast on hostile
+ * input. */
+#define YT_MAX_CHILDREN 4096
 
 /* One parse in progress: a whole file, or the value of one --set. */
 typedef struct yreader {
@@ -248,6 +252,11 @@ static int build_seq(yreader *r, const yaml_event_t *ev, int depth, cb_ynode **o
       yaml_event_delete(&item);
       break;
     }
+    if (s->n == YT_MAX_CHILDREN) {
+      rc = fail_mark(r, item.start_mark, "a list of more than %d items; no scenario needs so many", YT_MAX_CHILDREN);
+      yaml_event_delete(&item);
+      break;
+    }
     cb_ynode *child;
     rc = parse_node(r, &item, depth + 1, &child);
     if (rc == CB_OK && (rc = node_push(r->e, s, NULL, 0, 0, child)) != CB_OK) node_free(child);
@@ -302,6 +311,11 @@ static int build_pair(yreader *r, cb_ynode *m, int depth, int *done) {
     yaml_event_delete(&kev);
     *done = 1;
     return CB_OK;
+  }
+  if (m->n == YT_MAX_CHILDREN) {
+    rc = fail_mark(r, kev.start_mark, "a mapping of more than %d keys; no scenario needs so many", YT_MAX_CHILDREN);
+    yaml_event_delete(&kev);
+    return rc;
   }
   char *key;
   int kline, kcol;
