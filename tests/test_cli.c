@@ -611,6 +611,21 @@ static void test_share_and_markup_bounds(void **state) {
   free(out);
 }
 
+static void test_checkpoint_kinds(void **state) {
+  (void)state;
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set 'crossings.sinuiju.official_checkpoints=[cn_customs_dandong, group109_sinuiju]'", sdir);
+  char *out = run_failing(exit_input, args);
+  assert_contains(out, "crossings.sinuiju.official_checkpoints");
+  assert_contains(out, "'group109_sinuiju' is a possession team");
+  free(out);
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set 'markets.pyongyang.possession_checkpoints=[kp_customs_sinuiju]'", sdir);
+  out = run_failing(exit_input, args);
+  assert_contains(out, "markets.pyongyang.possession_checkpoints");
+  assert_contains(out, "list only checkpoints of kind possession");
+  free(out);
+}
+
 static void test_not_a_scenario(void **state) {
   (void)state;
   char args[2000];
@@ -1039,6 +1054,7 @@ int main(void) {
     cmocka_unit_test(test_unreachable_market),
     cmocka_unit_test(test_share_and_markup_bounds),
     cmocka_unit_test(test_not_a_scenario),
+    cmocka_unit_test(test_checkpoint_kinds),
     cmocka_unit_test(test_memory_limit),
     cmocka_unit_test(test_full_disk_keeps_outputs),
     cmocka_unit_test(test_killed_run_leaves_whole_outputs),
