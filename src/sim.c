@@ -401,17 +401,46 @@ int cb_total_figures(const cb_sim *S, void (*fn)(void *ctx, const char *name, do
 const char *cb_scenario_sha256(const cb_sim *S) { return S->scenario_sha256; }
 uint64_t cb_seed(const cb_sim *S) { return S->seed; }
 
-static int write_metrics(FILE *f, void *ctx, cb_err *e) { return cb_metrics_write_csv(&((cb_sim *)ctx)->metrics, f, e); }
+/* metrics.csv is rendered in memory first: summary.json records its SHA-256, which ties the two
+ * files of a run together (a pair from different runs can be recognised). */
+typedef struct rendered {
+  char *text;
+  size_t len;
+} rendered;
+
+static int write_rendered(FILE *f, void *ctx, cb_err *e) {
+  (void)e;
+  const rendered *r = ctx;
+  return fwrite(r->text, 1, r->len, f) != r->len;
+}
 static int write_summary(FILE *f, void *ctx, cb_err *e) { return cb_summary_write_json((cb_sim *)ctx, f, e); }
+
+static int render_metrics(cb_sim *S, rendered *r) {
+  FILE *m = open_memstream(&r->text, &r->len);
+  if (!m) return cb_err_set(&S->err, CB_ENOMEM, "out of memory rendering metrics.csv");
+  int bad = cb_metrics_write_csv(&S->metrics, m, &S->err);
+  if (fclose(m) != 0 || bad) {
+    free(r->text);
+    r->text = NULL;
+    return S->err.code ? S->err.code : cb_err_set(&S->err, CB_ENOMEM, "out of memory rendering metrics.csv");
+  }
+  cb_sha256_bytes(r->text, r->len, S->metrics_sha256);
+  return CB_OK;
+}
 
 int cb_write_outputs(cb_sim *S, const char *dir) {
   if (!S->initialized) return misuse(S, "cb_write_outputs: nothing simulated yet");
   char metrics[4096], summary[4096];
   if (cb_mkdir_p(dir, &S->err)) return S->err.code;
+  rendered r = {0};
+  if (render_metrics(S, &r)) return S->err.code;
   snprintf(metrics, sizeof metrics, "%s/metrics.csv", dir);
   snprintf(summary, sizeof summary, "%s/summary.json", dir);
-  const cb_output outs[2] = {{metrics, write_metrics, S}, {summary, write_summary, S}};
-  return cb_atomic_write_all(outs, 2, &S->err);
+  const cb_output outs[2] = {{metrics, write_rendered, &r}, {summary, write_summary, S}};
+  int rc = cb_atomic_write_all(outs, 2, &S->err);
+  free(r.text);
+  S->metrics_sha256[0] = '\0';
+  return rc;
 }
 
 static int write_docs(FILE *f, void *ctx, cb_err *e) {

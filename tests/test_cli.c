@@ -212,6 +212,12 @@ static void test_small_run_outputs(void **state) {
   snprintf(want, sizeof want, "\"scenario_sha256\": \"%.64s\"", sha);
   assert_contains(sum, want);
   free(sha);
+  /* and the metrics.csv written with it is recorded by its SHA-256 */
+  sha = NULL;
+  if (cbt_run(&sha, "sha256sum '%s/metrics.csv'", out_dir) != 0) fail_msg("sha256sum failed: %s", sha);
+  snprintf(want, sizeof want, "\"metrics_sha256\": \"%.64s\"", sha);
+  assert_contains(sum, want);
+  free(sha);
   free(sum);
 }
 

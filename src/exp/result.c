@@ -4,6 +4,7 @@
  * Rows refer to series by number, which keeps a 100,000-row run near 2 MB. */
 #include "exp/result.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,11 @@ typedef struct totals_ctx {
 static void encode_total(void *ctx, const char *name, double value) {
   totals_ctx *t = ctx;
   if (t->w->e->code) return;
+  if (!isfinite(value)) { /* as for summary.json: a store never holds NaN or infinity */
+    cb_err_set(t->w->e, CB_ENUMERIC, "the total %s is not a finite number; nothing was stored. This is a fault in contraband: "
+               "please report it with the scenario and seed", name);
+    return;
+  }
   t->n++;
   if (!put_string(t->w, name)) put(t->w, &value, sizeof value);
 }

@@ -92,8 +92,9 @@ int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   cb_json_string(f, cb_version());
   fputs(",\n  \"scenario\": ", f);
   cb_json_string(f, S->scenario_path);
-  fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n  \"seed\": %llu,\n  \"run\": %u,\n", S->scenario_sha256,
-          (unsigned long long)S->seed, S->run);
+  fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n", S->scenario_sha256);
+  if (S->metrics_sha256[0]) fprintf(f, "  \"metrics_sha256\": \"%s\",\n", S->metrics_sha256);
+  fprintf(f, "  \"seed\": %llu,\n  \"run\": %u,\n", (unsigned long long)S->seed, S->run);
   fputs("  \"forked_from\": ", f);
   if (S->forked_from[0]) {
     char fd[11];
