@@ -377,6 +377,19 @@ static int schedule_trip(cb_sim *S, uint32_t tid, int32_t day) {
   return cb_buckets_push(&S->trips, day, tid, &S->err);
 }
 
+/* The blocks of learned risk (one per kind of product: route x channel x relabelling) that the
+ * next trip will price, found from the kinds in its order book. */
+static void prefetch_risk(const cb_sim *S, const cb_trader *t) {
+  uint32_t kinds = 0;
+  for (uint32_t i = 0; i < t->norders; i++) kinds |= 1u << cb_prod_cat(S, t->orders[i].product);
+  size_t block = (size_t)cb_risk_index(S, 0, 0, 0, 1) * sizeof *t->risk;
+  for (int k = 0; kinds; k++, kinds >>= 1) {
+    if (!(kinds & 1u)) continue;
+    const char *r = (const char *)&t->risk[cb_risk_index(S, 0, 0, 0, k)];
+    for (size_t off = 0; off < block; off += 64) __builtin_prefetch(r + off);
+  }
+}
+
 /* Traders act on their trip days only (day buckets), so a day costs what its trips cost, not a
  * visit to every trader. On a trip a trader first drops orders that waited past the timeout. */
 int cb_traders_step(cb_sim *S, int32_t day) {
@@ -385,9 +398,14 @@ int cb_traders_step(cb_sim *S, int32_t day) {
   for (uint32_t i = 0; i < due->n; i++) {
     uint32_t tid = due->ids[i];
     cb_trader *t = &S->T[tid];
-    /* fetch ahead: a trader's record, then its order book */
-    if (i + 2 < due->n) __builtin_prefetch(&S->T[due->ids[i + 2]]);
-    if (i + 1 < due->n && S->T[due->ids[i + 1]].orders) __builtin_prefetch(S->T[due->ids[i + 1]].orders);
+    /* fetch ahead, in a chain: a trader's record, its order book, then the risk its trip will read */
+    if (i + 3 < due->n) __builtin_prefetch(&S->T[due->ids[i + 3]]);
+    if (i + 2 < due->n && S->T[due->ids[i + 2]].orders) {
+      const char *o = (const char *)S->T[due->ids[i + 2]].orders;
+      size_t bytes = S->T[due->ids[i + 2]].norders * sizeof(cb_order);
+      for (size_t off = 0; off < bytes && off < 512; off += 64) __builtin_prefetch(o + off);
+    }
+    if (i + 1 < due->n) prefetch_risk(S, &S->T[due->ids[i + 1]]);
     if (!t->active || t->exiting || t->next_trip != day) continue; /* a stale entry */
     cancel_stale(S, t, day, 0);
     if (schedule_trip(S, tid, day + (int32_t)lround(ttype(S, t)->trip_days))) return S->err.code;
