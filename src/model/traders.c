@@ -106,11 +106,7 @@ int cb_traders_deliver(cb_sim *S, const cb_consignment *c, int market, int32_t d
    * as it goes; once the consignment is used up the rest of the book moves down in one block. */
   uint32_t i = 0, n = t->norders;
   for (; i < n && left > 0; i++) {
-    cb_order o = t->orders[i];
-    if (i + 4 < n) { /* fetch ahead the record of a buyer about to be served */
-      const cb_order *ahead = &t->orders[i + 4];
-      if (ahead->covered && ahead->product == c->product && ahead->market == market) __builtin_prefetch(cb_buyer_at(S, ahead->buyer), 1);
-    }
+    cb_order o = t->orders[i]; /* (buyers' records are touched later, in a batch: cb_buyers_hand_over) */
     if (o.covered && o.product == c->product && o.market == market) {
       S->P[market * S->nprod + o.product].open_orders -= 1;
       if (sell(S, c->trader, o.buyer, o.product, day, o.price, landed)) return S->err.code;
