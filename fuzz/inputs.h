@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/err.h"
 
@@ -43,6 +44,17 @@ int cbf_snapshot(const char *scenario, const uint8_t *data, size_t size, cb_err 
 /* For the fuzz mains: with CB_FUZZ_PRINT set in the environment, prints the result of an input to
  * standard error (e.g. CB_FUZZ_PRINT=1 build-fuzz/fuzz/fuzz_series some.csv). */
 void cbf_print(const char *target, int rc, const cb_err *e);
+
+/* The libFuzzer entry point of a target: one input through its function, the result printed when
+ * CB_FUZZ_PRINT is set. */
+#define CBF_TARGET(name, fn)                                            \
+  int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);         \
+  int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {        \
+    cb_err e;                                                           \
+    memset(&e, 0, sizeof e);                                            \
+    cbf_print(name, fn(data, size, &e), &e);                            \
+    return 0;                                                           \
+  }
 
 /* A whole file into a malloc'd buffer with a NUL after its *size bytes, or NULL. */
 uint8_t *cbf_read_file(const char *path, size_t *size);

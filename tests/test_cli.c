@@ -410,6 +410,17 @@ static void expect_rejected(const char *name, const char *old, const char *repl,
   free(path);
 }
 
+/* One failing --set, the fifth assignment after the small world's four: expects the bad-input
+ * exit and every needle (NULL-terminated) in the message. */
+static void expect_set_rejected(const char *assignment, const char *const *needles) {
+  char args[2000];
+  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set '%s'", sdir, assignment);
+  char *out = run_failing(exit_input, args);
+  for (const char *const *n = needles; *n; n++) assert_contains(out, *n);
+  free(out);
+}
+#define EXPECT_SET_REJECTED(assignment, ...) expect_set_rejected((assignment), (const char *const[]){__VA_ARGS__, NULL})
+
 static void test_infinity(void **state) {
   (void)state;
   expect_rejected("inf.yaml", "\n  spend_share: 0.3", "\n  spend_share: .inf", "spend_share: |.inf",
@@ -420,13 +431,7 @@ static void test_infinity(void **state) {
 
 static void test_negative_count(void **state) {
   (void)state;
-  char args[2000];
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set population.buyers=-5", sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "--set #5:1:19:");
-  assert_contains(out, "population.buyers");
-  assert_contains(out, "-5 is out of range");
-  free(out);
+  EXPECT_SET_REJECTED("population.buyers=-5", "--set #5:1:19:", "population.buyers", "-5 is out of range");
 }
 
 static void test_event_end_before_start(void **state) {
@@ -437,16 +442,9 @@ static void test_event_end_before_start(void **state) {
 
 static void test_unknown_goods(void **state) {
   (void)state;
-  char args[2000];
-  /* a sanction naming a kind of product the catalogue does not have: the 6th assignment */
-  snprintf(args, sizeof args,
-           "run '%s/base.yaml' " POP " --set 'sanctions={un: {date: 2016-03-02, action: impose, origins: [cn], categories: [cosmetics, televisions]}}'",
-           sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "--set #5:");
-  assert_contains(out, "sanctions.un.categories");
-  assert_contains(out, "'televisions'");
-  free(out);
+  /* a sanction naming a kind of product the catalogue does not have */
+  EXPECT_SET_REJECTED("sanctions={un: {date: 2016-03-02, action: impose, origins: [cn], categories: [cosmetics, televisions]}}",
+                      "--set #5:", "sanctions.un.categories", "'televisions'");
 }
 
 /* The route network: hub -> crossing -> market. A leg pointing back (a cycle) names the wrong kind
@@ -604,32 +602,16 @@ static void test_unreachable_market(void **state) {
 
 static void test_share_and_markup_bounds(void **state) {
   (void)state;
-  char args[2000];
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set buyers.rank3_share=0.8", sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "buyers.rank3_share");
-  assert_contains(out, "rank2_share + rank3_share exceed 1");
-  free(out);
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set market.markup_normal=5", sdir);
-  out = run_failing(exit_input, args);
-  assert_contains(out, "market.markup_normal");
-  assert_contains(out, "outside market.markup_min to market.markup_max");
-  free(out);
+  EXPECT_SET_REJECTED("buyers.rank3_share=0.8", "buyers.rank3_share", "rank2_share + rank3_share exceed 1");
+  EXPECT_SET_REJECTED("market.markup_normal=5", "market.markup_normal", "outside market.markup_min to market.markup_max");
 }
 
 static void test_checkpoint_kinds(void **state) {
   (void)state;
-  char args[2000];
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set 'crossings.sinuiju.official_checkpoints=[cn_customs_dandong, group109_sinuiju]'", sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "crossings.sinuiju.official_checkpoints");
-  assert_contains(out, "'group109_sinuiju' is a possession team");
-  free(out);
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set 'markets.pyongyang.possession_checkpoints=[kp_customs_sinuiju]'", sdir);
-  out = run_failing(exit_input, args);
-  assert_contains(out, "markets.pyongyang.possession_checkpoints");
-  assert_contains(out, "list only checkpoints of kind possession");
-  free(out);
+  EXPECT_SET_REJECTED("crossings.sinuiju.official_checkpoints=[cn_customs_dandong, group109_sinuiju]",
+                      "crossings.sinuiju.official_checkpoints", "'group109_sinuiju' is a possession team");
+  EXPECT_SET_REJECTED("markets.pyongyang.possession_checkpoints=[kp_customs_sinuiju]", "markets.pyongyang.possession_checkpoints",
+                      "list only checkpoints of kind possession");
 }
 
 static void test_not_a_scenario(void **state) {
@@ -815,36 +797,15 @@ static void test_corrupt_rates_file(void **state) {
 
 static void test_bad_set_syntax(void **state) {
   (void)state;
-  char args[2000];
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set population.buyers", sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "--set #5:");
-  assert_contains(out, "population.buyers");
-  assert_contains(out, "'='");
-  free(out);
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set =3", sdir);
-  out = run_failing(exit_input, args);
-  assert_contains(out, "--set #5:");
-  assert_contains(out, "empty");
-  free(out);
+  EXPECT_SET_REJECTED("population.buyers", "--set #5:", "population.buyers", "'='");
+  EXPECT_SET_REJECTED("=3", "--set #5:", "empty");
 }
 
 static void test_unknown_set_key(void **state) {
   (void)state;
-  char args[2000];
-  snprintf(args, sizeof args, "run '%s/base.yaml' " POP " --set population.buyerz=3", sdir);
-  char *out = run_failing(exit_input, args);
-  assert_contains(out, "--set #5:1:12:");
-  assert_contains(out, "population.buyerz");
-  assert_contains(out, "did you mean 'buyers'");
-  free(out);
+  EXPECT_SET_REJECTED("population.buyerz=3", "--set #5:1:12:", "population.buyerz", "did you mean 'buyers'");
   /* a wrong type through --set points at the value */
-  snprintf(args, sizeof args, "run '%s/base.yaml' --set population.buyers=abc", sdir);
-  out = run_failing(exit_input, args);
-  assert_contains(out, "--set #1:1:19:");
-  assert_contains(out, "population.buyers");
-  assert_contains(out, "expected an integer");
-  free(out);
+  EXPECT_SET_REJECTED("population.buyers=abc", "--set #5:1:19:", "population.buyers", "expected an integer");
 }
 
 static void test_usage_errors(void **state) {
