@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "contraband.h"
+#include "io/files.h"
 #include "io/scenario.h"
 #include "io/series.h"
 #include "io/ytree.h"
@@ -116,24 +117,8 @@ void cbf_print(const char *target, int rc, const cb_err *e) {
 }
 
 uint8_t *cbf_read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *b = malloc(cap);
-  while (b) {
-    n += fread(b + n, 1, cap - n, f);
-    if (n < cap) break;
-    uint8_t *nb = realloc(b, cap *= 2);
-    if (!nb) free(b);
-    b = nb;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!b || bad) {
-    free(b);
-    return NULL;
-  }
-  b[n] = '\0';
-  *size = n;
-  return b;
+  cb_err e;
+  cb_err_clear(&e);
+  uint8_t *b;
+  return cb_read_whole(path, &b, size, &e) == CB_OK ? b : NULL;
 }

@@ -404,8 +404,10 @@ uint64_t cb_seed(const cb_sim *S) { return S->seed; }
 /* metrics.csv is rendered in memory first: summary.json records its SHA-256, which ties the two
  * files of a run together (a pair from different runs can be recognised). */
 typedef struct rendered {
+  cb_sim *S;
   char *text;
   size_t len;
+  char sha256[65];
 } rendered;
 
 static int write_rendered(FILE *f, void *ctx, cb_err *e) {
@@ -413,9 +415,14 @@ static int write_rendered(FILE *f, void *ctx, cb_err *e) {
   const rendered *r = ctx;
   return fwrite(r->text, 1, r->len, f) != r->len;
 }
-static int write_summary(FILE *f, void *ctx, cb_err *e) { return cb_summary_write_json((cb_sim *)ctx, f, e); }
 
-static int render_metrics(cb_sim *S, rendered *r) {
+static int write_summary(FILE *f, void *ctx, cb_err *e) {
+  rendered *r = ctx;
+  return cb_summary_write_json(r->S, r->sha256, f, e);
+}
+
+static int render_metrics(rendered *r) {
+  cb_sim *S = r->S;
   FILE *m = open_memstream(&r->text, &r->len);
   if (!m) return cb_err_set(&S->err, CB_ENOMEM, "out of memory rendering metrics.csv");
   int bad = cb_metrics_write_csv(&S->metrics, m, &S->err);
@@ -424,7 +431,7 @@ static int render_metrics(cb_sim *S, rendered *r) {
     r->text = NULL;
     return S->err.code ? S->err.code : cb_err_set(&S->err, CB_ENOMEM, "out of memory rendering metrics.csv");
   }
-  cb_sha256_bytes(r->text, r->len, S->metrics_sha256);
+  cb_sha256_bytes(r->text, r->len, r->sha256);
   return CB_OK;
 }
 
@@ -432,14 +439,13 @@ int cb_write_outputs(cb_sim *S, const char *dir) {
   if (!S->initialized) return misuse(S, "cb_write_outputs: nothing simulated yet");
   char metrics[4096], summary[4096];
   if (cb_mkdir_p(dir, &S->err)) return S->err.code;
-  rendered r = {0};
-  if (render_metrics(S, &r)) return S->err.code;
+  rendered r = {.S = S};
+  if (render_metrics(&r)) return S->err.code;
   snprintf(metrics, sizeof metrics, "%s/metrics.csv", dir);
   snprintf(summary, sizeof summary, "%s/summary.json", dir);
-  const cb_output outs[2] = {{metrics, write_rendered, &r}, {summary, write_summary, S}};
+  const cb_output outs[2] = {{metrics, write_rendered, &r}, {summary, write_summary, &r}};
   int rc = cb_atomic_write_all(outs, 2, &S->err);
   free(r.text);
-  S->metrics_sha256[0] = '\0';
   return rc;
 }
 

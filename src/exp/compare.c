@@ -247,7 +247,7 @@ int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *
   if (cb_mpi_rank() > 0) return X->err.code; /* an MPI worker: rank 0 computes the effects */
   cb_store *st = NULL;
   collect c = {.X = X, .runs = runs};
-  if (cb_store_open(&st, db, 0, &X->err) == CB_OK) {
+  if (cb_store_open(&st, db, CB_STORE_CHECKED, &X->err) == CB_OK) { /* checked by the runs above */
     for (c.side = 0; c.side < 2 && !X->err.code; c.side++)
       for (c.query = 0; c.query < NQUERIES && !X->err.code; c.query++)
         cb_store_figures(st, exp[c.side], figure_queries[c.query].sql, take, &c, &X->err);

@@ -105,7 +105,7 @@ static int64_t query_int(cb_store *s, const char *sql, cb_err *e) {
 /* A run's checksum: SHA-256 over its stored rows read back in a fixed order (each metric value
  * with its series' names and its day, then each total), so any later change to them — a flipped
  * bit SQLite's own structure checks cannot see — shows as a mismatch. Written in the run's own
- * transaction, checked whenever a store is opened. */
+ * transaction, checked when a command opens the store (cb_store_open). */
 static const char digest_values_sql[] =
     "SELECT s.metric, s.place, s.channel, s.origin, s.category, v.day, v.value FROM metric_values v"
     " JOIN series s ON s.id = v.series_id WHERE v.experiment_id = ?1 AND v.run = ?2 ORDER BY s.ord, v.day";
@@ -140,9 +140,7 @@ static int run_digest(cb_store *s, int64_t experiment, int64_t run, char hex[65]
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) return db_fail(s, e, "cannot read a run back");
   }
-  uint8_t d[SHA256_DIGEST_SIZE];
-  sha256_digest(&h, sizeof d, d);
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  cb_sha256_hex(&h, hex);
   return CB_OK;
 }
 
@@ -180,7 +178,8 @@ static int verify_store(cb_store *s, int checksums, cb_err *e) {
   return e->code;
 }
 
-static int check_or_create_schema(cb_store *s, int create, cb_err *e) {
+static int check_or_create_schema(cb_store *s, int mode, cb_err *e) {
+  int create = mode & CB_STORE_CREATE;
   int64_t app = query_int(s, "PRAGMA application_id", e), ver = app < 0 ? -1 : query_int(s, "PRAGMA user_version", e);
   int64_t tables = ver < 0 ? -1 : query_int(s, "SELECT count(*) FROM sqlite_master", e);
   if (tables < 0) return e->code;
@@ -209,10 +208,11 @@ static int check_or_create_schema(cb_store *s, int create, cb_err *e) {
     }
     ver = 2;
   }
-  return verify_store(s, ver >= 2, e);
+  return mode & CB_STORE_CHECKED ? CB_OK : verify_store(s, ver >= 2, e);
 }
 
-int cb_store_open(cb_store **out, const char *path, int create, cb_err *e) {
+int cb_store_open(cb_store **out, const char *path, int mode, cb_err *e) {
+  int create = mode & CB_STORE_CREATE;
   *out = NULL;
   cb_store *s = cb_xcalloc(e, 1, sizeof *s);
   if (!s) return e->code;
@@ -231,7 +231,7 @@ int cb_store_open(cb_store **out, const char *path, int create, cb_err *e) {
     return e->code;
   }
   sqlite3_busy_timeout(s->db, 60000);
-  if (check_or_create_schema(s, create, e) || exec(s, "PRAGMA foreign_keys = ON", e)) {
+  if (check_or_create_schema(s, mode, e) || exec(s, "PRAGMA foreign_keys = ON", e)) {
     cb_store_close(s);
     return e->code;
   }

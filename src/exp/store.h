@@ -27,9 +27,13 @@ typedef struct cb_store_experiment {
   const char *design;                          /* a sweep: its design (JSON); NULL otherwise */
 } cb_store_experiment;
 
-/* Opens (and with create, creates) a store. An existing file that is not a contraband store, or
- * one written by a newer schema, is refused with a message naming it. */
-int cb_store_open(cb_store **out, const char *path, int create, cb_err *e);
+/* Opens a store for reading, or with CB_STORE_CREATE for writing (creating it if missing). An
+ * existing file that is not a contraband store, one written by a newer schema, or one that fails
+ * the integrity check and the runs' checksums is refused with a message naming it. The check reads
+ * the whole store; CB_STORE_CHECKED skips it when the same command has just checked and written
+ * the store itself. */
+enum { CB_STORE_CREATE = 1, CB_STORE_CHECKED = 2 };
+int cb_store_open(cb_store **out, const char *path, int mode, cb_err *e);
 void cb_store_close(cb_store *s);
 /* The experiment's id, inserting it if absent. */
 int cb_store_experiment_id(cb_store *s, const cb_store_experiment *x, int64_t *id, cb_err *e);

@@ -264,18 +264,23 @@ int cb_read_whole(const char *path, uint8_t **out, size_t *len, cb_err *e) {
     free(buf);
     return io_fail(e, path, "cannot read", err ? err : EIO, "check that it is a readable file");
   }
+  buf[n] = 0; /* the loop grows buf whenever it fills, so n < cap */
   *out = buf;
   *len = n;
   return CB_OK;
+}
+
+void cb_sha256_hex(struct sha256_ctx *ctx, char hex[65]) {
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(ctx, SHA256_DIGEST_SIZE, digest);
+  to_hex(digest, sizeof digest, hex);
 }
 
 void cb_sha256_bytes(const void *data, size_t n, char hex[65]) {
   struct sha256_ctx ctx;
   sha256_init(&ctx);
   sha256_update(&ctx, n, data);
-  uint8_t digest[SHA256_DIGEST_SIZE];
-  sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
-  to_hex(digest, sizeof digest, hex);
+  cb_sha256_hex(&ctx, hex);
 }
 
 int cb_sha256_file(const char *path, char hex[65], cb_err *e) {
@@ -291,8 +296,6 @@ int cb_sha256_file(const char *path, char hex[65], cb_err *e) {
   int bad = ferror(f);
   fclose(f);
   if (bad) return io_fail(e, path, "cannot read", err ? err : EIO, "check that it is a readable file");
-  uint8_t digest[SHA256_DIGEST_SIZE];
-  sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
-  to_hex(digest, sizeof digest, hex);
+  cb_sha256_hex(&ctx, hex);
   return CB_OK;
 }

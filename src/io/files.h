@@ -5,6 +5,7 @@
 #define CB_IO_FILES_H
 
 #include <stdint.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 
 #include "engine/err.h"
@@ -30,7 +31,10 @@ int cb_mkdir_p(const char *dir, cb_err *e);
 /* SHA-256 of a file's bytes as 64 lowercase hex digits (nettle). CB_EIO if unreadable. */
 int cb_sha256_file(const char *path, char hex[65], cb_err *e);
 void cb_sha256_bytes(const void *data, size_t n, char hex[65]);
-/* Reads a whole file into a malloc'd buffer; CB_EIO naming the path if it cannot. */
+/* Finishes a SHA-256 fed piece by piece (nettle's sha256_update) as 64 lowercase hex digits. */
+void cb_sha256_hex(struct sha256_ctx *ctx, char hex[65]);
+/* Reads a whole file into a malloc'd buffer, followed by a NUL byte not counted in *len (so text
+ * can be parsed in place); CB_EIO naming the path if it cannot. */
 int cb_read_whole(const char *path, uint8_t **out, size_t *len, cb_err *e);
 /* Directory part of a path ("a/b/c.yaml" -> "a/b", "c.yaml" -> "."), into out of size n. */
 void cb_dirname(const char *path, char *out, size_t n);

@@ -4,7 +4,6 @@
  * misread rate would distort every price in the model. */
 #include "io/series.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "engine/calendar.h"
+#include "io/files.h"
 
 #define SERIES_HEADER "entity,time,value"
 #define NAME_LEN_MAX (sizeof(((cb_series_entity *)0)->name) - 1)
@@ -282,30 +282,10 @@ int cb_series_parse(cb_series *s, const char *text, size_t len, const char *name
 /* Reads the whole file (these files are small), then parses it like cb_series_parse. */
 int cb_series_load(cb_series *s, const char *path, cb_err *e) {
   *s = (cb_series){0, NULL};
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return cb_err_set(e, CB_EIO, "%s: cannot open: %s; check the path and its permissions",
-                      path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  char *text = cb_xmalloc(e, cap);
-  errno = 0; /* so a read error is told apart from whatever an earlier call left behind */
-  while (text) {
-    len += fread(text + len, 1, cap - len, f);
-    if (len < cap) break; /* so text[len] is there for the final NUL */
-    char *t = cb_xrealloc(e, text, cap *= 2);
-    if (!t) free(text);
-    text = t;
-  }
-  int err = errno, bad = ferror(f);
-  fclose(f);
-  if (!text) return e->code;
-  int rc;
-  if (bad) {
-    rc = cb_err_set(e, CB_EIO, "%s: cannot read: %s; check that it is a readable file", path, strerror(err ? err : EIO));
-  } else {
-    text[len] = '\0';
-    rc = parse_in_place(s, text, len, path, e);
-  }
+  uint8_t *text;
+  size_t len;
+  if (cb_read_whole(path, &text, &len, e)) return e->code;
+  int rc = parse_in_place(s, (char *)text, len, path, e);
   free(text);
   return rc;
 }

@@ -78,7 +78,7 @@ void cb_summary_each_total(const cb_totals *t, void (*fn)(void *ctx, const char 
   for (size_t i = 0; i < sizeof total_fields / sizeof *total_fields; i++) fn(ctx, total_fields[i].name, total_value(t, &total_fields[i]));
 }
 
-int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
+int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err *e) {
   cb_totals t;
   cb_get_totals(S, &t);
   for (size_t i = 0; i < sizeof total_fields / sizeof *total_fields; i++)
@@ -93,7 +93,7 @@ int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e) {
   fputs(",\n  \"scenario\": ", f);
   cb_json_string(f, S->scenario_path);
   fprintf(f, ",\n  \"scenario_sha256\": \"%s\",\n", S->scenario_sha256);
-  if (S->metrics_sha256[0]) fprintf(f, "  \"metrics_sha256\": \"%s\",\n", S->metrics_sha256);
+  if (metrics_sha256) fprintf(f, "  \"metrics_sha256\": \"%s\",\n", metrics_sha256);
   fprintf(f, "  \"seed\": %llu,\n  \"run\": %u,\n", (unsigned long long)S->seed, S->run);
   fputs("  \"forked_from\": ", f);
   if (S->forked_from[0]) {

@@ -7,7 +7,8 @@
 
 #include "model/world.h"
 
-int cb_summary_write_json(cb_sim *S, FILE *f, cb_err *e);
+/* Writes summary.json; metrics_sha256 (or NULL) is the SHA-256 of the metrics.csv written with it. */
+int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err *e);
 /* Share of foreign (disguisable) electronics delivered through crossing i; -1 if none yet. */
 double cb_summary_route_share(const cb_sim *S, int crossing);
 /* Writes s as a JSON string literal (quotes, backslashes and control characters escaped). */

@@ -169,7 +169,6 @@ struct cb_sim {
   char **overrides;               /* the --set assignments, as given */
   char scenario_path[CB_STR_MAX * 4];
   char scenario_sha256[65];
-  char metrics_sha256[65];        /* of the metrics.csv being written with summary.json, else "" */
   uint64_t seed;
   uint32_t run;                   /* replicate number (cb_set_run) */
   int threads;                    /* threads for the day's reviews (cb_set_threads) */
