@@ -102,14 +102,14 @@ void cb_exp_free_effects(cb_experiment *X) {
   X->neffects = 0;
 }
 
-/* The paired effect of one figure over the runs where both sides have it. */
-static void effect_of(const figure *f, uint32_t runs, int absent_is_zero, cb_effect *out) {
+void cb_exp_paired_effect(const double *va, const uint8_t *has_a, const double *vb, const uint8_t *has_b, uint32_t runs,
+                          int absent_is_zero, cb_effect *out) {
   double sa = 0, sb = 0, sd = 0, sdd = 0;
   uint32_t n = 0;
   for (uint32_t r = 0; r < runs; r++) {
-    int ha = f->have[0][r], hb = f->have[1][r];
+    int ha = has_a[r], hb = has_b[r];
     if (!(ha && hb) && !absent_is_zero) continue;
-    double a = ha ? f->v[0][r] : 0.0, b = hb ? f->v[1][r] : 0.0, d = b - a;
+    double a = ha ? va[r] : 0.0, b = hb ? vb[r] : 0.0, d = b - a;
     sa += a;
     sb += b;
     sd += d;
@@ -127,6 +127,11 @@ static void effect_of(const figure *f, uint32_t runs, int absent_is_zero, cb_eff
     out->ci_low = out->effect - half;
     out->ci_high = out->effect + half;
   }
+}
+
+/* The paired effect of one figure over the runs where both sides have it. */
+static void effect_of(const figure *f, uint32_t runs, int absent_is_zero, cb_effect *out) {
+  cb_exp_paired_effect(f->v[0], f->have[0], f->v[1], f->have[1], runs, absent_is_zero, out);
 }
 
 static int build_effects(cb_experiment *X, collect *c) {

@@ -53,5 +53,10 @@ int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32
 uint64_t cb_exp_scenario_seed(cb_experiment *X);
 /* Releases the last comparison's effects (compare.c). */
 void cb_exp_free_effects(cb_experiment *X);
+/* The effect of B against A over paired runs 0..runs-1: the mean of the differences B - A and its
+ * Student-t 95% interval. A run missing on either side (has_* zero) counts as 0 when
+ * absent_is_zero, else is left out. Fills everything in out but metric and key. */
+void cb_exp_paired_effect(const double *va, const uint8_t *has_a, const double *vb, const uint8_t *has_b, uint32_t runs,
+                          int absent_is_zero, cb_effect *out);
 
 #endif

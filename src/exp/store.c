@@ -431,17 +431,41 @@ int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, con
   return exec(s, "COMMIT", e);
 }
 
-int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_figure_fn fn, void *ctx, cb_err *e) {
+int cb_store_query(cb_store *s, const char *sql, int64_t param, cb_store_row_fn fn, void *ctx, cb_err *e) {
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot query results");
-  sqlite3_bind_int64(q, 1, experiment);
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    const char *key = (const char *)sqlite3_column_text(q, 0);
-    fn(ctx, key ? key : "", (uint32_t)sqlite3_column_int64(q, 1), sqlite3_column_double(q, 2));
+  sqlite3_bind_int64(q, 1, param);
+  int rc, n = sqlite3_column_count(q), stop = 0;
+  if (n > CB_STORE_MAX_COLUMNS) n = CB_STORE_MAX_COLUMNS;
+  const char *text[CB_STORE_MAX_COLUMNS];
+  double num[CB_STORE_MAX_COLUMNS];
+  while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    for (int i = 0; i < n; i++) {
+      text[i] = (const char *)sqlite3_column_text(q, i);
+      num[i] = sqlite3_column_double(q, i);
+    }
+    cb_store_row row = {n, text, num};
+    stop = fn(ctx, &row);
   }
   sqlite3_finalize(q);
+  if (stop) return stop;
   return rc == SQLITE_DONE ? CB_OK : db_fail(s, e, "cannot query results");
+}
+
+typedef struct figure_adapter {
+  cb_store_figure_fn fn;
+  void *ctx;
+} figure_adapter;
+
+static int figure_row(void *ctx, const cb_store_row *r) {
+  const figure_adapter *a = ctx;
+  a->fn(a->ctx, r->text[0] ? r->text[0] : "", (uint32_t)r->num[1], r->num[2]);
+  return 0;
+}
+
+int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_figure_fn fn, void *ctx, cb_err *e) {
+  figure_adapter a = {fn, ctx};
+  return cb_store_query(s, sql, experiment, figure_row, &a, e);
 }
 
 /* ---- export ---- */

@@ -812,3 +812,55 @@ int cb_schema_write_markdown(const cb_schema *sc, FILE *f) {
   for (size_t i = 0; i < sc->nsections; i++) md_section(f, &sc->sections[i]);
   return ferror(f) ? CB_EIO : CB_OK;
 }
+
+/* ---- the values in effect, for reports ---- */
+
+/* A node as YAML flow text: scalars as written, lists as [a, b], mappings as {k: v}. */
+static void flow_text(const cb_ynode *n, char *buf, size_t cap) {
+  if (n->kind == CB_Y_SCALAR) {
+    buf_add(buf, cap, n->value);
+    return;
+  }
+  buf_add(buf, cap, n->kind == CB_Y_SEQ ? "[" : "{");
+  for (size_t i = 0; i < n->n; i++) {
+    if (i) buf_add(buf, cap, ", ");
+    if (n->kind == CB_Y_MAP) {
+      buf_add(buf, cap, n->keys[i]);
+      buf_add(buf, cap, ": ");
+    }
+    flow_text(n->children[i], buf, cap);
+  }
+  buf_add(buf, cap, n->kind == CB_Y_SEQ ? "]" : "}");
+}
+
+static int visit_fields(const cb_section *s, const cb_ynode *map, const char *prefix, cb_schema_value_fn fn, void *ctx) {
+  for (size_t i = 0; i < s->nfields; i++) {
+    const cb_field *fd = &s->fields[i];
+    const cb_ynode *n = map ? cb_ynode_child(map, fd->name, NULL) : NULL;
+    if (!n && !fd->dflt) continue; /* a required key a bound scenario always has; nothing to show */
+    char key[PATH_MAX_LEN], text[LIST_MAX_LEN] = "";
+    snprintf(key, sizeof key, "%s.%s", prefix, fd->name);
+    if (n) flow_text(n, text, sizeof text);
+    else buf_add(text, sizeof text, fd->dflt);
+    int rc = fn(ctx, key, text, !n, fd);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+int cb_schema_each_value(const cb_schema *sc, const cb_ytree *t, cb_schema_value_fn fn, void *ctx) {
+  for (size_t i = 0; i < sc->nsections; i++) {
+    const cb_section *s = &sc->sections[i];
+    const cb_ynode *sec = t->root ? cb_ynode_child(t->root, s->name, NULL) : NULL;
+    int rc = 0;
+    if (!s->collection) rc = visit_fields(s, sec && sec->kind == CB_Y_MAP ? sec : NULL, s->name, fn, ctx);
+    else if (sec && sec->kind == CB_Y_MAP)
+      for (size_t k = 0; k < sec->n && !rc; k++) {
+        char prefix[PATH_MAX_LEN];
+        snprintf(prefix, sizeof prefix, "%s.%s", s->name, sec->keys[k]);
+        rc = visit_fields(s, sec->children[k]->kind == CB_Y_MAP ? sec->children[k] : NULL, prefix, fn, ctx);
+      }
+    if (rc) return rc;
+  }
+  return 0;
+}

@@ -86,4 +86,10 @@ const cb_field *cb_schema_find(const cb_schema *sc, const char *dotted, const cb
  * and meaning. */
 int cb_schema_write_markdown(const cb_schema *sc, FILE *f);
 
+/* Every parameter in effect in a tree that binds: fn(ctx, "section[.entry].key", value as YAML
+ * flow text, 1 if it is the default, its field) in table order, entries in file order. Stops at
+ * the first non-zero return of fn and returns it. */
+typedef int (*cb_schema_value_fn)(void *ctx, const char *key, const char *value, int is_default, const cb_field *f);
+int cb_schema_each_value(const cb_schema *sc, const cb_ytree *t, cb_schema_value_fn fn, void *ctx);
+
 #endif
