@@ -29,15 +29,22 @@ static const char usage_text[] =
     "  contraband sweep SCENARIO.yaml --vary key.path=LOW:HIGH [...] --design grid|lhs|sobol --samples K --runs R\n"
     "                 [--jobs J] [--threads T] [--db FILE] [--seed N] [--set ...] [--check] [--quiet] [--max-memory SIZE]\n"
     "  contraband export RESULTS.db [--format csv] [--out FILE]\n"
+    "  contraband report RESULTS [-o FILE] [--experiment ID [--experiment ID]] [--scenario FILE] [--quiet]\n"
+    "  contraband plot RESULTS --metric NAME [--place P] [--channel C] [--origin O] [--category K] [--by DIM]\n"
+    "                 [--title T] [--experiment ID ...] [--scenario FILE] -o FIGURE.svg|png|pdf\n"
     "  contraband params [FILE]     write the parameter reference (Markdown) to FILE or stdout\n"
     "  contraband version\n"
-    "\n"
+    "\n";
+
+/* Split in two: ISO C promises string literals of 4095 bytes only. */
+static const char options_text[] =
     "options:\n"
     "  --seed N        random seed; an ensemble's master seed (default: the scenario's simulation.seed)\n"
     "  --run I         replicate number: `run --seed S --run I` repeats replicate I of an ensemble (default 0)\n"
     "  --out DIR       run: output folder for metrics.csv and summary.json (default: out);\n"
     "                  compare: folder for effects.csv and effects.json (default: compare);\n"
-    "                  export: the CSV file (default: standard output)\n"
+    "                  export: the CSV file (default: standard output); report: the HTML file\n"
+    "                  (default: report.html); plot: the figure (required); -o is the same\n"
     "  --set K=V       override one scenario value, e.g. --set population.buyers=20000\n"
     "  --check         verify the ledger of goods and money after every simulated day\n"
     "  --snapshot-at DATE --snapshot FILE\n"
@@ -58,14 +65,24 @@ static const char usage_text[] =
     "  --design D      sweep: grid (K levels per parameter), lhs (Latin hypercube of K points) or\n"
     "                  sobol (K points of a Sobol sequence)\n"
     "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol)\n"
+    "  --experiment ID report, plot: the store's experiment to show; twice: compare B (second) with A\n"
+    "  --scenario FILE report, plot: where the results' scenario file is now (for parameters and events)\n"
+    "  --metric NAME   plot: the metric (docs/outputs.md); --place, --channel, --origin, --category\n"
+    "                  keep only series with that value; --by DIM draws a line per place, channel, origin\n"
+    "                  or category (the rest summed, or averaged for prices and other stocks)\n"
     "\n"
     "exit codes: 0 success, 1 bad input or failed output, 2 usage, 3 consistency check failed (ledger, or a number not finite), 4 out of memory\n";
+
+static void print_usage(FILE *f) {
+  fputs(usage_text, f);
+  fputs(options_text, f);
+}
 
 static int usage(const char *fmt, const char *arg) {
   fputs("contraband: ", stderr);
   fprintf(stderr, fmt, arg);
   fputs("\n\n", stderr);
-  fputs(usage_text, stderr);
+  print_usage(stderr);
   return EXIT_USAGE;
 }
 
@@ -106,6 +123,9 @@ static int parse_size(const char *s, uint64_t *out) {
 /* The options shared by run and ensemble, and each command's own; one parser for both. */
 typedef struct options {
   const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
+  const char *metric, *place, *channel, *origin, *category, *by, *title, *scenario_file;
+  uint64_t experiment[2];
+  int nexperiments;
   int quiet, check, have_seed, have_run;
   uint64_t seed, run, runs, jobs, samples, threads, max_memory;
 } options;
@@ -114,6 +134,8 @@ typedef struct options {
 static const struct { const char *name; uint64_t max; } valued[] = {
     {"--seed", UINT64_MAX}, {"--run", UINT32_MAX}, {"--runs", UINT32_MAX}, {"--jobs", 1024}, {"--threads", 256},
     {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000}, {"--max-memory", 0},
+    {"--experiment", INT64_MAX}, {"--metric", 0}, {"--place", 0}, {"--channel", 0}, {"--origin", 0}, {"--category", 0}, {"--by", 0},
+    {"--title", 0}, {"--scenario", 0}, {"-o", 0},
 };
 
 /* Parses argv[2..] against the options `allowed` (space-separated names) and up to `inputs`
@@ -122,10 +144,10 @@ static const struct { const char *name; uint64_t max; } valued[] = {
 static int parse_options(int argc, char **argv, const char *allowed, int inputs, options *o) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
-    if (a[0] == '-' && a[1] == '-') {
+    if (a[0] == '-' && (a[1] == '-' || (a[1] == 'o' && !a[2]))) {
       char key[32];
       snprintf(key, sizeof key, " %s ", a);
-      char list[256];
+      char list[512];
       snprintf(list, sizeof list, " %s ", allowed);
       if (!strstr(list, key)) return usage("unknown option %s", a), -1;
       size_t v = 0;
@@ -139,8 +161,9 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       const char *val = argv[++i];
       uint64_t n = 0;
       if (valued[v].max && (parse_u64(val, &n) || n > valued[v].max)) {
-        fprintf(stderr, "contraband: %s takes a whole number from 0 to %llu, not '%s'\n\n%s", a,
-                (unsigned long long)valued[v].max, val, usage_text);
+        fprintf(stderr, "contraband: %s takes a whole number from 0 to %llu, not '%s'\n\n", a,
+                (unsigned long long)valued[v].max, val);
+        print_usage(stderr);
         return -1;
       }
       if (!strcmp(a, "--seed")) o->seed = n, o->have_seed = 1;
@@ -149,7 +172,17 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--jobs")) o->jobs = n;
       else if (!strcmp(a, "--threads") && n == 0) return usage("%s", "--threads must be at least 1"), -1;
       else if (!strcmp(a, "--threads")) o->threads = n;
-      else if (!strcmp(a, "--out")) o->out = val;
+      else if (!strcmp(a, "--out") || !strcmp(a, "-o")) o->out = val;
+      else if (!strcmp(a, "--experiment") && o->nexperiments == 2) return usage("%s", "--experiment can be given at most twice (A, then B)"), -1;
+      else if (!strcmp(a, "--experiment")) o->experiment[o->nexperiments++] = n;
+      else if (!strcmp(a, "--metric")) o->metric = val;
+      else if (!strcmp(a, "--place")) o->place = val;
+      else if (!strcmp(a, "--channel")) o->channel = val;
+      else if (!strcmp(a, "--origin")) o->origin = val;
+      else if (!strcmp(a, "--category")) o->category = val;
+      else if (!strcmp(a, "--by")) o->by = val;
+      else if (!strcmp(a, "--title")) o->title = val;
+      else if (!strcmp(a, "--scenario")) o->scenario_file = val;
       else if (!strcmp(a, "--db")) o->db = val;
       else if (!strcmp(a, "--format")) o->format = val;
       else if (!strcmp(a, "--snapshot-at")) o->snapshot_at = val;
@@ -159,8 +192,8 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--design")) o->design = val;
       else if (!strcmp(a, "--samples")) o->samples = n;
       else if (!strcmp(a, "--max-memory") && (parse_size(val, &o->max_memory) || o->max_memory == 0)) {
-        fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n%s",
-                val, usage_text);
+        fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n", val);
+        print_usage(stderr);
         return -1;
       }
     } else if (!o->scenario) o->scenario = a;
@@ -380,6 +413,64 @@ static int cmd_export(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
+static int fail_report(cb_report *R) {
+  int code = cb_report_errcode(R);
+  fprintf(stderr, "contraband: error: %s\n", cb_report_errmsg(R));
+  cb_report_free(R);
+  return exit_for(code);
+}
+
+/* The results, the chosen experiments and the scenario's location, shared by report and plot. */
+static cb_report *report_of(const options *o, int *code) {
+  cb_report *R = cb_report_new();
+  *code = EXIT_NOMEM;
+  if (!R) return NULL;
+  int bad = cb_report_open(R, o->scenario);
+  for (int i = 0; !bad && i < o->nexperiments; i++) bad = cb_report_experiment(R, (int64_t)o->experiment[i]);
+  if (!bad && o->scenario_file) bad = cb_report_scenario(R, o->scenario_file);
+  if (bad) {
+    *code = fail_report(R);
+    return NULL;
+  }
+  return R;
+}
+
+static void warn_report(const cb_report *R, const options *o) {
+  if (cb_report_warning(R) && !o->quiet) fprintf(stderr, "contraband: warning: %s\n", cb_report_warning(R));
+}
+
+static int cmd_report(int argc, char **argv) {
+  options o = {.out = "report.html"};
+  if (parse_options(argc, argv, "--out -o --experiment --scenario --quiet", 1, &o)) return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "report needs results: a run's output folder or a results store");
+  int code;
+  cb_report *R = report_of(&o, &code);
+  if (!R) return code;
+  if (cb_report_write_html(R, o.out)) return fail_report(R);
+  warn_report(R, &o);
+  if (!o.quiet) printf("report: %s\n", o.out);
+  cb_report_free(R);
+  return EXIT_OKAY;
+}
+
+static int cmd_plot(int argc, char **argv) {
+  options o = {0};
+  if (parse_options(argc, argv, "--out -o --experiment --scenario --quiet --metric --place --channel --origin --category --by --title", 1, &o))
+    return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "plot needs results: a run's output folder or a results store");
+  if (!o.metric) return usage("%s", "plot needs --metric NAME (a metric of metrics.csv, e.g. delivered_units)");
+  if (!o.out) return usage("%s", "plot needs -o FIGURE.svg, .png or .pdf");
+  int code;
+  cb_report *R = report_of(&o, &code);
+  if (!R) return code;
+  cb_plot_spec spec = {o.metric, o.place, o.channel, o.origin, o.category, o.by, o.title};
+  if (cb_report_plot(R, &spec, o.out)) return fail_report(R);
+  warn_report(R, &o);
+  if (!o.quiet) printf("figure: %s\n", o.out);
+  cb_report_free(R);
+  return EXIT_OKAY;
+}
+
 static int cmd_params(int argc, char **argv) {
   cb_sim *S = cb_new();
   if (!S) return EXIT_NOMEM;
@@ -396,12 +487,14 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
   if (!strcmp(argv[1], "sweep")) return cmd_sweep(argc, argv);
   if (!strcmp(argv[1], "params")) return cmd_params(argc, argv);
+  if (!strcmp(argv[1], "report")) return cmd_report(argc, argv);
+  if (!strcmp(argv[1], "plot")) return cmd_plot(argc, argv);
   if (!strcmp(argv[1], "version")) {
     printf("contraband %s\n", cb_version());
     return EXIT_OKAY;
   }
   if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    fputs(usage_text, stdout);
+    print_usage(stdout);
     return EXIT_OKAY;
   }
   return usage("unknown command '%s'", argv[1]);

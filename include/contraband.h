@@ -192,6 +192,38 @@ CB_API int cb_mpi_rank(void);   /* 0 outside MPI */
 CB_API int cb_mpi_size(void);   /* 1 outside MPI */
 CB_API void cb_mpi_finalize(void);
 
+/* ---- reports: charts and figures of a run's outputs or a results store (docs/outputs.md) ---- */
+
+typedef struct cb_report cb_report;
+
+CB_API cb_report *cb_report_new(void); /* NULL only if memory is exhausted */
+CB_API void cb_report_free(cb_report *R);
+/* Reads results: a run's output folder (metrics.csv and summary.json, which must belong together)
+ * or a results store (checked as every command checks it). */
+CB_API int cb_report_open(cb_report *R, const char *results);
+/* Chooses an experiment of a store by its id (experiments.id): once for one experiment, twice for
+ * a comparison of the second (B) against the first (A). Without a choice, a store holding one
+ * experiment shows it, and one holding two shows the comparison of the later (or the fork) against
+ * the earlier; more need a choice. */
+CB_API int cb_report_experiment(cb_report *R, int64_t id);
+/* The scenario file to read the parameters and policy events from, instead of the path recorded
+ * with the results (which is relative to where the run was started); its SHA-256 must match. */
+CB_API int cb_report_scenario(cb_report *R, const char *path);
+/* Writes one self-contained HTML file (charts inline, no network needed), atomically. */
+CB_API int cb_report_write_html(cb_report *R, const char *path);
+/* One figure of one metric: the series matching the filters (NULL: any), one line per value of
+ * `by` ("place", "channel", "origin", "category"; NULL: one line), summed over the other
+ * dimensions for flows and averaged for stocks; median and 5-95% band for ensembles; each chosen
+ * experiment drawn, the second dashed. The format follows path's extension: .svg, .png or .pdf. */
+typedef struct cb_plot_spec {
+  const char *metric, *place, *channel, *origin, *category, *by, *title;
+} cb_plot_spec;
+CB_API int cb_report_plot(cb_report *R, const cb_plot_spec *spec, const char *path);
+/* What the last call could not include, e.g. a scenario file that moved (NULL if nothing). */
+CB_API const char *cb_report_warning(const cb_report *R);
+CB_API int cb_report_errcode(const cb_report *R);
+CB_API const char *cb_report_errmsg(const cb_report *R);
+
 /* Writes the parameter reference (every scenario key, type, range, default, meaning) as Markdown. */
 CB_API int cb_write_param_docs(cb_sim *S, const char *path);
 

@@ -9,3 +9,7 @@ cmake --build build -j "$(nproc)"
 echo
 echo "== baseline: scenarios/baseline.yaml (2012-2019, 100,000 buyers) =="
 ./build/contraband run scenarios/baseline.yaml --out out/baseline
+echo
+echo "== the baseline's report: charts of prices, routes, channels and enforcement, with its parameters =="
+./build/contraband report out/baseline -o out/baseline/report.html
+echo "open out/baseline/report.html in a browser (it needs no network)"

@@ -1,0 +1,37 @@
+/* The key figures of a report, one value per run: deliveries and the share of each crossing,
+ * deliveries by channel, foreign electronics' share by crossing, mean prices by origin, and the
+ * run totals. Shown as a median with a 5-95% range across runs, and for a comparison as the
+ * paired effect of B against A with its 95% interval (the same statistics as compare). */
+#ifndef CB_REPORT_FIGURES_H
+#define CB_REPORT_FIGURES_H
+
+#include <stdint.h>
+
+#include "contraband.h"
+#include "engine/err.h"
+#include "report/results.h"
+
+typedef struct rp_figure {
+  char metric[64], key[96];
+  int absent_is_zero;  /* a run without the figure counts as 0 (sums), or is left out (shares, means) */
+  double *v;           /* [nruns] */
+  uint8_t *has;        /* [nruns] */
+} rp_figure;
+
+typedef struct rp_figures {
+  int n;
+  rp_figure *f;
+  uint32_t nruns;
+} rp_figures;
+
+int rp_figures_of(const rp_experiment *x, rp_figures *out, cb_err *e);
+void rp_figures_free(rp_figures *fs);
+/* Median, 5% and 95% of the runs that have the figure; n is their number (0: none). */
+void rp_figure_spread(const rp_figure *f, uint32_t nruns, double *mid, double *lo, double *hi, uint32_t *n);
+
+/* The effects of b against a on every figure of a, over the run numbers both hold. The effects'
+ * metric and key point into fa, which must outlive them. */
+int rp_effects(const rp_experiment *a, const rp_experiment *b, const rp_figures *fa, const rp_figures *fb, cb_effect **out, int *n,
+               cb_err *e);
+
+#endif

@@ -1,0 +1,55 @@
+/* What a report reads: a run's output folder (metrics.csv and summary.json) or the experiments of
+ * a results store, each brought into one shape, an experiment holding its runs' time series as a
+ * dense [series][run][period] table (a missing row is zero, as docs/outputs.md says) and their
+ * totals. Charts and figures are computed from this table only. */
+#ifndef CB_REPORT_RESULTS_H
+#define CB_REPORT_RESULTS_H
+
+#include <stdint.h>
+
+#include "engine/err.h"
+
+/* A series' coordinates, as in metrics.csv ("" where a dimension does not apply). */
+typedef struct rp_key {
+  char *metric, *place, *channel, *origin, *category;
+} rp_key;
+
+typedef struct rp_experiment {
+  int64_t id;           /* the store's experiment id; 0 for a run folder */
+  int64_t parent_id;    /* a fork's parent in the store; 0 otherwise */
+  char *kind;           /* "run", "ensemble", "fork" or "sweep" */
+  char *scenario, *scenario_sha256, *version, *fork_day; /* fork_day: NULL unless forked */
+  uint64_t master_seed;
+  char **overrides;     /* the --set assignments, in order */
+  uint32_t noverrides;
+  uint32_t nruns;
+  uint32_t *runs;       /* run numbers, ascending */
+  uint32_t nseries;
+  rp_key *series;       /* in metrics.csv's order of first appearance */
+  uint32_t ndays;
+  int32_t *days;        /* first day of each recording period, ascending */
+  double *v;            /* [nseries][nruns][ndays] */
+  uint32_t ntotals;
+  char **total_names;   /* summary.json's totals and foreign_electronics_share.NAME */
+  double *totals;       /* [ntotals][nruns]; NAN where a run lacks it */
+} rp_experiment;
+
+typedef struct rp_results {
+  char *path;
+  int from_store;
+  int nexp;
+  rp_experiment *exp;
+} rp_results;
+
+/* Reads a run's output folder or a results store (checked as every command checks it). Errors name
+ * the file and, for metrics.csv, the line and column. */
+int rp_results_load(rp_results *r, const char *path, cb_err *e);
+void rp_results_free(rp_results *r);
+
+static inline const double *rp_values(const rp_experiment *x, uint32_t series, uint32_t run) {
+  return x->v + ((size_t)series * x->nruns + run) * x->ndays;
+}
+/* Index of a total by name, or -1. */
+int rp_total_index(const rp_experiment *x, const char *name);
+
+#endif
