@@ -71,6 +71,10 @@ valgrind_ensemble() {
     --db build-valgrind/ensemble.db &&
     "${memcheck[@]}" ./build-valgrind/contraband export build-valgrind/ensemble.db --out build-valgrind/ensemble.csv
 }
+valgrind_report() {
+  "${memcheck[@]}" ./build-valgrind/contraband report build-valgrind/ensemble.db -o build-valgrind/report.html --quiet &&
+    "${memcheck[@]}" ./build-valgrind/contraband plot build-valgrind/out --metric price_usd --by origin -o build-valgrind/price.pdf --quiet
+}
 tsan_runs() {
   rm -f build-tsan/ensemble.db
   TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./build-tsan/contraband run scenarios/baseline.yaml --threads 3 --quiet \
@@ -84,6 +88,8 @@ cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --buil
 check "valgrind: no errors, no leaks" "valgrind: memcheck found errors or leaks (see above)" valgrind_run
 echo "== valgrind memcheck: an ensemble on two threads into a results store, and its export =="
 check "valgrind: no errors, no leaks" "valgrind: memcheck found errors or leaks (see above)" valgrind_ensemble
+echo "== valgrind memcheck: the ensemble's report and a figure of the run =="
+check "valgrind: no errors, no leaks" "valgrind: memcheck found errors or leaks (see above)" valgrind_report
 
 echo "== ThreadSanitizer: a run on 3 threads and an ensemble of 2 jobs x 2 threads =="
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fsanitize=thread -O1" \

@@ -60,7 +60,7 @@ static int collect_events(rp_context *c, const cb_scenario *sc, cb_err *e) {
     const cb_sc_sanction *s = &sc->sanctions[i];
     ref_names(list, sizeof list, &s->origins, sc->origins[0].name, sizeof sc->origins[0], sc->n_origins, "every origin");
     ref_names(cats, sizeof cats, &s->categories, sc->categories[0].name, sizeof sc->categories[0], sc->n_categories, "every category");
-    snprintf(what, sizeof what, "%s legal import: %s; %s", s->action ? "ease" : "impose", list, cats);
+    snprintf(what, sizeof what, "%s legal import: %.80s; %.80s", s->action ? "ease" : "impose", list, cats);
     add_event(c, e, "sanction", s->name, s->date, s->date, what);
   }
   for (int i = 0; i < sc->n_crackdowns && !e->code; i++) {
@@ -100,7 +100,8 @@ static int read_scenario(rp_context *c, const rp_experiment *x, const char *path
   char sha[65];
   if (!file || cb_sha256_file(file, sha, &local)) {
     if (path) return cb_err_set(e, CB_EIO, "%s", local.msg);
-    snprintf(c->note, sizeof c->note, "the scenario file %s could not be read (%s); give it with --scenario FILE", file ? file : "(none)", local.msg);
+    snprintf(c->note, sizeof c->note, "the scenario file %.300s could not be read (%.600s); give it with --scenario FILE", file ? file : "(none)",
+             local.msg);
     return CB_OK;
   }
   if (x->scenario_sha256 && strcmp(sha, x->scenario_sha256)) {
@@ -115,7 +116,7 @@ static int read_scenario(rp_context *c, const rp_experiment *x, const char *path
   for (uint32_t i = 0; !rc && i < x->noverrides; i++) rc = cb_ytree_override(t, x->overrides[i], (int)i + 1, &local);
   if (!rc) rc = cb_scenario_bind(sc, t, &local);
   if (rc == CB_ENOMEM) return cb_err_set(e, CB_ENOMEM, "%s", local.msg);
-  if (rc) snprintf(c->note, sizeof c->note, "the scenario file %s no longer reads: %s", file, local.msg);
+  if (rc) snprintf(c->note, sizeof c->note, "the scenario file %.300s no longer reads: %.600s", file, local.msg);
   else c->ok = 1;
   return CB_OK;
 }
@@ -154,7 +155,7 @@ int rp_context_markers(const rp_context *c, rp_event **out, cb_err *e) {
     const rp_event_info *v = &c->events[i];
     (*out)[i].start = v->start;
     (*out)[i].end = v->end - v->start > 183 ? v->start : v->end;
-    snprintf((*out)[i].label, sizeof (*out)[i].label, "%d", i + 1);
+    snprintf((*out)[i].label, sizeof (*out)[i].label, "%d", (i + 1) % 10000000); /* fits the label */
   }
   return CB_OK;
 }
