@@ -24,7 +24,7 @@ static const char *const small[] = {"population.buyers=150", "population.traders
                                     "income_shocks={}"};
 #define NSMALL (sizeof small / sizeof *small)
 
-static char out_dir[700], snap_path[700], db_path[700], csv_path[700];
+static char out_dir[700], snap_path[700], db_path[700], csv_path[700], report_db[700];
 
 /* The code a failed step reports, after checking its message. */
 static int failed(int code, const char *msg, long n) {
@@ -66,6 +66,22 @@ static int ensemble_session(long n) {
   if (!rc) rc = cb_experiment_export_csv(X, db_path, csv_path);
   if (rc) rc = failed(rc, cb_experiment_errmsg(X), n);
   cb_experiment_free(X);
+  return rc;
+}
+
+/* A report of a stored ensemble and a figure of it, drawn from a store made once beforehand. */
+static int report_session(long n) {
+  cb_report *R = cb_report_new();
+  if (!R) return CB_ENOMEM;
+  char html[800], fig[800];
+  snprintf(html, sizeof html, "%s/report.html", out_dir);
+  snprintf(fig, sizeof fig, "%s/figure.svg", out_dir);
+  cb_plot_spec spec = {.metric = "delivered_units", .by = "place"};
+  int rc = cb_report_open(R, report_db);
+  if (!rc) rc = cb_report_write_html(R, html);
+  if (!rc) rc = cb_report_plot(R, &spec, fig);
+  if (rc) rc = failed(rc, cb_report_errmsg(R), n);
+  cb_report_free(R);
   return rc;
 }
 
@@ -112,6 +128,7 @@ static void every_allocation_fails_cleanly(int (*session)(long), const char *wha
   remove(db_path);
   cb_alloc_fail_at(0);
   long before = cb_alloc_count();
+  mkdir(out_dir, 0700);
   if (session(0) != CB_OK) fail_msg("%s: the session fails without any injected failure", what);
   long total = cb_alloc_count() - before;
   assert_true(total > 50);
@@ -143,6 +160,18 @@ static void test_run_survives_every_failed_allocation(void **state) {
 static void test_ensemble_survives_every_failed_allocation(void **state) {
   (void)state;
   every_allocation_fails_cleanly(ensemble_session, "alloc-ensemble");
+}
+
+static void test_report_survives_every_failed_allocation(void **state) {
+  (void)state;
+  snprintf(report_db, sizeof report_db, "%s/report.db", cbt_tmpdir("alloc-report"));
+  cb_experiment *X = cb_experiment_new();
+  assert_non_null(X);
+  assert_int_equal(cb_experiment_scenario(X, BASELINE), CB_OK);
+  for (size_t i = 0; i < NSMALL; i++) assert_int_equal(cb_experiment_set(X, small[i]), CB_OK);
+  assert_int_equal(cb_experiment_ensemble(X, report_db, 2, 1), CB_OK);
+  cb_experiment_free(X);
+  every_allocation_fails_cleanly(report_session, "alloc-report");
 }
 
 /* The estimate cb_init checks against the memory limit bounds what a run really uses: it is at
@@ -192,6 +221,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_survives_every_failed_allocation),
       cmocka_unit_test(test_ensemble_survives_every_failed_allocation),
+      cmocka_unit_test(test_report_survives_every_failed_allocation),
       cmocka_unit_test(test_memory_estimate_bounds_use),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
