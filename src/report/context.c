@@ -41,13 +41,12 @@ static int add_event(rp_context *c, cb_err *e, const char *kind, const char *nam
 }
 
 /* Names of a reference list's entries, "a, b, c" (all when the list is empty). */
-static void ref_names(char *buf, size_t cap, const cb_reflist *l, const char *base, size_t stride, int nall, const char *all) {
+static void ref_names(char *buf, size_t cap, const cb_reflist *l, const char *base, size_t stride, const char *all) {
   buf[0] = '\0';
   if (l->n == 0) {
     snprintf(buf, cap, "%s", all);
     return;
   }
-  (void)nall;
   for (int i = 0; i < l->n; i++) {
     size_t n = strlen(buf);
     snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", base + (size_t)l->idx[i] * stride);
@@ -58,8 +57,8 @@ static int collect_events(rp_context *c, const cb_scenario *sc, cb_err *e) {
   char what[192], list[128], cats[128];
   for (int i = 0; i < sc->n_sanctions && !e->code; i++) {
     const cb_sc_sanction *s = &sc->sanctions[i];
-    ref_names(list, sizeof list, &s->origins, sc->origins[0].name, sizeof sc->origins[0], sc->n_origins, "every origin");
-    ref_names(cats, sizeof cats, &s->categories, sc->categories[0].name, sizeof sc->categories[0], sc->n_categories, "every category");
+    ref_names(list, sizeof list, &s->origins, sc->origins[0].name, sizeof sc->origins[0], "every origin");
+    ref_names(cats, sizeof cats, &s->categories, sc->categories[0].name, sizeof sc->categories[0], "every category");
     snprintf(what, sizeof what, "%s legal import: %.80s; %.80s", s->action ? "ease" : "impose", list, cats);
     add_event(c, e, "sanction", s->name, s->date, s->date, what);
   }

@@ -116,7 +116,7 @@ void rp_figures_free(rp_figures *fs) {
 }
 
 void rp_figure_spread(const rp_figure *f, uint32_t nruns, double *mid, double *lo, double *hi, uint32_t *n) {
-  double *v = malloc((nruns + 1) * sizeof *v);
+  double *v = cb_xmalloc(NULL, (nruns + 1) * sizeof *v);
   *n = 0;
   for (uint32_t r = 0; v && r < nruns; r++)
     if (f->has[r]) v[(*n)++] = f->v[r];

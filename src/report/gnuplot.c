@@ -143,14 +143,15 @@ static void plot_lines(FILE *f, const rp_chart *c, const rp_panel *p) {
   fputc('\n', f);
 }
 
-static int write_chart_script(FILE *f, void *ctx, cb_err *e) {
-  (void)e;
-  const struct {
-    const rp_chart *c;
-    rp_format fmt;
-  } *w = ctx;
-  const rp_chart *c = w->c;
-  terminal(f, w->fmt, c->npanels > 2);
+/* What one gnuplot script draws: a chart or an interval plot, in a format. */
+typedef struct script_job {
+  const rp_chart *chart;
+  const rp_forest *forest;
+  rp_format fmt;
+} script_job;
+
+static int write_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
+  terminal(f, fmt, c->npanels > 2);
   common_style(f, c->title);
   time_axis(f, c);
   fputs("set ylabel ", f);
@@ -183,14 +184,8 @@ static int write_chart_script(FILE *f, void *ctx, cb_err *e) {
   return ferror(f) ? -1 : 0;
 }
 
-static int write_forest_script(FILE *f, void *ctx, cb_err *e) {
-  (void)e;
-  const struct {
-    const rp_forest *p;
-    rp_format fmt;
-  } *w = ctx;
-  const rp_forest *p = w->p;
-  terminal(f, w->fmt, p->n > 10);
+static int write_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
+  terminal(f, fmt, p->n > 10);
   common_style(f, p->title);
   fputs("set key off\nset grid xtics lc rgb '#dddddd'\nset xlabel ", f);
   quoted(f, p->xlabel);
@@ -204,6 +199,12 @@ static int write_forest_script(FILE *f, void *ctx, cb_err *e) {
   for (int i = 0; i < p->n; i++) fprintf(f, "%d %.10g %.10g %.10g\n", i + 1, p->est[i], p->lo[i], p->hi[i]);
   fprintf(f, "EOD\nplot $F using 2:1:3:4 with xerrorbars pt 7 ps 0.8 lw 1.5 lc rgb '%s'\n", palette[0]);
   return ferror(f) ? -1 : 0;
+}
+
+static int write_script(FILE *f, void *ctx, cb_err *e) {
+  (void)e;
+  const script_job *j = ctx;
+  return j->chart ? write_chart_script(f, j->chart, j->fmt) : write_forest_script(f, j->forest, j->fmt);
 }
 
 /* ---- running gnuplot ---- */
@@ -317,13 +318,14 @@ static void fix_pdf_date(char *pdf, size_t len) {
     }
 }
 
-static int render(cb_writer_fn script, void *ctx, rp_format fmt, const char *prefix, char **out, size_t *len, cb_err *e) {
+static int render(const script_job *job, const char *prefix, char **out, size_t *len, cb_err *e) {
+  rp_format fmt = job->fmt;
   *out = NULL;
   *len = 0;
   workdir w;
   if (make_workdir(&w, e)) return e->code;
   uint8_t *bytes = NULL;
-  if (!cb_atomic_write(w.script, script, ctx, e) && !spawn_gnuplot(&w, e) && !cb_read_whole(w.out, &bytes, len, e)) {
+  if (!cb_atomic_write(w.script, write_script, (void *)job, e) && !spawn_gnuplot(&w, e) && !cb_read_whole(w.out, &bytes, len, e)) {
     *out = (char *)bytes;
     if (*len == 0) cb_err_set(e, CB_EIO, "gnuplot produced no image");
     else if (fmt == RP_FMT_SVG_INLINE) inline_svg(out, len, prefix, e);
@@ -341,20 +343,14 @@ int rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, cha
   if (c->ndays < 1 || c->npanels < 1) return cb_err_set(e, CB_EMISUSE, "a chart needs at least one period and one panel");
   for (int k = 0; k < c->npanels; k++)
     if (c->panels[k].nlines < 1) return cb_err_set(e, CB_EMISUSE, "chart '%s': a panel has nothing to draw", c->title);
-  struct {
-    const rp_chart *c;
-    rp_format fmt;
-  } w = {c, fmt};
-  return render(write_chart_script, &w, fmt, id_prefix, out, len, e);
+  script_job job = {c, NULL, fmt};
+  return render(&job, id_prefix, out, len, e);
 }
 
 int rp_forest_render(const rp_forest *p, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e) {
   if (p->n < 1) return cb_err_set(e, CB_EMISUSE, "an interval plot needs at least one estimate");
-  struct {
-    const rp_forest *p;
-    rp_format fmt;
-  } w = {p, fmt};
-  return render(write_forest_script, &w, fmt, id_prefix, out, len, e);
+  script_job job = {NULL, p, fmt};
+  return render(&job, id_prefix, out, len, e);
 }
 
 int rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e) {

@@ -26,6 +26,14 @@ static void esc(FILE *f, const char *s) {
     }
 }
 
+/* Escaped texts as the cells of a row, "a</td><td>b": the caller opens and closes the row. */
+static void cells(FILE *f, const char *const *texts, int n) {
+  for (int i = 0; i < n; i++) {
+    if (i) fputs("</td><td>", f);
+    esc(f, texts[i]);
+  }
+}
+
 static int is_share(const char *metric) { return !strcmp(metric, "route_share") || !strcmp(metric, "foreign_electronics_share"); }
 
 /* A number for the reader: shares as percentages, money and counts to a sensible precision. */
@@ -111,9 +119,8 @@ static void figures_table(FILE *f, const rp_page *p) {
     fputs("\" data-key=\"", f);
     esc(f, g->key);
     fprintf(f, "\" data-median=\"%.17g\" data-p5=\"%.17g\" data-p95=\"%.17g\" data-runs=\"%u\"><td>", mid, lo, hi, n);
-    esc(f, g->metric);
-    fputs("</td><td>", f);
-    esc(f, g->key);
+    const char *names[] = {g->metric, g->key};
+    cells(f, names, 2);
     fputs("</td><td class=\"n\">", f);
     shown(f, mid, share);
     if (many) {
@@ -145,9 +152,8 @@ static void effects_table(FILE *f, const rp_page *p) {
     esc(f, x->key);
     fprintf(f, "\" data-n=\"%u\" data-mean-a=\"%.17g\" data-mean-b=\"%.17g\" data-effect=\"%.17g\" data-ci-low=\"%.17g\" data-ci-high=\"%.17g\"%s><td>",
             x->n, x->mean_a, x->mean_b, x->effect, x->ci_low, x->ci_high, sig ? " class=\"sig\"" : "");
-    esc(f, x->metric);
-    fputs("</td><td>", f);
-    esc(f, x->key);
+    const char *names[] = {x->metric, x->key};
+    cells(f, names, 2);
     fprintf(f, "</td><td class=\"n\">%u</td><td class=\"n\">", x->n);
     shown(f, x->mean_a, share);
     fputs("</td><td class=\"n\">", f);
@@ -196,11 +202,8 @@ static void events(FILE *f, const rp_context *c) {
     fputs("</td><td>", f);
     if (v->end != v->start) date_text(f, v->end);
     fputs("</td><td>", f);
-    esc(f, v->kind);
-    fputs("</td><td>", f);
-    esc(f, v->name);
-    fputs("</td><td>", f);
-    esc(f, v->what);
+    const char *texts[] = {v->kind, v->name, v->what};
+    cells(f, texts, 3);
     fputs("</td></tr>\n", f);
   }
   fputs("</table>\n", f);
@@ -243,9 +246,8 @@ static void parameters(FILE *f, const rp_context *c, const char *side) {
     fputs("</code></td><td><code>", f);
     esc(f, q->value);
     fputs("</code></td><td>", f);
-    esc(f, q->unit);
-    fputs("</td><td>", f);
-    esc(f, q->doc);
+    const char *texts[] = {q->unit, q->doc};
+    cells(f, texts, 2);
     fputs("</td></tr>\n", f);
   }
   fputs("</table></details>\n", f);

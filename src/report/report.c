@@ -174,11 +174,7 @@ static int forest(const cb_effect *ef, int n, char **svg, size_t *len, cb_err *e
   return e->code;
 }
 
-typedef struct html_job {
-  rp_page *page;
-} html_job;
-
-static int write_page(FILE *f, void *ctx, cb_err *e) { return rp_html_write(f, ((html_job *)ctx)->page, e); }
+static int write_page(FILE *f, void *page, cb_err *e) { return rp_html_write(f, page, e); }
 
 int cb_report_write_html(cb_report *R, const char *path) {
   cb_err_clear(&R->err);
@@ -203,8 +199,7 @@ int cb_report_write_html(cb_report *R, const char *path) {
   if (rp_report_charts(&s, &gallery, e)) goto done;
   rp_page page = {R->res.path, R->res.from_store, {s.x[0], s.x[1]}, s.n, {&ctx[0], &ctx[1]}, {&fig[0], &fig[1]},
                   effects, neffects, forest_svg, &gallery};
-  html_job job = {&page};
-  cb_atomic_write(path, write_page, &job, e);
+  cb_atomic_write(path, write_page, &page, e);
 done:
   for (int i = 0; i < 2; i++) {
     rp_context_free(&ctx[i]);

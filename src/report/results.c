@@ -242,6 +242,18 @@ static int load_metrics_csv(builder *b, const char *file, const char *text) {
   return b->e->code;
 }
 
+/* The --set assignments from a JSON list of strings (summary.json's, or a store's overrides). */
+static int take_overrides(rp_experiment *x, json_t *list, const char *file, cb_err *e) {
+  size_t n = json_array_size(list);
+  if (!(x->overrides = cb_xcalloc(e, n ? n : 1, sizeof *x->overrides))) return e->code;
+  for (size_t i = 0; i < n; i++) {
+    const char *s = json_string_value(json_array_get(list, i));
+    if (!s) return cb_err_set(e, CB_EPARSE, "%s: overrides[%zu] is not a string", file, i);
+    if (!(x->overrides[x->noverrides++] = cb_xstrdup(e, s))) return e->code;
+  }
+  return CB_OK;
+}
+
 static const char *json_text(json_t *o, const char *field, const char *file, cb_err *e) {
   const char *s = json_string_value(json_object_get(o, field));
   if (!s) cb_err_set(e, CB_EPARSE, "%s: field '%s' is missing or not a string; give the summary.json a contraband run wrote", file, field);
@@ -262,13 +274,7 @@ static int summary_identity(rp_experiment *x, json_t *root, const char *file, cb
   x->nruns = 1;
   if (!(x->runs = cb_xmalloc(e, sizeof *x->runs))) return e->code;
   x->runs[0] = (uint32_t)json_integer_value(run);
-  size_t n = json_array_size(ov);
-  if (!(x->overrides = cb_xcalloc(e, n ? n : 1, sizeof *x->overrides))) return e->code;
-  for (size_t i = 0; i < n; i++) {
-    const char *s = json_string_value(json_array_get(ov, i));
-    if (!s) return cb_err_set(e, CB_EPARSE, "%s: overrides[%zu] is not a string", file, i);
-    if (!(x->overrides[x->noverrides++] = cb_xstrdup(e, s))) return e->code;
-  }
+  if (take_overrides(x, ov, file, e)) return e->code;
   json_t *fork = json_object_get(root, "forked_from");
   const char *day = json_string_value(json_object_get(fork, "day"));
   if (day && !(x->fork_day = cb_xstrdup(e, day))) return e->code;
@@ -345,6 +351,7 @@ typedef struct store_ctx {
   rp_results *r;
   builder *b;
   cb_err *e;
+  const char *path; /* the store, for messages */
 } store_ctx;
 
 static char *dup_or_null(cb_err *e, const char *s) { return s ? cb_xstrdup(e, s) : NULL; }
@@ -366,12 +373,7 @@ static int take_experiment(void *ctx, const cb_store_row *row) {
   x->version = dup_or_null(c->e, row->text[8]);
   if (c->e->code) return c->e->code;
   json_t *ov = json_loads(row->text[4] ? row->text[4] : "[]", 0, NULL);
-  size_t n = json_array_size(ov);
-  x->overrides = cb_xcalloc(c->e, n ? n : 1, sizeof *x->overrides);
-  for (size_t i = 0; x->overrides && i < n; i++) {
-    const char *s = json_string_value(json_array_get(ov, i));
-    if (s && (x->overrides[x->noverrides] = cb_xstrdup(c->e, s))) x->noverrides++;
-  }
+  take_overrides(x, ov, c->path, c->e);
   json_decref(ov);
   return c->e->code;
 }
@@ -422,7 +424,7 @@ static int load_store(rp_results *r, const char *path, cb_err *e) {
   if (cb_store_open(&st, path, 0, e)) return e->code;
   r->from_store = 1;
   rp_results listed = {0};
-  store_ctx c = {.r = &listed, .e = e};
+  store_ctx c = {.r = &listed, .e = e, .path = path};
   if (!cb_store_query(st, exp_sql, 0, take_experiment, &c, e)) {
     /* each experiment's data, read into r one by one so that a failure leaves r freeable */
     for (int i = 0; i < listed.nexp && !e->code; i++) {
