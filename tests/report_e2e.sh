@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reports of a run and of a forked comparison, opened in headless Chromium by report_e2e.py:
+# The reports of a run, of an ensemble (A of the comparison) and of a forked comparison, opened in headless Chromium by report_e2e.py:
 # every chart present and drawing data, no errors logged, nothing fetched; screenshots kept in
 # OUT for a person to look at. Usage: report_e2e.sh CONTRABAND OUT (from the source tree).
 set -euo pipefail
@@ -17,3 +17,5 @@ python3 tests/report_e2e.py "$out/run.html" "$out/run.png" --min-charts 7 "${com
   --db "$out/cmp.db" --out "$out/cmp" --quiet
 "$cli" report "$out/cmp.db" -o "$out/cmp.html" --quiet
 python3 tests/report_e2e.py "$out/cmp.html" "$out/cmp.png" --min-charts 8 --expect-chart chart-effects "${common[@]}"
+"$cli" report "$out/cmp.db" --experiment 1 -o "$out/ensemble.html" --quiet
+python3 tests/report_e2e.py "$out/ensemble.html" "$out/ensemble.png" --min-charts 7 "${common[@]}"
