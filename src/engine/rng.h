@@ -18,13 +18,18 @@ typedef enum {
   CB_RNG_NPURPOSES  /* not a purpose: one past the last */
 } cb_rng_purpose;
 
+#define CB_RNG_ROUNDS 10   /* Philox2x64-10 */
+
 typedef struct cb_rng {
   uint64_t seed;        /* the key */
   uint32_t run;         /* replicate number; 0 for a single run */
+  uint64_t round_key[CB_RNG_ROUNDS]; /* the key of each round (see cb_rng_words) */
 } cb_rng;
 
 static inline cb_rng cb_rng_make(uint64_t seed, uint32_t run) {
-  cb_rng r = {seed, run};
+  cb_rng r = {seed, run, {0}};
+  philox2x64_key_t k = {{seed}};
+  for (int i = 0; i < CB_RNG_ROUNDS; i++, k = _philox2x64bumpkey(k)) r.round_key[i] = k.v[0];
   return r;
 }
 
@@ -39,10 +44,11 @@ typedef struct cb_rng_block {
  * and is as thoroughly tested (both pass TestU01's BigCrush; Salmon et al., SC'11). */
 static inline cb_rng_block cb_rng_words(const cb_rng *r, cb_rng_purpose purpose, uint32_t agent,
                                         int32_t day, uint32_t index) {
-  philox2x64_ctr_t c = {{(uint64_t)agent | (uint64_t)(uint32_t)day << 32,
+  philox2x64_ctr_t x = {{(uint64_t)agent | (uint64_t)(uint32_t)day << 32,
                          (uint64_t)(((uint32_t)purpose << 24) ^ index) | (uint64_t)r->run << 32}};
-  philox2x64_key_t k = {{r->seed}};
-  philox2x64_ctr_t x = philox2x64(c, k);
+  /* philox2x64(x, {seed}) with the round keys taken from cb_rng_make rather than derived anew
+   * each round: the same words, for a fifth fewer instructions on the busiest path */
+  for (int i = 0; i < CB_RNG_ROUNDS; i++) x = _philox2x64round(x, (philox2x64_key_t){{r->round_key[i]}});
   cb_rng_block b = {{(uint32_t)x.v[0], (uint32_t)(x.v[0] >> 32), (uint32_t)x.v[1], (uint32_t)(x.v[1] >> 32)}};
   return b;
 }
