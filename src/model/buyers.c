@@ -8,16 +8,53 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "engine/apportion.h"
 #include "model/world.h"
+
+/* Whole days of an exponential draw with mean buyers.review_days from the 32-bit word w. */
+static int32_t review_draw_days(const cb_sim *S, uint32_t w) { return (int32_t)cb_exponential(w, S->sc.buyers.review_days); }
+
+/* review_draw_days by table rather than by a logarithm at every review. The days fall as the word
+ * rises (consecutive words differ in log far beyond its rounding error), so within a stretch of
+ * words they take a run of values; most stretches hold at most one step, stored as the days at
+ * the stretch's first word and where the step is (found by bisection on the same function). */
+static void build_gap_steps(cb_sim *S) {
+  const uint32_t len = UINT32_C(1) << (32 - CB_GAP_INDEX_BITS);
+  for (uint32_t j = 0; j < CB_GAP_STRETCHES; j++) {
+    uint32_t lo = j * len, hi = lo + (len - 1);
+    int32_t first = review_draw_days(S, lo), last = review_draw_days(S, hi);
+    cb_gap_step *st = &S->gap_steps[j];
+    if (first - last > 1) {
+      *st = (cb_gap_step){-1, 0}; /* several steps: computed at each review */
+      continue;
+    }
+    uint32_t step = len; /* none */
+    if (last < first) {
+      uint32_t a = lo, z = hi; /* review_draw_days(a) == first > review_draw_days(z) */
+      while (z - a > 1) {
+        uint32_t mid = a + (z - a) / 2;
+        if (review_draw_days(S, mid) == first) a = mid;
+        else z = mid;
+      }
+      step = z - lo;
+    }
+    *st = (cb_gap_step){first, step};
+  }
+}
 
 /* A review's own draws come from one stream (purpose REVIEW, the buyer, the day): word 0 sets the
  * gap to the next review, words 1, 2, ... hold two 16-bit upgrade draws each, one per kind of
  * product. With eight kinds a review needs at most two Philox calls for all of them. */
 static int32_t next_review_gap(const cb_sim *S, cb_rng_stream *draws) {
-  double g = cb_exponential(cb_rng_stream_word(&S->rng, draws, 0), S->sc.buyers.review_days);
-  int32_t gap = 1 + (int32_t)g;
+  uint32_t w = cb_rng_stream_word(&S->rng, draws, 0);
+  const cb_gap_step *st = &S->gap_steps[w >> (32 - CB_GAP_INDEX_BITS)];
+  uint32_t offset = w & ((UINT32_C(1) << (32 - CB_GAP_INDEX_BITS)) - 1);
+  int32_t days = st->days >= 0 ? st->days - (offset >= st->step) : review_draw_days(S, w);
+  int32_t gap = 1 + days;
   return gap < CB_REVIEW_HORIZON - 1 ? gap : CB_REVIEW_HORIZON - 1;
 }
 
@@ -35,7 +72,46 @@ static double appeal_on(const cb_sim *S, int cat, int32_t day) {
 }
 
 static int wants(const cb_sim *S, uint32_t b, int cat) {
-  return cb_buyer_appeal(S, b)[cat] < S->appeal_today[cat];
+  return (S->appeal_some >> cat & 1u) && cb_buyer_appeal(S, b)[cat] <= S->appeal_max[cat];
+}
+
+/* The kinds of product (bit k for kind k) buyer b wants today, and those it holds a unit of that
+ * has worn out by day: a review tests every kind, and masks built in one branch-free pass over the
+ * record let it visit only the kinds where something happens. Up to 16 kinds the pass is a few
+ * SSE2 instructions: 16-byte loads from each array's start (two for `until` beyond 8 kinds) stay
+ * within the buyer's record (see alloc_buyers' stride), and lanes past ncat are masked off. */
+static uint32_t wanted_kinds(const cb_sim *S, uint32_t b) {
+  const uint8_t *appeal = cb_buyer_appeal(S, b);
+  uint32_t mask = 0;
+#ifdef __SSE2__
+  if (S->ncat <= 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)appeal);
+    __m128i max = _mm_loadu_si128((const __m128i *)(const void *)S->appeal_max);
+    mask = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(a, max), _mm_setzero_si128())); /* a <= max */
+    return mask & S->appeal_some;
+  }
+#endif
+  for (int k = 0; k < S->ncat; k++) mask |= (uint32_t)(appeal[k] <= S->appeal_max[k]) << k;
+  return mask & S->appeal_some;
+}
+
+static uint32_t worn_out_kinds(const cb_sim *S, uint32_t b, int32_t day) {
+  const uint8_t *origin = cb_buyer_origin(S, b);
+  const uint16_t *until = cb_buyer_until(S, b);
+  uint16_t today = (uint16_t)(day - S->start);
+  uint32_t mask = 0;
+#ifdef __SSE2__
+  if (S->ncat <= 16) {
+    __m128i t = _mm_set1_epi16((short)today), zero = _mm_setzero_si128();
+    __m128i lo = _mm_cmpeq_epi16(_mm_subs_epu16(_mm_loadu_si128((const __m128i *)(const void *)until), t), zero);
+    __m128i hi = S->ncat > 8 ? _mm_cmpeq_epi16(_mm_subs_epu16(_mm_loadu_si128((const __m128i *)(const void *)(until + 8)), t), zero) : zero;
+    __m128i none = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)origin), _mm_set1_epi8((char)CB_NO_HOLDING));
+    mask = (uint32_t)_mm_movemask_epi8(_mm_andnot_si128(none, _mm_packs_epi16(lo, hi))); /* held and until <= today */
+    return mask & ((UINT32_C(1) << S->ncat) - 1);
+  }
+#endif
+  for (int k = 0; k < S->ncat; k++) mask |= (uint32_t)((origin[k] != CB_NO_HOLDING) & (until[k] <= today)) << k; /* & (not &&): no branch */
+  return mask;
 }
 
 /* Utility splits into parts that depend on the market and product only, recomputed once a day
@@ -67,7 +143,14 @@ void cb_buyers_utility_tables(cb_sim *S, int constant) {
     }
   }
   S->growth_today = pow(1.0 + p->income_growth_per_year, (S->day - S->start) / 365.25);
-  for (int k = 0; k < S->ncat; k++) S->appeal_today[k] = appeal_on(S, k, S->day) * 256.0;
+  /* a buyer wants kind k once its threshold byte a is below 256 x the appeal; for an integer a,
+   * a < x exactly when a <= ceil(x) - 1, so the comparison can be made in bytes */
+  S->appeal_some = 0;
+  for (int k = 0; k < S->ncat; k++) {
+    double bar = ceil(appeal_on(S, k, S->day) * 256.0);
+    S->appeal_max[k] = (uint8_t)(bar > 1 ? (bar < 256 ? bar - 1 : 255) : 0);
+    if (bar > 0) S->appeal_some |= UINT32_C(1) << k;
+  }
 }
 
 /* The buyer's side of utility at a review: the same for every kind of product it considers. */
@@ -353,12 +436,10 @@ static int upgrade_now(const cb_sim *S, cb_rng_stream *draws, int k) {
   return bits < S->upgrade_threshold;
 }
 
-/* One category at a review: drop a worn-out unit, then maybe buy (new, replacement or upgrade). */
+/* One kind of product at a review, once any worn-out unit is dropped, for a kind the buyer wants
+ * and has no open order for: maybe buy (new, replacement or upgrade). */
 static int review_category(cb_sim *S, cb_fx *fx, uint32_t b, int k, chooser *ch, cb_rng_stream *draws, int32_t day) {
   const uint8_t *origin = cb_buyer_origin(S, b);
-  if (cb_buyer_at(S, b)->pending & (1u << k)) return CB_OK;
-  if (origin[k] != CB_NO_HOLDING && cb_buyer_until(S, b)[k] <= (uint16_t)(day - S->start)) drop_holding(S, fx, b, k);
-  if (!wants(S, b, k)) return CB_OK;
   double min_q = -1.0;
   if (origin[k] != CB_NO_HOLDING) {
     if (!upgrade_now(S, draws, k)) return CB_OK;
@@ -377,16 +458,28 @@ static int review_category(cb_sim *S, cb_fx *fx, uint32_t b, int k, chooser *ch,
   return order(S, fx, b, p, day, price);
 }
 
+/* A review looks at the kinds with no open order: worn-out units are dropped, then the kinds the
+ * buyer wants are considered in turn from `first` (a fair order when money runs short). Kinds
+ * affect each other only through savings, so dropping all worn-out units first changes nothing. */
 static int review(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
   accrue_income(S, fx, b, day);
-  double income = income_on(S, b);
-  if (income < 1e-9) income = 1e-9;
-  int first = (int)((b + (uint32_t)day) % (uint32_t)S->ncat); /* fair order when money runs short */
+  uint32_t open = ~cb_buyer_at(S, b)->pending;
+  for (uint32_t worn = open & worn_out_kinds(S, b, day); worn; worn &= worn - 1) drop_holding(S, fx, b, __builtin_ctz(worn));
   cb_rng_stream draws = cb_rng_stream_make(CB_RNG_REVIEW, b, day, 0);
-  chooser ch = chooser_of(S, b, income, day);
-  for (int i = 0, k = first; i < S->ncat; i++, k = k + 1 < S->ncat ? k + 1 : 0) {
-    if (review_category(S, fx, b, k, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
-    ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
+  uint32_t todo = open & wanted_kinds(S, b);
+  if (todo) {
+    double income = income_on(S, b);
+    if (income < 1e-9) income = 1e-9;
+    int n = S->ncat, first = (int)((b + (uint32_t)day) % (uint32_t)n);
+    chooser ch = chooser_of(S, b, income, day);
+    /* the kinds rotated so that bit i is kind first + i (mod n) */
+    uint64_t twice = (uint64_t)todo << n | todo;
+    for (uint32_t turn = (uint32_t)((twice >> first) & ((UINT64_C(1) << n) - 1)); turn; turn &= turn - 1) {
+      int k = first + __builtin_ctz(turn);
+      if (k >= n) k -= n;
+      if (review_category(S, fx, b, k, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
+      ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
+    }
   }
   return fx_schedule(fx, day + next_review_gap(S, &draws), b);
 }
@@ -482,7 +575,6 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
   memset(B->mem, 0, (size_t)n * B->stride);
   S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
   S->util = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(cb_util));
-  S->appeal_today = cb_xcalloc(e, (size_t)S->ncat, sizeof(double));
   B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   S->holders = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(uint32_t));
@@ -555,6 +647,7 @@ int cb_buyers_init(cb_sim *S) {
   assign_markets(S);
   /* u = (bits + 0.5) / 65536 < upgrade_prob  <=>  bits < ceil(upgrade_prob * 65536 - 0.5) */
   S->upgrade_threshold = (uint32_t)fmax(0.0, ceil(S->sc.buyers.upgrade_prob * 65536.0 - 0.5));
+  build_gap_steps(S);
   for (uint32_t b = 0; b < n; b++) draw_buyer(S, b);
   cb_buyers_utility_tables(S, 1);
   for (uint32_t b = 0; b < n; b++) {
@@ -570,7 +663,7 @@ int cb_buyers_init(cb_sim *S) {
 void cb_buyers_free(cb_sim *S) {
   cb_buyers *B = &S->B;
   free(B->mem);
-  free(S->util_const); free(S->util); free(S->appeal_today); free(B->market_first); free(B->market_count);
+  free(S->util_const); free(S->util); free(B->market_first); free(B->market_count);
   free(S->holders); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
   cb_buyers_free_threads(S);

@@ -25,6 +25,16 @@
 #define CB_SHIP_HORIZON 2048      /* consignments arrive at most this many days ahead */
 #define CB_TRIP_HORIZON 512       /* trips are at most trader_types.*.trip_days (<= 365) apart */
 
+/* Whole days to a buyer's next review, tabulated per stretch of draws sharing their top
+ * CB_GAP_INDEX_BITS bits (see buyers.c): the days at the stretch's first word (-1: not tabulated)
+ * and the offset of the first word with one day fewer (the stretch's length if none). */
+#define CB_GAP_INDEX_BITS 10
+#define CB_GAP_STRETCHES (1u << CB_GAP_INDEX_BITS)
+typedef struct cb_gap_step {
+  int32_t days;
+  uint32_t step;
+} cb_gap_step;
+
 /* A route: bought at a hub, across a crossing, to a market. */
 typedef struct cb_route {
   int hub, crossing, market, supply_leg, delivery_leg;
@@ -206,8 +216,10 @@ struct cb_sim {
   double *util_const;             /* [nprod]: quality and durability part of utility (constant) */
   cb_util *util;                  /* [nmarkets * nprod]: the day's utility parts, see buyers.c */
   double growth_today;            /* income growth factor since the start */
-  double *appeal_today;           /* [ncat]: today's appeal of each kind of product, times 256 */
+  uint8_t appeal_max[CB_MAX_ENTRIES]; /* buyers whose appeal threshold byte is at most this... */
+  uint32_t appeal_some;           /* ...want the kind today, for the kinds (bit k for kind k) anybody wants */
   uint32_t upgrade_threshold;     /* buyers.upgrade_prob in 1/65536 */
+  cb_gap_step gap_steps[CB_GAP_STRETCHES]; /* days to the next review by stretch of draws */
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
 
   cb_trader *T;
