@@ -98,7 +98,7 @@ static int read_scenario(rp_context *c, const rp_experiment *x, const char *path
   cb_err local = {0};
   char sha[65];
   if (!file || cb_sha256_file(file, sha, &local)) {
-    if (path) return cb_err_set(e, CB_EIO, "%s", local.msg);
+    if (path || local.code == CB_ENOMEM) return cb_err_set(e, local.code ? local.code : CB_EIO, "%s", local.msg);
     snprintf(c->note, sizeof c->note, "the scenario file %.300s could not be read (%.600s); give it with --scenario FILE", file ? file : "(none)",
              local.msg);
     return CB_OK;
@@ -129,7 +129,7 @@ int rp_context_load(rp_context *c, const rp_experiment *x, const char *path, cb_
       rp_context *c;
       cb_err *e;
     } take = {c, e};
-    if (!cb_schema_each_value(cb_scenario_schema(), &t, take_param, &take) && !collect_events(c, sc, e))
+    if (!cb_schema_each_value(cb_scenario_schema(), &t, take_param, &take) && !collect_events(c, sc, e) && c->nevents > 1)
       qsort(c->events, (size_t)c->nevents, sizeof *c->events, cmp_event);
   }
   cb_ytree_free(&t);

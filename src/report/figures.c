@@ -79,6 +79,21 @@ static int from_totals(rp_figures *fs, const rp_experiment *x, const char *total
   return CB_OK;
 }
 
+/* Each figure's median and 5-95% range over the runs that have it. */
+static int spreads(rp_figures *fs, cb_err *e) {
+  double *v = cb_xmalloc(e, (fs->nruns + 1) * sizeof *v);
+  if (!v) return e->code;
+  for (int i = 0; i < fs->n; i++) {
+    rp_figure *f = &fs->f[i];
+    f->n = 0;
+    for (uint32_t r = 0; r < fs->nruns; r++)
+      if (f->has[r]) v[f->n++] = f->v[r];
+    rp_quantiles(v, f->n, &f->mid, &f->lo, &f->hi);
+  }
+  free(v);
+  return CB_OK;
+}
+
 static const char *const run_totals[] = {"delivered_units", "seized_units", "bribes", "bribes_usd", "fines",
                                          "fines_usd", "confiscations", "inspections", "buyer_spending_usd"};
 
@@ -101,6 +116,7 @@ int rp_figures_of(const rp_experiment *x, rp_figures *fs, cb_err *e) {
   if (!e->code) by_dim(fs, x, "price_usd", RP_DIM_ORIGIN, "origin", "price_usd_mean", e);
   for (size_t i = 0; i < sizeof run_totals / sizeof *run_totals && !e->code; i++)
     from_totals(fs, x, run_totals[i], run_totals[i], "", 0, e);
+  if (!e->code) spreads(fs, e);
 done:
   rp_figures_free(&all);
   return e->code;
@@ -113,16 +129,6 @@ void rp_figures_free(rp_figures *fs) {
   }
   free(fs->f);
   memset(fs, 0, sizeof *fs);
-}
-
-void rp_figure_spread(const rp_figure *f, uint32_t nruns, double *mid, double *lo, double *hi, uint32_t *n) {
-  double *v = cb_xmalloc(NULL, (nruns + 1) * sizeof *v);
-  *n = 0;
-  for (uint32_t r = 0; v && r < nruns; r++)
-    if (f->has[r]) v[(*n)++] = f->v[r];
-  if (v) rp_quantiles(v, *n, mid, lo, hi);
-  else *mid = *lo = *hi = NAN;
-  free(v);
 }
 
 static const rp_figure *find(const rp_figures *fs, const char *metric, const char *key) {

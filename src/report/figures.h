@@ -16,6 +16,8 @@ typedef struct rp_figure {
   int absent_is_zero;  /* a run without the figure counts as 0 (sums), or is left out (shares, means) */
   double *v;           /* [nruns] */
   uint8_t *has;        /* [nruns] */
+  double mid, lo, hi;  /* median, 5% and 95% over the runs that have the figure */
+  uint32_t n;          /* how many runs have it (0: none; then mid, lo and hi are 0) */
 } rp_figure;
 
 typedef struct rp_figures {
@@ -26,8 +28,6 @@ typedef struct rp_figures {
 
 int rp_figures_of(const rp_experiment *x, rp_figures *out, cb_err *e);
 void rp_figures_free(rp_figures *fs);
-/* Median, 5% and 95% of the runs that have the figure; n is their number (0: none). */
-void rp_figure_spread(const rp_figure *f, uint32_t nruns, double *mid, double *lo, double *hi, uint32_t *n);
 
 /* The effects of b against a on every figure of a, over the run numbers both hold. The effects'
  * metric and key point into fa, which must outlive them. */

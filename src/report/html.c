@@ -109,9 +109,8 @@ static void figures_table(FILE *f, const rp_page *p) {
   fputs(many ? "median</th><th>5%</th><th>95%</th><th>runs</th></tr>\n" : "value</th></tr>\n", f);
   for (int i = 0; i < fs->n; i++) {
     const rp_figure *g = &fs->f[i];
-    double mid, lo, hi;
-    uint32_t n;
-    rp_figure_spread(g, fs->nruns, &mid, &lo, &hi, &n);
+    double mid = g->mid, lo = g->lo, hi = g->hi;
+    uint32_t n = g->n;
     if (n == 0) continue;
     int share = is_share(g->metric);
     fputs("<tr data-figure=\"", f);

@@ -107,7 +107,7 @@ static int pick(cb_report *R, rp_sides *s) {
     if (s->x[i]->nruns == 0) return cb_err_set(&R->err, CB_EPARSE, "experiment %lld in %s has no stored runs yet", (long long)s->x[i]->id, R->res.path);
   if (s->n == 2) {
     const rp_experiment *a = s->x[0], *b = s->x[1];
-    if (a->ndays != b->ndays || memcmp(a->days, b->days, a->ndays * sizeof *a->days))
+    if (a->ndays != b->ndays || (a->ndays && memcmp(a->days, b->days, a->ndays * sizeof *a->days)))
       return cb_err_set(&R->err, CB_EPARSE, "experiments %lld and %lld of %s record different periods, so they cannot be drawn together; compare scenarios with the same dates and recording period",
                         (long long)a->id, (long long)b->id, R->res.path);
     if (b->fork_day && cb_parse_date(b->fork_day, &s->fork_day)) s->fork_day = INT32_MIN;

@@ -131,8 +131,8 @@ static int finish(builder *b) {
     x->nruns = b->nruns;
     b->runs = NULL;
   }
-  qsort(x->runs, x->nruns, sizeof *x->runs, cmp_u32);
-  qsort(b->days, b->ndays, sizeof *b->days, cmp_i32);
+  if (x->nruns > 1) qsort(x->runs, x->nruns, sizeof *x->runs, cmp_u32);
+  if (b->ndays > 1) qsort(b->days, b->ndays, sizeof *b->days, cmp_i32);
   x->days = b->days;
   x->ndays = b->ndays;
   b->days = NULL;
