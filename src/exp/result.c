@@ -132,7 +132,7 @@ static int take(reader *rd, void *out, size_t n) {
 
 /* A length-prefixed string copied into out (NUL-terminated, truncated to outsz - 1). */
 static int take_string(reader *rd, char *out, size_t outsz) {
-  uint16_t len;
+  uint16_t len = 0; /* set by take; zeroed so every optimisation level sees it set */
   if (take(rd, &len, sizeof len)) return rd->e->code;
   if ((size_t)(rd->end - rd->p) < len) return cb_err_set(rd->e, CB_EPARSE, "a run's results end early: the result is corrupt");
   size_t n = len < outsz ? len : outsz - 1;
@@ -171,9 +171,9 @@ int cb_result_visit(const uint8_t *buf, size_t len, const cb_result_visitor *v, 
   }
   int rc = e->code ? e->code : take(&rd, &nrows, sizeof nrows);
   for (uint32_t i = 0; i < nrows && !rc; i++) {
-    uint32_t k;
-    int32_t day;
-    double value;
+    uint32_t k = 0;
+    int32_t day = 0;
+    double value = 0;
     if ((rc = take(&rd, &k, sizeof k) || take(&rd, &day, sizeof day) || take(&rd, &value, sizeof value) ? e->code : 0)) break;
     if (k >= nseries) {
       rc = cb_err_set(e, CB_EPARSE, "a run's results refer to series %u of %u: the result is corrupt", k, nseries);

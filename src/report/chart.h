@@ -15,7 +15,7 @@
  * either carries a short label (its number in the report's table of events). */
 typedef struct rp_event {
   int32_t start, end;
-  char label[8];
+  char label[12];
 } rp_event;
 
 typedef struct rp_line {

@@ -154,7 +154,7 @@ int rp_context_markers(const rp_context *c, rp_event **out, cb_err *e) {
     const rp_event_info *v = &c->events[i];
     (*out)[i].start = v->start;
     (*out)[i].end = v->end - v->start > 183 ? v->start : v->end;
-    snprintf((*out)[i].label, sizeof (*out)[i].label, "%d", (i + 1) % 10000000); /* fits the label */
+    snprintf((*out)[i].label, sizeof (*out)[i].label, "%d", i + 1);
   }
   return CB_OK;
 }

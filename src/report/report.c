@@ -238,7 +238,7 @@ static int check_plot(cb_report *R, const cb_plot_spec *q, const char *path, int
 
 int cb_report_plot(cb_report *R, const cb_plot_spec *q, const char *path) {
   cb_err_clear(&R->err);
-  int by, fmt;
+  int by = -1, fmt = -1;
   rp_sides s;
   if (check_plot(R, q, path, &by, &fmt) || pick(R, &s)) return R->err.code;
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
