@@ -12,6 +12,7 @@
 #include "io/series.h"
 #include "io/ytree.h"
 #include "model/snapshot.h"
+#include "report/results.h"
 
 /* The bytes as a C string (cut at a first NUL, like any C string), or NULL if memory ran out. */
 static char *text_of(const uint8_t *data, size_t size, cb_err *e) {
@@ -51,6 +52,30 @@ int cbf_series(const uint8_t *data, size_t size, cb_err *e) {
   int rc = cb_series_parse(&s, (const char *)data, size, "fuzz.csv", e);
   if (rc == CB_OK) cb_series_free(&s);
   return rc;
+}
+
+int cbf_results(const uint8_t *data, size_t size, cb_err *e) {
+  cb_err_clear(e);
+  const uint8_t *nul = memchr(data, 0, size);
+  size_t jlen = nul ? (size_t)(nul - data) : size, clen = nul ? size - jlen - 1 : size;
+  const uint8_t *csv = nul ? nul + 1 : data;
+  /* both readers want a buffer with a NUL after it, as cb_read_whole gives them */
+  char *copy = malloc(size + 1);
+  if (!copy) return cb_err_set(e, CB_ENOMEM, "out of memory");
+  rp_experiment x;
+  memset(&x, 0, sizeof x);
+  char sha[65] = "";
+  memcpy(copy, data, jlen);
+  copy[jlen] = '\0';
+  int rc = rp_summary_parse(&x, copy, jlen, "summary.json", sha, e);
+  cb_err metrics = {0};
+  memcpy(copy, csv, clen);
+  copy[clen] = '\0';
+  int rc2 = rp_metrics_parse(&x, copy, clen, "metrics.csv", &metrics);
+  if (rc == CB_OK && rc2 != CB_OK) *e = metrics;
+  rp_experiment_free(&x);
+  free(copy);
+  return rc ? rc : rc2;
 }
 
 int cbf_override(const char *base_text, const char *base_name, const uint8_t *data, size_t size, cb_err *e) {

@@ -20,6 +20,12 @@ int cbf_scenario(const uint8_t *data, size_t size, cb_err *e);
 /* The CSV series reader: the bytes, NULs included, through cb_series_parse. */
 int cbf_series(const uint8_t *data, size_t size, cb_err *e);
 
+/* The readers of a run folder for reports: the bytes up to a first NUL as summary.json
+ * (rp_summary_parse), the bytes after it as metrics.csv (rp_metrics_parse); without a NUL, the
+ * same bytes as both. The check that the two belong together (metrics_sha256) is left out, or
+ * almost no input would reach the CSV reader; tests/test_report.c covers it. */
+int cbf_results(const uint8_t *data, size_t size, cb_err *e);
+
 /* The --set parser: the bytes are assignments separated by NUL bytes (so one assignment per
  * file, newlines and all, unless the fuzzer inserts a NUL); each is applied with
  * cb_ytree_override, numbered from 1 like cb_set, to a fresh tree of base_text (a scenario's

@@ -4,6 +4,7 @@
 #   fuzz_series    CSV text -> cb_series_parse
 #   fuzz_override  --set assignments -> cb_ytree_override on the baseline -> cb_scenario_bind
 #   fuzz_snapshot  snapshot bytes -> cb_snapshot_from_buffer on a tiny initialised simulation
+#   fuzz_results   summary.json NUL metrics.csv -> rp_summary_parse, rp_metrics_parse (report readers)
 #
 #   bash scripts/fuzz.sh [SECONDS]      # each target for SECONDS (default 60), two at a time
 #
@@ -27,7 +28,7 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: bash scripts/fuzz.sh [SECONDS]  (a positive whole number; default 60)" >&2
   exit 2
 fi
-targets=(scenario series override snapshot)
+targets=(scenario series override snapshot results)
 dir=build-fuzz
 # The world of the snapshot fuzzer: the same overrides as CBF_SNAPSHOT_SETS in fuzz/inputs.h.
 snapshot_sets=(--set population.buyers=200 --set population.traders=10 --set population.middlemen=4

@@ -46,6 +46,11 @@ static const expectation expected[] = {
     {"snapshot", "wrong-version.snap", CB_EPARSE, "format version 2, this contraband reads version 1"},
     {"snapshot", "other-byte-order.snap", CB_EPARSE, "another byte order"},
     {"snapshot", "foreign-layout.snap", CB_ESCHEMA, "other places, goods, routes or population sizes"},
+    {"results", "nul-in-metrics.bin", CB_EPARSE, "metrics.csv: a NUL byte at offset"},
+    {"results", "seed-not-integer.bin", CB_EPARSE, "summary.json: fields 'seed', 'run' (integers) and 'overrides' (a list) are needed"},
+    {"results", "bad-date.bin", CB_EPARSE, "metrics.csv:3:1: date: '2012-13-01' is not a date"},
+    {"results", "duplicate-key.bin", CB_EPARSE, "summary.json:1:"},
+    {"results", "huge-value.bin", CB_EPARSE, "metrics.csv:3:23: value: '1e999' is not a finite number"},
 };
 
 static const expectation *expectation_of(const char *target, const char *file) {
@@ -62,6 +67,7 @@ static int replay(const char *target, const uint8_t *data, size_t size, cb_err *
   if (!strcmp(target, "series")) return cbf_series(data, size, e);
   if (!strcmp(target, "override")) return cbf_override(base_text, BASELINE, data, size, e);
   if (!strcmp(target, "snapshot")) return cbf_snapshot(BASELINE, data, size, e);
+  if (!strcmp(target, "results")) return cbf_results(data, size, e);
   fail_msg("no fuzz target %s", target);
   return -1;
 }
@@ -145,6 +151,11 @@ static void test_override(void **state) {
 static void test_snapshot(void **state) {
   (void)state;
   assert_true(replay_all("snapshot") >= 6);
+}
+
+static void test_results(void **state) {
+  (void)state;
+  assert_true(replay_all("results") >= 5);
 }
 
 /* The functions also accept what they should: the shipped files, whole. */
@@ -233,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_series),
       cmocka_unit_test(test_override),
       cmocka_unit_test(test_snapshot),
+      cmocka_unit_test(test_results),
       cmocka_unit_test(test_shipped_inputs_accepted),
       cmocka_unit_test(test_snapshot_of_the_world),
       cmocka_unit_test(test_snapshot_period_count_is_bounded),

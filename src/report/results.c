@@ -300,14 +300,12 @@ static int summary_totals(rp_experiment *x, json_t *root, const char *file, cb_e
   return CB_OK;
 }
 
-static int load_summary(rp_experiment *x, const char *file, char metrics_sha[65], cb_err *e) {
+int rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e) {
   json_error_t je;
-  json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
-  if (!root) {
-    if (je.line < 0) return cb_err_set(e, CB_EIO, "%s: cannot read it (%s); give a folder written by contraband run", file, je.text);
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (!root)
     return cb_err_set(e, CB_EPARSE, "%s:%d:%d: not valid JSON (%s); give the summary.json a contraband run wrote", file, je.line,
                       je.column, je.text);
-  }
   int rc = summary_identity(x, root, file, e) || summary_totals(x, root, file, e);
   const char *sha = rc ? NULL : json_text(root, "metrics_sha256", file, e);
   if (sha) snprintf(metrics_sha, 65, "%s", sha);
@@ -315,34 +313,56 @@ static int load_summary(rp_experiment *x, const char *file, char metrics_sha[65]
   return e->code;
 }
 
+int rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e) {
+  size_t nul = strlen(text);
+  if (nul < len) return cb_err_set(e, CB_EPARSE, "%s: a NUL byte at offset %zu; the file is damaged: run the scenario again", file, nul);
+  builder b = {.x = x, .e = e};
+  uint32_t run = x->nruns ? x->runs[0] : 0; /* the summary's run number; the rows carry none */
+  free(x->runs);
+  x->runs = NULL;
+  x->nruns = 0;
+  if (!load_metrics_csv(&b, file, text)) finish(&b);
+  builder_free(&b);
+  if (!e->code && x->nruns == 0) return cb_err_set(e, CB_EPARSE, "%s: no metrics rows; run the scenario again", file);
+  if (!e->code) x->runs[0] = run;
+  return e->code;
+}
+
+/* A file read whole and handed to a parser. */
+static int parse_file(const char *path, int (*parse)(rp_experiment *, const uint8_t *, size_t, const char *, void *, cb_err *),
+                      rp_experiment *x, void *arg, cb_err *e) {
+  uint8_t *text = NULL;
+  size_t len = 0;
+  if (!cb_read_whole(path, &text, &len, e)) parse(x, text, len, path, arg, e);
+  free(text);
+  return e->code;
+}
+
+static int parse_summary(rp_experiment *x, const uint8_t *text, size_t len, const char *file, void *sha, cb_err *e) {
+  return rp_summary_parse(x, (const char *)text, len, file, sha, e);
+}
+
+/* metrics.csv, once its bytes are shown to be the ones summary.json was written with. */
+static int parse_metrics(rp_experiment *x, const uint8_t *text, size_t len, const char *file, void *pair, cb_err *e) {
+  const char *const *p = pair; /* the summary's metrics_sha256 and its path */
+  char actual[65];
+  cb_sha256_bytes(text, len, actual);
+  if (strcmp(p[0], actual))
+    return cb_err_set(e, CB_EPARSE, "%s does not belong with %s: its SHA-256 is %.12s..., the summary's metrics_sha256 %.12s...; "
+                      "run the scenario again to write the pair", file, p[1], actual, p[0]);
+  return rp_metrics_parse(x, (const char *)text, len, file, e);
+}
+
 static int load_run_folder(rp_results *r, const char *dir, cb_err *e) {
-  char csv[4096], json[4096], sha[65] = "", actual[65];
+  char csv[4096], json[4096], sha[65] = "";
   snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
   snprintf(json, sizeof json, "%s/summary.json", dir);
   if (!(r->exp = cb_xcalloc(e, 1, sizeof *r->exp))) return e->code;
   r->nexp = 1;
   rp_experiment *x = &r->exp[0];
-  if (!(x->kind = cb_xstrdup(e, "run")) || load_summary(x, json, sha, e)) return e->code;
-  uint8_t *text = NULL;
-  size_t len = 0;
-  if (cb_read_whole(csv, &text, &len, e)) return e->code;
-  cb_sha256_bytes(text, len, actual);
-  if (strcmp(sha, actual)) {
-    free(text);
-    return cb_err_set(e, CB_EPARSE, "%s does not belong with %s: its SHA-256 is %.12s..., the summary's metrics_sha256 %.12s...; "
-                      "run the scenario again to write the pair", csv, json, actual, sha);
-  }
-  builder b = {.x = x, .e = e};
-  uint32_t run = x->runs[0];
-  free(x->runs); /* the builder names the run again from the rows (all run 0 here) */
-  x->runs = NULL;
-  x->nruns = 0;
-  if (!load_metrics_csv(&b, csv, (const char *)text)) finish(&b);
-  free(text);
-  builder_free(&b);
-  if (!e->code && x->nruns == 0) return cb_err_set(e, CB_EPARSE, "%s: no metrics rows; run the scenario again", csv);
-  if (!e->code) x->runs[0] = run;
-  return e->code;
+  const char *pair[2] = {sha, json};
+  if (!(x->kind = cb_xstrdup(e, "run")) || parse_file(json, parse_summary, x, sha, e)) return e->code;
+  return parse_file(csv, parse_metrics, x, (void *)pair, e);
 }
 
 /* ---- a results store ---- */
@@ -454,7 +474,7 @@ int rp_results_load(rp_results *r, const char *path, cb_err *e) {
   return S_ISDIR(st.st_mode) ? load_run_folder(r, path, e) : load_store(r, path, e);
 }
 
-static void experiment_free(rp_experiment *x) {
+void rp_experiment_free(rp_experiment *x) {
   free(x->kind);
   free(x->scenario);
   free(x->scenario_sha256);
@@ -476,7 +496,7 @@ static void experiment_free(rp_experiment *x) {
 }
 
 void rp_results_free(rp_results *r) {
-  for (int i = 0; i < r->nexp; i++) experiment_free(&r->exp[i]);
+  for (int i = 0; i < r->nexp; i++) rp_experiment_free(&r->exp[i]);
   free(r->exp);
   free(r->path);
   memset(r, 0, sizeof *r);
