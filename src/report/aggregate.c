@@ -49,6 +49,17 @@ static int matches(const rp_key *k, const rp_filter *f) {
          (!f->category || !strcmp(f->category, k->category));
 }
 
+void rp_filter_set(rp_filter *f, rp_dim d, const char *value) {
+  const char **slot[RP_NDIMS] = {&f->place, &f->channel, &f->origin, &f->category};
+  *slot[d] = value;
+}
+
+uint32_t rp_count_matching(const rp_experiment *x, const rp_filter *f) {
+  uint32_t n = 0;
+  for (uint32_t s = 0; s < x->nseries; s++) n += (uint32_t)matches(&x->series[s], f);
+  return n;
+}
+
 uint32_t rp_select(const rp_experiment *x, const rp_filter *f, double *out) {
   size_t cells = (size_t)x->nruns * x->ndays;
   memset(out, 0, cells * sizeof *out);

@@ -21,6 +21,10 @@ const char *rp_dim_name(rp_dim d);
 int rp_dim_of(const char *name);
 /* A series' coordinate along a dimension. */
 const char *rp_key_dim(const rp_key *k, rp_dim d);
+/* The filter narrowed along a dimension to one value (NULL: any). */
+void rp_filter_set(rp_filter *f, rp_dim d, const char *value);
+/* How many series match the filter. */
+uint32_t rp_count_matching(const rp_experiment *x, const rp_filter *f);
 /* Whether the metric is a stock (a value at the period's end, averaged when series are combined)
  * rather than a flow (summed); -1 for an unknown metric. */
 int rp_metric_is_stock(const char *metric);

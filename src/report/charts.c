@@ -11,19 +11,6 @@
 
 typedef enum { AS_IS, SHARE_OF_BASE, CUMULATIVE } line_mode;
 
-static const char **filter_slot(rp_filter *f, rp_dim d) {
-  const char **slot[RP_NDIMS] = {&f->place, &f->channel, &f->origin, &f->category};
-  return slot[d];
-}
-
-/* Per-run series of one value of dim (or of the base filter when dim < 0). */
-static int per_run(const rp_experiment *x, const rp_filter *base, int dim, const char *value, double *out) {
-  rp_filter f = *base;
-  if (dim >= 0) *filter_slot(&f, (rp_dim)dim) = value;
-  rp_select(x, &f, out);
-  return 0;
-}
-
 static int add_band(rp_panel *p, const rp_sides *s, int side, const char *name, const double *by, int color, cb_err *e) {
   const rp_experiment *x = s->x[side];
   rp_band b;
@@ -45,7 +32,9 @@ static int side_lines(rp_panel *p, const rp_sides *s, int side, const rp_filter 
   double *by = cb_xmalloc(e, cells * sizeof *by), *total = cb_xcalloc(e, cells, sizeof *total);
   if (!e->code && mode == SHARE_OF_BASE) rp_select(x, base, total);
   for (int i = 0; i < nv && !e->code; i++) {
-    per_run(x, base, dim, values ? values[i] : NULL, by);
+    rp_filter f = *base;
+    if (dim >= 0) rp_filter_set(&f, (rp_dim)dim, values[i]);
+    rp_select(x, &f, by);
     for (size_t k = 0; k + 1 < cells; k++) {
       if (mode == SHARE_OF_BASE) by[k] = total[k] > 0 ? by[k] / total[k] : 0;
       if (mode == CUMULATIVE) by[k] = total[k] += by[k];
@@ -179,12 +168,11 @@ int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, ch
   char title[160], ylabel[96];
   if (q->title) snprintf(title, sizeof title, "%s", q->title);
   else { /* the metric, what it was narrowed to, and what its lines are */
-    const char *names[RP_NDIMS] = {"place", "channel", "origin", "category"};
     const char *vals[RP_NDIMS] = {q->place, q->channel, q->origin, q->category};
     snprintf(title, sizeof title, "%s", q->metric);
     for (int d = 0; d < RP_NDIMS; d++)
-      if (vals[d]) snprintf(title + strlen(title), sizeof title - strlen(title), ", %s %s", names[d], vals[d]);
-    if (q->by >= 0) snprintf(title + strlen(title), sizeof title - strlen(title), ", by %s", names[q->by]);
+      if (vals[d]) snprintf(title + strlen(title), sizeof title - strlen(title), ", %s %s", rp_dim_name((rp_dim)d), vals[d]);
+    if (q->by >= 0) snprintf(title + strlen(title), sizeof title - strlen(title), ", by %s", rp_dim_name((rp_dim)q->by));
   }
   snprintf(ylabel, sizeof ylabel, "%s%s", rp_metric_unit(q->metric), rp_metric_is_stock(q->metric) == 1 ? "" : " per period");
   rp_chart c;

@@ -39,8 +39,7 @@ static int by_dim(rp_figures *fs, const rp_experiment *x, const char *metric, rp
   int n = rp_dim_values(x, &base, dim, &values, e);
   for (int i = 0; i < n && !e->code; i++) {
     rp_filter f = base;
-    const char **slot[RP_NDIMS] = {&f.place, &f.channel, &f.origin, &f.category};
-    *slot[dim] = values[i];
+    rp_filter_set(&f, dim, values[i]);
     char key[96];
     snprintf(key, sizeof key, "%s=%s", keyname, values[i]);
     from_metrics(fs, x, name, key, &f, e);

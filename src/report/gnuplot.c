@@ -215,6 +215,7 @@ typedef struct workdir {
 
 static int make_workdir(workdir *w, cb_err *e) {
   const char *tmp = getenv("TMPDIR");
+  /* mkdtemp's template: it replaces the trailing six X with a unique name and makes the folder */
   snprintf(w->dir, sizeof w->dir, "%s/contraband-plot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(w->dir)) return cb_err_set(e, CB_EIO, "%s: cannot make a temporary folder for gnuplot: %s; set TMPDIR to a writable folder", w->dir, strerror(errno));
   snprintf(w->script, sizeof w->script, "%s/chart.gp", w->dir);

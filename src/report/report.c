@@ -242,11 +242,7 @@ int cb_report_plot(cb_report *R, const cb_plot_spec *q, const char *path) {
   rp_sides s;
   if (check_plot(R, q, path, &by, &fmt) || pick(R, &s)) return R->err.code;
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
-  double *probe = cb_xmalloc(&R->err, ((size_t)s.x[0]->nruns * s.x[0]->ndays + 1) * sizeof *probe);
-  if (!probe) return R->err.code;
-  uint32_t matched = rp_select(s.x[0], &f, probe);
-  free(probe);
-  if (!matched)
+  if (!rp_count_matching(s.x[0], &f))
     return cb_err_set(&R->err, CB_EPARSE, "no series of %s matches the filters in %s (a flow that was always zero is not written; check the names with the place, channel, origin and category columns of metrics.csv)",
                       q->metric, R->res.path);
   rp_context ctx[2] = {{0}, {0}};
