@@ -51,7 +51,6 @@ static const cb_field f_population[] = {
 
 static const cb_field f_origins[] = {
     DBL(cb_sc_origin, quality, 0, 1, NULL, "score", "perceived quality of goods of this origin"),
-    DBL(cb_sc_origin, status, 0, 1, NULL, "score", "status a buyer gains from showing goods of this origin"),
     DBL(cb_sc_origin, penalty_factor, 0, 100, "1", "ratio", "multiplier on statutory fines when goods of this origin are caught"),
     BOOL(cb_sc_origin, domestic, "false", "made in North Korea and sold in state shops (no border crossing)"),
     BOOL(cb_sc_origin, kp_banned, "false", "North Korea bans these goods outright: possession checks count any item of this origin, not only media devices"),
@@ -64,11 +63,17 @@ static const cb_field f_categories[] = {
     DBL(cb_sc_category, relabel_cost_usd, 0, BIG, NULL, "USD", "middleman's cost to replace labels and packaging of one unit"),
     DBL(cb_sc_category, relabel_efficacy, 0, 1, NULL, "share", "how much relabelling hides the origin from a label check"),
     DBL(cb_sc_category, pretext, 0, 1, "0", "probability", "chance the children's-education pretext excuses possession in a check"),
-    DBL(cb_sc_category, appeal_start, 0, 1, NULL, "share", "share of buyers who want this kind of product at the start"),
-    DBL(cb_sc_category, appeal_end, 0, 1, NULL, "share", "share at the end (linear in between: product generations)"),
+    STR(cb_sc_category, line, "", "product line: kinds naming the same line are generations or tiers of one product, of which a buyer holds one at a time (empty: a line of its own)"),
+    STR(cb_sc_category, tier, "standard", "price tier this kind belongs to (e.g. standard, luxury), for reporting demand by tier"),
+    DATE(cb_sc_category, introduced, "1900-01-01", "first day this kind can be had; a newer kind in the same line supersedes older ones for those who adopt it"),
+    DBL(cb_sc_category, quality, 0, 1, "0", "score", "quality added to the origin's for this kind (newer generations perform better)"),
+    DBL(cb_sc_category, potential, 0, 1, NULL, "share", "share of buyers who would ever want this kind (Bass's market potential); kinds of one line share the buyers' draw, so a smaller potential is a subset"),
+    DBL(cb_sc_category, innovation, 0, 10, "0", "1/year", "Bass innovation rate p: yearly hazard of starting to want it without seeing peers hold it"),
+    DBL(cb_sc_category, imitation, 0, 100, "0", "1/year", "Bass imitation rate q: yearly hazard per unit share of same-rank peers in the market holding it"),
     BOOL(cb_sc_category, media_device, "false", "subject to possession checks by inspection teams (Group 109)"),
     BOOL(cb_sc_category, barred_foreign_label, "false", "Chinese customs refuse it under a foreign label"),
     BOOL(cb_sc_category, electronics, "false", "counts as electronics in route-share summaries"),
+    BOOL(cb_sc_category, for_schoolchildren, "false", "wanted only by buyers with a child of school age (buyers.school_age_from..to), for the child's learning"),
     DMAP(cb_sc_category, price_usd, "origins", 0.01, BIG, NULL, "USD", "source price per unit by origin (Chinese hub; state-shop price in won at the start rate for domestic goods)"),
     DMAP(cb_sc_category, lifetime_days, "origins", 1, 36500, NULL, "days", "mean time until a unit wears out or is used up, by origin"),
 };
@@ -153,14 +158,20 @@ static const cb_field f_buyers[] = {
     DBL(cb_sc_buyers, quality_weight, 0, 100, NULL, "utility", "weight of perceived quality in origin choice"),
     DBL(cb_sc_buyers, durability_weight, 0, 100, NULL, "utility", "weight of log lifetime (years) in origin choice"),
     DBL(cb_sc_buyers, status_weight, 0, 100, NULL, "utility", "weight of status in origin choice (scaled by rank)"),
-    DBL(cb_sc_buyers, contagion, 0, 100, "0", "ratio", "how much peers' holding of foreign goods raises their status value"),
     DBL(cb_sc_buyers, price_weight, 0, 1000, NULL, "utility", "weight of price relative to monthly income"),
     DBL(cb_sc_buyers, campaign_weight, 0, 100, "0", "utility", "disutility of foreign goods during a buy-domestic campaign, for a buyer without savings"),
     DBL(cb_sc_buyers, campaign_fx_scale_usd, 0.01, BIG, "100", "USD", "savings at which campaign susceptibility falls to 1/e"),
     DBL(cb_sc_buyers, possession_weight, 0, 100, "1", "utility", "weight of expected possession penalties (per month held, relative to monthly income)"),
     DBL(cb_sc_buyers, outside_utility, -100, 100, NULL, "utility", "utility of buying nothing this time"),
     DBL(cb_sc_buyers, order_timeout_days, 1, 3650, NULL, "days", "an order not yet underway is cancelled and refunded after this long"),
-    DBL(cb_sc_buyers, children_share, 0, 1, "0", "share", "share of buyers with children learning languages (the education pretext)"),
+    DBL(cb_sc_buyers, children_share, 0, 1, "0", "share", "share of buyers with a child (its age decides the education pretext and kinds for schoolchildren)"),
+    DBL(cb_sc_buyers, child_age_min, -100, 100, "-10", "years", "youngest age of a buyer's child at the start (negative: born later); ages are uniform between the two bounds"),
+    DBL(cb_sc_buyers, child_age_max, -100, 100, "25", "years", "oldest age of a buyer's child at the start"),
+    DBL(cb_sc_buyers, school_age_from, 0, 100, "6", "years", "age at which a child starts school"),
+    DBL(cb_sc_buyers, school_age_to, 0, 100, "17", "years", "age at which a child leaves school"),
+    DBL(cb_sc_buyers, diffusion, 0, 10, "1", "ratio", "multiplier on every kind's adoption hazard after the start (1: as given; 0 freezes wants at the start, a knock-out)"),
+    DBL(cb_sc_buyers, veblen_weight, 0, 100, "0", "utility", "status from a higher price (conspicuous consumption), per month of income the price costs, for top-rank buyers (half for middle rank, none for low)"),
+    DBL(cb_sc_buyers, veblen_cap_months, 0, 1200, "3", "months", "the price counts as status only up to this many months of income: luxury is bounded by what the buyer earns"),
 };
 
 static const cb_field f_traders[] = {
@@ -363,6 +374,10 @@ static int check_shares(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   if (check_sum(t, "checkpoints", "officials_share", s, e)) return e->code;
   if (sc->buyers.rank2_share + sc->buyers.rank3_share > 1.0 + 1e-9)
     return fail_at(e, t, "buyers.rank3_share", NULL, "rank2_share + rank3_share exceed 1; lower one of them");
+  if (sc->buyers.child_age_min > sc->buyers.child_age_max)
+    return fail_at(e, t, "buyers.child_age_max", NULL, "child_age_max is below child_age_min; raise it or lower child_age_min");
+  if (sc->buyers.school_age_from > sc->buyers.school_age_to)
+    return fail_at(e, t, "buyers.school_age_to", NULL, "school_age_to is below school_age_from; raise it or lower school_age_from");
   if (sc->market.markup_normal < sc->market.markup_min || sc->market.markup_normal > sc->market.markup_max)
     return fail_at(e, t, "market.markup_normal", NULL, "lies outside market.markup_min to market.markup_max; keep it between them");
   if (sc->market.markup_min > sc->market.markup_max)
@@ -468,21 +483,47 @@ static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   return CB_OK;
 }
 
-/* Entry names appear in metrics.csv and in --set paths: letters, digits, '_' and '-' only. */
+/* Entry names appear in metrics.csv and in --set paths: letters, digits, '_' and '-' only.
+ * Returns the first character outside that set, or NULL. */
+static const char *bad_name_char(const char *name) {
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')) return c;
+  return NULL;
+}
+
+static int fail_name(const cb_ytree *t, const char *path, const char *name, char c, const char *where, cb_err *e) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "the name '%s' has a '%c'; use only letters, digits, '_' and '-' (names appear in %s)", name, c, where);
+  return fail_at(e, t, path, NULL, msg);
+}
+
 static int check_names(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
+  char path[256];
   for (size_t i = 0; i < scenario_schema.nsections; i++) {
     const cb_section *s = &scenario_schema.sections[i];
     if (!s->collection) continue;
     int n = *(const int *)((const char *)sc + s->count_offset);
     for (int k = 0; k < n; k++) {
       const char *name = (const char *)sc + s->offset + (size_t)k * s->entry_size + s->name_offset;
-      for (const char *c = name; *c; c++) {
-        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-') continue;
-        char path[256], msg[256];
-        snprintf(path, sizeof path, "%s.%s", s->name, name);
-        snprintf(msg, sizeof msg, "the name '%s' has a '%c'; use only letters, digits, '_' and '-' (names appear in metrics.csv and --set paths)", name, *c);
-        return fail_at(e, t, path, NULL, msg);
-      }
+      const char *c = bad_name_char(name);
+      if (!c) continue;
+      snprintf(path, sizeof path, "%s.%s", s->name, name);
+      return fail_name(t, path, name, *c, "metrics.csv and --set paths", e);
+    }
+  }
+  /* A product line and a price tier are names too: tiers key the demand-by-tier summary. */
+  for (int k = 0; k < sc->n_categories; k++) {
+    const cb_sc_category *c = &sc->categories[k];
+    const char *bad = bad_name_char(c->line);
+    if (bad) {
+      snprintf(path, sizeof path, "categories.%s.line", c->name);
+      return fail_name(t, path, c->line, *bad, "summaries", e);
+    }
+    bad = bad_name_char(c->tier);
+    if (bad || !c->tier[0]) {
+      snprintf(path, sizeof path, "categories.%s.tier", c->name);
+      if (!bad) return fail_at(e, t, path, NULL, "the tier is empty; name it (for instance standard or luxury)");
+      return fail_name(t, path, c->tier, *bad, "summaries", e);
     }
   }
   return CB_OK;

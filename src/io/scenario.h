@@ -32,15 +32,19 @@ typedef struct cb_sc_population {
 
 typedef struct cb_sc_origin {
   char name[CB_NAME_MAX];
-  double quality, status, penalty_factor;
+  double quality, penalty_factor;
   int domestic, kp_banned, legal_trade;
 } cb_sc_origin;
 
 typedef struct cb_sc_category {
   char name[CB_NAME_MAX];
   double bulk, status, relabel_cost_usd, relabel_efficacy, pretext;
-  double appeal_start, appeal_end;
-  int media_device, barred_foreign_label, electronics;
+  char line[CB_STR_MAX];   /* product line: kinds sharing one are generations or tiers of one product ("" = its own) */
+  char tier[CB_STR_MAX];   /* price tier, for reporting demand by tier */
+  int32_t introduced;      /* first day it can be had */
+  double quality;          /* quality over the line's other kinds (newer generations perform better) */
+  double potential, innovation, imitation; /* Bass diffusion: market potential, p and q per year */
+  int media_device, barred_foreign_label, electronics, for_schoolchildren;
   double price_usd[CB_MAX_ENTRIES];     /* by origin: source price at a Chinese hub; state-shop price for domestic goods */
   double lifetime_days[CB_MAX_ENTRIES]; /* by origin: mean time until it wears out or is used up */
 } cb_sc_category;
@@ -88,9 +92,10 @@ typedef struct cb_sc_trader_type {
 typedef struct cb_sc_buyers {
   double income_usd_month, income_sigma, rank2_share, rank3_share, rank_income_step,
       income_growth_per_year, kaesong_share_mean, spend_share, review_days, upgrade_prob,
-      quality_weight, durability_weight, status_weight, contagion, price_weight, campaign_weight,
+      quality_weight, durability_weight, status_weight, price_weight, campaign_weight,
       campaign_fx_scale_usd, possession_weight, outside_utility, order_timeout_days, children_share,
-      savings_cap_months;
+      savings_cap_months, diffusion, veblen_weight, veblen_cap_months, school_age_from, school_age_to,
+      child_age_min, child_age_max;
 } cb_sc_buyers;
 
 typedef struct cb_sc_traders {

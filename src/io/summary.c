@@ -27,6 +27,38 @@ double cb_summary_route_share(const cb_sim *S, int crossing) {
   return all > 0 ? through / all : -1.0;
 }
 
+double cb_summary_tier_units(const cb_sim *S, const char *tier) {
+  const cb_metrics *m = &S->metrics;
+  int nmarkets = m->nplace[cb_metric_def_of(CB_M_ORDERED_UNITS)->place]; /* ordered_units is by market, origin, kind */
+  double units = 0;
+  for (uint32_t p = 0; p < m->nperiods; p++) {
+    const double *row = m->hist + (size_t)p * m->nslots;
+    for (int k = 0; k < S->ncat; k++) {
+      if (strcmp(S->sc.categories[k].tier, tier) != 0) continue;
+      for (int pl = 0; pl < nmarkets; pl++)
+        for (int o = 0; o < S->norig; o++) units += row[cb_metrics_slot(m, CB_M_ORDERED_UNITS, pl, 0, o, k)];
+    }
+  }
+  return units;
+}
+
+/* The first category of each tier writes it, so every tier appears once, in scenario order. */
+static void write_tiers(const cb_sim *S, FILE *f) {
+  fputs("  \"ordered_units_by_tier\": {", f);
+  int first = 1;
+  for (int k = 0; k < S->ncat; k++) {
+    const char *tier = S->sc.categories[k].tier;
+    int seen = 0;
+    for (int j = 0; j < k && !seen; j++) seen = strcmp(S->sc.categories[j].tier, tier) == 0;
+    if (seen) continue;
+    fputs(first ? "" : ", ", f);
+    first = 0;
+    cb_json_string(f, tier);
+    fprintf(f, ": %.0f", cb_summary_tier_units(S, tier));
+  }
+  fputs("},\n", f);
+}
+
 void cb_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
@@ -120,6 +152,7 @@ int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err
     fprintf(f, "    \"%s\": %.*f%s\n", total_fields[i].name, total_fields[i].decimals > 0 ? total_fields[i].decimals : 0,
             total_value(&t, &total_fields[i]), i + 1 < nt ? "," : "");
   fputs("  },\n", f);
+  write_tiers(S, f);
   fputs("  \"foreign_electronics_share_by_crossing\": {", f);
   for (int x = 0; x < S->sc.n_crossings; x++) {
     fputs(x ? ", " : "", f);

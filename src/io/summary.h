@@ -11,6 +11,8 @@
 int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err *e);
 /* Share of foreign (disguisable) electronics delivered through crossing i; -1 if none yet. */
 double cb_summary_route_share(const cb_sim *S, int crossing);
+/* Units ordered over the run of every kind in price tier `tier` (categories.<k>.tier). */
+double cb_summary_tier_units(const cb_sim *S, const char *tier);
 /* Writes s as a JSON string literal (quotes, backslashes and control characters escaped). */
 void cb_json_string(FILE *f, const char *s);
 /* Calls fn for each of the run's totals, by name, in summary.json's order. */

@@ -1,9 +1,13 @@
 /* Buyers: officials holding hard currency. Each is reviewed on its own schedule (day buckets):
- * income accrues, worn-out holdings are dropped, and for every kind of product it wants and
- * lacks (or wants to upgrade) it picks an origin by a logit over quality, durability, status
- * (which rises as peers hold the same origin), price against income, the buy-domestic campaign
- * (which bites only on buyers with little hard currency) and expected possession penalties.
- * Foreign goods are ordered secretly through the buyer's trader; domestic ones bought in a shop. */
+ * income accrues; the buyer may come to want kinds of product it did not want before (Bass
+ * diffusion: innovation, and imitation of same-rank peers who hold one); worn-out holdings are
+ * dropped; and for every product line it wants and lacks (or wants to upgrade, or whose newer
+ * generation it has come to want) it picks a kind and origin by a logit over quality,
+ * durability, status (the share of peers holding the product), price against income, a price's
+ * status for high ranks (Veblen), the buy-domestic campaign (which bites only on buyers with
+ * little hard currency) and expected possession penalties. Foreign goods are ordered secretly
+ * through the buyer's trader; domestic ones bought in a shop. Nothing here depends on the
+ * simulation's last day, so a shorter run is a prefix of a longer one. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -65,36 +69,27 @@ static double income_on(const cb_sim *S, uint32_t b) {
   return cb_buyer_at(S, b)->income * S->growth_today * shock;
 }
 
-static double appeal_on(const cb_sim *S, int cat, int32_t day) {
-  const cb_sc_category *c = &S->sc.categories[cat];
-  double f = S->end > S->start ? (double)(day - S->start) / (double)(S->end - S->start) : 0.0;
-  return c->appeal_start + (c->appeal_end - c->appeal_start) * f;
+int cb_buyers_has_pupil(const cb_sim *S, uint32_t b, int32_t day) {
+  int32_t born = cb_buyer_at(S, b)->child_born;
+  if (born == CB_NO_CHILD) return 0;
+  double age = (double)(day - born) / 365.25;
+  return age >= S->sc.buyers.school_age_from && age < S->sc.buyers.school_age_to;
 }
 
-static int wants(const cb_sim *S, uint32_t b, int cat) {
-  return (S->appeal_some >> cat & 1u) && cb_buyer_appeal(S, b)[cat] <= S->appeal_max[cat];
-}
-
-/* The kinds of product (bit k for kind k) buyer b wants today, and those it holds a unit of that
- * has worn out by day: a review tests every kind, and masks built in one branch-free pass over the
- * record let it visit only the kinds where something happens. Up to 16 kinds the pass is a few
- * SSE2 instructions: 16-byte loads from each array's start (two for `until` beyond 8 kinds) stay
- * within the buyer's record (see alloc_buyers' stride), and lanes past ncat are masked off. */
-static uint32_t wanted_kinds(const cb_sim *S, uint32_t b) {
-  const uint8_t *appeal = cb_buyer_appeal(S, b);
-  uint32_t mask = 0;
-#ifdef __SSE2__
-  if (S->ncat <= 16) {
-    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)appeal);
-    __m128i max = _mm_loadu_si128((const __m128i *)(const void *)S->appeal_max);
-    mask = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(a, max), _mm_setzero_si128())); /* a <= max */
-    return mask & S->appeal_some;
+/* The kinds (bit k for kind k) buyer b wants today: those it has adopted, less any superseded by
+ * a newer generation of the same line it has also adopted, and less kinds for schoolchildren
+ * when it has no child at school. */
+static uint32_t wanted_kinds(const cb_sim *S, uint32_t b, int32_t day) {
+  uint32_t adopted = cb_buyer_at(S, b)->adopted, want = adopted;
+  for (uint32_t x = adopted & S->has_newer; x; x &= x - 1) {
+    int k = __builtin_ctz(x);
+    if (adopted & S->newer[k]) want &= ~(UINT32_C(1) << k);
   }
-#endif
-  for (int k = 0; k < S->ncat; k++) mask |= (uint32_t)(appeal[k] <= S->appeal_max[k]) << k;
-  return mask & S->appeal_some;
+  if ((want & S->schoolchildren) && !cb_buyers_has_pupil(S, b, day)) want &= ~S->schoolchildren;
+  return want & S->available;
 }
 
+/* The kinds held whose unit has worn out by day. */
 static uint32_t worn_out_kinds(const cb_sim *S, uint32_t b, int32_t day) {
   const uint8_t *origin = cb_buyer_origin(S, b);
   const uint16_t *until = cb_buyer_until(S, b);
@@ -117,7 +112,8 @@ static uint32_t worn_out_kinds(const cb_sim *S, uint32_t b, int32_t day) {
 /* Utility splits into parts that depend on the market and product only, recomputed once a day
  * (quality, durability, status from peers holding the product, the campaign's pull, expected
  * possession penalties and the price), and the buyer's own scalings of them (rank, exposure to
- * the campaign, income). Status grows with the share of peers holding the product. */
+ * the campaign, income). The day's adoption hazards, by market, rank and kind, are set here too,
+ * from the holdings at the start of the day, so no review sees another's effect. */
 void cb_buyers_utility_tables(cb_sim *S, int constant) {
   const cb_sc_buyers *p = &S->sc.buyers;
   for (int prod = 0; prod < S->nprod; prod++) {
@@ -125,7 +121,7 @@ void cb_buyers_utility_tables(cb_sim *S, int constant) {
     const cb_sc_origin *og = &S->sc.origins[o];
     const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, prod)];
     if (constant)
-      S->util_const[prod] = p->quality_weight * og->quality + p->durability_weight * log(c->lifetime_days[o] / 365.0);
+      S->util_const[prod] = p->quality_weight * cb_goods_quality(S, prod) + p->durability_weight * log(c->lifetime_days[o] / 365.0);
     /* what possession checks look for: foreign media devices and anything of a banned origin,
      * a penalty risk over the item's life (capped at two years) */
     int checked = !og->domestic && (c->media_device || og->kp_banned);
@@ -136,20 +132,23 @@ void cb_buyers_utility_tables(cb_sim *S, int constant) {
       double peers = (double)S->holders[m * S->nprod + prod] / n;
       double possession = checked ? p->possession_weight * S->poss_cost[m] * og->penalty_factor * months : 0.0;
       u->fixed = S->util_const[prod];
-      u->status = p->status_weight * c->status * og->status * (1.0 + p->contagion * peers);
+      u->status = p->status_weight * c->status * peers;
       u->campaign = og->domestic ? 0.0 : S->campaign * p->campaign_weight;
       u->price = cb_market_price(S, m, prod);
       u->per_income = possession + p->price_weight * u->price;
     }
   }
   S->growth_today = pow(1.0 + p->income_growth_per_year, (S->day - S->start) / 365.25);
-  /* a buyer wants kind k once its threshold byte a is below 256 x the appeal; for an integer a,
-   * a < x exactly when a <= ceil(x) - 1, so the comparison can be made in bytes */
-  S->appeal_some = 0;
-  for (int k = 0; k < S->ncat; k++) {
-    double bar = ceil(appeal_on(S, k, S->day) * 256.0);
-    S->appeal_max[k] = (uint8_t)(bar > 1 ? (bar < 256 ? bar - 1 : 255) : 0);
-    if (bar > 0) S->appeal_some |= UINT32_C(1) << k;
+  S->available = 0;
+  for (int k = 0; k < S->ncat; k++)
+    if (S->sc.categories[k].introduced <= S->day) S->available |= UINT32_C(1) << k;
+  for (int g = 0; g < S->sc.n_markets * CB_NRANKS; g++) {
+    double n = S->rank_count[g] ? (double)S->rank_count[g] : 1.0;
+    for (int k = 0; k < S->ncat; k++) {
+      const cb_sc_category *c = &S->sc.categories[k];
+      double held = (double)S->rank_holders[g * S->ncat + k] / n;
+      S->adopt_hazard[g * S->ncat + k] = p->diffusion * (c->innovation + c->imitation * held) / 365.25;
+    }
   }
 }
 
@@ -158,6 +157,7 @@ typedef struct chooser {
   double inv_income;      /* 1 / monthly hard-currency income */
   double rank_scale;      /* higher ranks seek status more */
   double susceptibility;  /* exposure to the buy-domestic campaign (falls with hard-currency savings) */
+  double veblen;          /* status from price, per month of income it costs (high ranks only) */
   double savings;         /* what it can pay */
   cb_rng_stream draws;    /* origin choices: word k for kind of product k */
 } chooser;
@@ -168,37 +168,44 @@ static chooser chooser_of(const cb_sim *S, uint32_t b, double income, int32_t da
   c.inv_income = 1.0 / income;
   c.rank_scale = (1.0 + r->rank) / 2.0;
   c.susceptibility = S->campaign > 0 ? exp(-r->savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
+  c.veblen = S->sc.buyers.veblen_weight * r->rank / 2.0;
   c.savings = r->savings;
   c.draws = cb_rng_stream_make(CB_RNG_CHOICE, b, day, 0);
   return c;
 }
 
-/* Chooses an origin for category k, or -1 for nothing. Only affordable origins with a quality
- * above min_quality are considered (upgrades exclude what the buyer already has). */
-static int choose_origin(const cb_sim *S, chooser *ch, int market, int k, double min_quality, double *price_out) {
-  const cb_util *util = &S->util[market * S->nprod + cb_product(S, k, 0)];
-  double v[CB_MAX_ENTRIES], best = S->sc.buyers.outside_utility;
-  int ok[CB_MAX_ENTRIES];
-  for (int o = 0; o < S->norig; o++) {
-    const cb_util *u = &util[o];
-    ok[o] = u->price <= ch->savings && S->sc.origins[o].quality > min_quality;
-    if (!ok[o]) continue;
-    v[o] = u->fixed + ch->rank_scale * u->status - u->campaign * ch->susceptibility - u->per_income * ch->inv_income;
-    if (v[o] > best) best = v[o];
+/* Chooses a product among the kinds in `kinds` (one line) and their origins, or -1 for nothing.
+ * Only affordable products of a quality above min_quality are considered (an upgrade excludes
+ * what the buyer already has). The one uniform is word `line` of the review's choice stream. */
+static int choose_product(const cb_sim *S, chooser *ch, int market, uint32_t kinds, int line, double min_quality, double *price_out) {
+  const cb_util *util = &S->util[market * S->nprod];
+  double cap = S->sc.buyers.veblen_cap_months, outside = S->sc.buyers.outside_utility, best = outside;
+  double v[CB_MAX_ENTRIES * CB_MAX_ENTRIES];
+  int prods[CB_MAX_ENTRIES * CB_MAX_ENTRIES], n = 0;
+  for (uint32_t x = kinds; x; x &= x - 1) {
+    int k = __builtin_ctz(x);
+    for (int o = 0; o < S->norig; o++) {
+      int p = cb_product(S, k, o);
+      const cb_util *u = &util[p];
+      if (u->price > ch->savings || cb_goods_quality(S, p) <= min_quality) continue;
+      double share = u->price * ch->inv_income; /* months of income the price costs */
+      double val = u->fixed + ch->rank_scale * u->status - u->campaign * ch->susceptibility - u->per_income * ch->inv_income +
+                   ch->veblen * (share < cap ? share : cap);
+      if (val > best) best = val;
+      prods[n] = p;
+      v[n++] = val;
+    }
   }
   /* Logit weights in single precision: they only split one uniform draw, where 1e-7 relative
    * accuracy is ample, and expf costs a fraction of exp in this, the busiest loop. */
-  double outside = S->sc.buyers.outside_utility, weight[CB_MAX_ENTRIES];
   double sum = outside == best ? 1.0 : expf((float)(outside - best)); /* the best weighs e^0 = 1 */
-  for (int o = 0; o < S->norig; o++)
-    if (ok[o]) sum += weight[o] = v[o] == best ? 1.0 : expf((float)(v[o] - best));
-  double u = cb_u01(cb_rng_stream_word(&S->rng, &ch->draws, (uint32_t)k)) * sum;
-  for (int o = 0; o < S->norig; o++) {
-    if (!ok[o]) continue;
-    u -= weight[o];
+  for (int i = 0; i < n; i++) sum += v[i] = v[i] == best ? 1.0 : expf((float)(v[i] - best));
+  double u = cb_u01(cb_rng_stream_word(&S->rng, &ch->draws, (uint32_t)line)) * sum;
+  for (int i = 0; i < n; i++) {
+    u -= v[i];
     if (u <= 0) {
-      *price_out = util[o].price;
-      return o;
+      *price_out = util[prods[i]].price;
+      return prods[i];
     }
   }
   return -1;
@@ -298,21 +305,35 @@ static void fx_free(cb_fx *fx) {
   free(fx->place);
 }
 
+static uint32_t *rank_holders_of(const cb_sim *S, uint32_t b, int k) {
+  const cb_buyer *r = cb_buyer_at(S, b);
+  return &S->rank_holders[(r->market * CB_NRANKS + r->rank) * S->ncat + k];
+}
+
 static void drop_holding(cb_sim *S, cb_fx *fx, uint32_t b, int k) {
   uint8_t *origin = cb_buyer_origin(S, b);
   if (origin[k] == CB_NO_HOLDING) return;
   fx_counter(fx, &S->holders[cb_buyer_at(S, b)->market * S->nprod + cb_product(S, k, origin[k])], -1);
+  fx_counter(fx, rank_holders_of(S, b, k), -1);
   origin[k] = CB_NO_HOLDING;
 }
 
+void cb_buyers_confiscate(cb_sim *S, uint32_t b, int k) {
+  cb_fx now = {.S = S};
+  drop_holding(S, &now, b, k);
+}
+
+/* A buyer holds at most one unit of a product line: a new unit replaces whatever of its line the
+ * buyer held (an older generation, another tier or origin). */
 static void give_holding(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day) {
   int k = cb_prod_cat(S, product), o = cb_prod_origin(S, product);
-  drop_holding(S, fx, b, k);
+  for (uint32_t x = S->line_mask[S->line_root[k]]; x; x &= x - 1) drop_holding(S, fx, b, __builtin_ctz(x));
   double life = cb_exponential(cb_rng_words(&S->rng, CB_RNG_LIFETIME, b, day, (uint32_t)k).v[0], cb_goods_lifetime(S, product));
   double until = (double)(day - S->start) + 1.0 + life;
   cb_buyer_origin(S, b)[k] = (uint8_t)o;
   cb_buyer_until(S, b)[k] = (uint16_t)(until < 65534.0 ? until : 65534.0);
   fx_counter(fx, &S->holders[cb_buyer_at(S, b)->market * S->nprod + product], 1);
+  fx_counter(fx, rank_holders_of(S, b, k), 1);
 }
 
 static void receive(cb_sim *S, cb_fx *fx, uint32_t b, int product, int32_t day, double price) {
@@ -436,49 +457,97 @@ static int upgrade_now(const cb_sim *S, cb_rng_stream *draws, int k) {
   return bits < S->upgrade_threshold;
 }
 
-/* One kind of product at a review, once any worn-out unit is dropped, for a kind the buyer wants
- * and has no open order for: maybe buy (new, replacement or upgrade). */
-static int review_category(cb_sim *S, cb_fx *fx, uint32_t b, int k, chooser *ch, cb_rng_stream *draws, int32_t day) {
+/* Adoption (Bass 1969, per buyer): each kind the buyer may ever want (its potential), can have
+ * by now and does not want yet, it comes to want with probability 1 - exp(-h t), h the day's
+ * hazard for its market and rank (innovation plus imitation of peers holding one) and t the days
+ * since its last review. Kinds for schoolchildren are open only to parents of a pupil. */
+static void adopt(cb_sim *S, uint32_t b, int32_t day, int32_t since) {
+  cb_buyer *r = cb_buyer_at(S, b);
+  uint32_t todo = r->potential & S->available & ~r->adopted;
+  if ((todo & S->schoolchildren) && !cb_buyers_has_pupil(S, b, day)) todo &= ~S->schoolchildren;
+  if (!todo || since <= 0) return;
+  const double *h = &S->adopt_hazard[(r->market * CB_NRANKS + r->rank) * S->ncat];
+  cb_rng_stream draws = cb_rng_stream_make(CB_RNG_ADOPT, b, day, 0);
+  for (; todo; todo &= todo - 1) {
+    int k = __builtin_ctz(todo);
+    if (h[k] <= 0) continue;
+    if (cb_u01(cb_rng_stream_word(&S->rng, &draws, (uint32_t)k)) < -expm1(-h[k] * since)) r->adopted |= UINT32_C(1) << k;
+  }
+}
+
+/* The kind of line `line` the buyer holds a unit of, or -1. */
+static int held_kind(const cb_sim *S, uint32_t b, int line) {
   const uint8_t *origin = cb_buyer_origin(S, b);
+  for (uint32_t x = S->line_mask[line]; x; x &= x - 1)
+    if (origin[__builtin_ctz(x)] != CB_NO_HOLDING) return __builtin_ctz(x);
+  return -1;
+}
+
+/* One product line at a review, once any worn-out unit is dropped, for a line the buyer wants
+ * some kind of and has no open order in: maybe buy (new, replacement or upgrade). A buyer who
+ * holds a kind it no longer wants, because it has come to want a newer generation, replaces it by
+ * the newer one; one who holds a wanted kind looks for a better product only with probability
+ * upgrade_prob. */
+static int review_line(cb_sim *S, cb_fx *fx, uint32_t b, int line, uint32_t kinds, chooser *ch, cb_rng_stream *draws, int32_t day) {
   double min_q = -1.0;
-  if (origin[k] != CB_NO_HOLDING) {
-    if (!upgrade_now(S, draws, k)) return CB_OK;
-    min_q = S->sc.origins[origin[k]].quality;
+  int hk = held_kind(S, b, line);
+  if (hk >= 0) {
+    if (kinds >> hk & 1u) {
+      if (!upgrade_now(S, draws, line)) return CB_OK;
+      min_q = cb_goods_quality(S, cb_product(S, hk, cb_buyer_origin(S, b)[hk]));
+    } else {
+      kinds &= S->newer[hk];
+      if (!kinds) return CB_OK;
+    }
   }
   int m = cb_buyer_at(S, b)->market;
   double price = 0;
-  int o = choose_origin(S, ch, m, k, min_q, &price);
-  if (o < 0) return CB_OK;
-  int p = cb_product(S, k, o);
+  int p = choose_product(S, ch, m, kinds, line, min_q, &price);
+  if (p < 0) return CB_OK;
+  int o = cb_prod_origin(S, p);
   if (S->sc.origins[o].domestic) {
-    fx_metric(fx, CB_M_ORDERED_UNITS, m, 0, o, k, 1);
+    fx_metric(fx, CB_M_ORDERED_UNITS, m, 0, o, cb_prod_cat(S, p), 1);
     buy_domestic(S, fx, b, p, day, price);
     return CB_OK;
   }
   return order(S, fx, b, p, day, price);
 }
 
-/* A review looks at the kinds with no open order: worn-out units are dropped, then the kinds the
- * buyer wants are considered in turn from `first` (a fair order when money runs short). Kinds
- * affect each other only through savings, so dropping all worn-out units first changes nothing. */
+/* The lines (bit of each line's first kind) with a wanted kind and no open order. */
+static uint32_t lines_to_review(const cb_sim *S, uint32_t wanted, uint32_t pending) {
+  uint32_t lines = 0;
+  for (uint32_t x = wanted; x; x &= x - 1) {
+    int root = S->line_root[__builtin_ctz(x)];
+    if (!(pending & S->line_mask[root])) lines |= UINT32_C(1) << root;
+  }
+  return lines;
+}
+
+/* A review: income accrues, new wants may be adopted, worn-out units of lines with no open order
+ * are dropped, then the lines the buyer wants are considered in turn from `first` (a fair order
+ * when money runs short). Lines affect each other only through savings, so dropping all worn-out
+ * units first changes nothing. */
 static int review(cb_sim *S, cb_fx *fx, uint32_t b, int32_t day) {
+  int32_t since = day - cb_buyer_at(S, b)->last_accrual;
   accrue_income(S, fx, b, day);
-  uint32_t open = ~cb_buyer_at(S, b)->pending;
-  for (uint32_t worn = open & worn_out_kinds(S, b, day); worn; worn &= worn - 1) drop_holding(S, fx, b, __builtin_ctz(worn));
+  adopt(S, b, day, since);
+  uint32_t pending = cb_buyer_at(S, b)->pending, busy = 0;
+  for (uint32_t x = pending; x; x &= x - 1) busy |= S->line_mask[S->line_root[__builtin_ctz(x)]];
+  for (uint32_t worn = ~busy & worn_out_kinds(S, b, day); worn; worn &= worn - 1) drop_holding(S, fx, b, __builtin_ctz(worn));
   cb_rng_stream draws = cb_rng_stream_make(CB_RNG_REVIEW, b, day, 0);
-  uint32_t todo = open & wanted_kinds(S, b);
+  uint32_t wanted = wanted_kinds(S, b, day), todo = lines_to_review(S, wanted, pending);
   if (todo) {
     double income = income_on(S, b);
     if (income < 1e-9) income = 1e-9;
     int n = S->ncat, first = (int)((b + (uint32_t)day) % (uint32_t)n);
     chooser ch = chooser_of(S, b, income, day);
-    /* the kinds rotated so that bit i is kind first + i (mod n) */
+    /* the lines rotated so that bit i is kind first + i (mod n) */
     uint64_t twice = (uint64_t)todo << n | todo;
     for (uint32_t turn = (uint32_t)((twice >> first) & ((UINT64_C(1) << n) - 1)); turn; turn &= turn - 1) {
       int k = first + __builtin_ctz(turn);
       if (k >= n) k -= n;
-      if (review_category(S, fx, b, k, &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
-      ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this kind's purchase */
+      if (review_line(S, fx, b, k, wanted & S->line_mask[k], &ch, &draws, day)) return S->err.code ? S->err.code : fx->err.code;
+      ch.savings = cb_buyer_at(S, b)->savings; /* what is left after this line's purchase */
     }
   }
   return fx_schedule(fx, day + next_review_gap(S, &draws), b);
@@ -569,19 +638,61 @@ static int alloc_buyers(cb_sim *S, uint32_t n) {
   cb_buyers *B = &S->B;
   cb_err *e = &S->err;
   B->n = n;
-  B->stride = (sizeof(cb_buyer) + 4 * (size_t)S->ncat + 63) / 64 * 64;
+  B->stride = cb_buyer_stride(S->ncat);
   B->mem = cb_xaligned(NULL, 64, (size_t)n * B->stride);
   if (!B->mem) return cb_err_set(e, CB_ENOMEM, "out of memory for %u buyers (%zu bytes each); reduce population.buyers", n, B->stride);
   memset(B->mem, 0, (size_t)n * B->stride);
+  size_t groups = (size_t)S->sc.n_markets * CB_NRANKS * (size_t)S->ncat;
   S->util_const = cb_xcalloc(e, (size_t)S->nprod, sizeof(double));
   S->util = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(cb_util));
   B->market_first = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   B->market_count = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(uint32_t));
   S->holders = cb_xcalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod, sizeof(uint32_t));
+  S->rank_holders = cb_xcalloc(e, groups, sizeof(uint32_t));
+  S->adopt_hazard = cb_xcalloc(e, groups, sizeof(double));
   S->poss_cost = cb_xcalloc(e, (size_t)S->sc.n_markets, sizeof(double));
   if (e->code) return e->code;
   for (uint32_t b = 0; b < n; b++) memset(cb_buyer_origin(S, b), CB_NO_HOLDING, (size_t)S->ncat);
   return CB_OK;
+}
+
+/* Product lines: kinds naming the same line form one, led by its first kind; within a line a
+ * kind introduced later is a newer generation of every kind introduced before it. */
+static void build_lines(cb_sim *S) {
+  S->schoolchildren = S->has_newer = 0;
+  memset(S->line_mask, 0, sizeof S->line_mask);
+  for (int k = 0; k < S->ncat; k++) {
+    const cb_sc_category *c = &S->sc.categories[k];
+    S->line_root[k] = k;
+    for (int j = 0; c->line[0] && j < k; j++)
+      if (!strcmp(S->sc.categories[j].line, c->line)) {
+        S->line_root[k] = S->line_root[j];
+        break;
+      }
+    S->line_mask[S->line_root[k]] |= UINT32_C(1) << k;
+    if (c->for_schoolchildren) S->schoolchildren |= UINT32_C(1) << k;
+  }
+  for (int k = 0; k < S->ncat; k++) {
+    S->newer[k] = 0;
+    for (uint32_t x = S->line_mask[S->line_root[k]]; x; x &= x - 1) {
+      int j = __builtin_ctz(x);
+      if (S->sc.categories[j].introduced > S->sc.categories[k].introduced) S->newer[k] |= UINT32_C(1) << j;
+    }
+    if (S->newer[k]) S->has_newer |= UINT32_C(1) << k;
+  }
+}
+
+void cb_buyers_recount(cb_sim *S) {
+  size_t groups = (size_t)S->sc.n_markets * CB_NRANKS;
+  memset(S->rank_count, 0, sizeof S->rank_count);
+  memset(S->rank_holders, 0, groups * (size_t)S->ncat * sizeof *S->rank_holders);
+  for (uint32_t b = 0; b < S->B.n; b++) {
+    const cb_buyer *r = cb_buyer_at(S, b);
+    size_t g = (size_t)r->market * CB_NRANKS + r->rank;
+    S->rank_count[g]++;
+    const uint8_t *origin = cb_buyer_origin(S, b);
+    for (int k = 0; k < S->ncat; k++) S->rank_holders[g * (size_t)S->ncat + (size_t)k] += origin[k] != CB_NO_HOLDING;
+  }
 }
 
 /* Buyers are stored grouped by market, in blocks sized by the markets' shares (largest remainder). */
@@ -598,43 +709,69 @@ static void assign_markets(cb_sim *S) {
   }
 }
 
+/* Bass's cumulative adoption F(t) = (1 - e^-(p+q)t) / (1 + (q/p) e^-(p+q)t) after t years. */
+static double bass_share(double p, double q, double years) {
+  if (years <= 0 || p <= 0) return 0.0;
+  double e = exp(-(p + q) * years);
+  return (1.0 - e) / (1.0 + q / p * e);
+}
+
 static void draw_buyer(cb_sim *S, uint32_t b) {
   const cb_sc_buyers *p = &S->sc.buyers;
+  cb_buyer *r = cb_buyer_at(S, b);
   cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 0);
   cb_rng_block w2 = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 1);
   double u = cb_u01(w.v[0]);
   int rank = u < p->rank3_share ? CB_TOP_RANK : (u < p->rank3_share + p->rank2_share ? 1 : 0);
-  cb_buyer_at(S, b)->rank = (uint8_t)rank;
-  cb_buyer_at(S, b)->trader = CB_NO_TRADER;
+  r->rank = (uint8_t)rank;
+  r->trader = CB_NO_TRADER;
   double z = cb_normal(w.v[1], w.v[2]);
-  cb_buyer_at(S, b)->income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
+  r->income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
   double ks = cb_exponential(w.v[3], p->kaesong_share_mean);
-  cb_buyer_at(S, b)->kaesong = (float)(ks < 1.0 ? ks : 1.0);
-  cb_buyer_at(S, b)->children = (uint8_t)(cb_u01(w2.v[0]) < p->children_share);
-  cb_buyer_at(S, b)->savings = cb_buyer_at(S, b)->income * p->spend_share * 2.0 * cb_u01(w2.v[1]);
-  cb_buyer_at(S, b)->last_accrual = S->start;
-  S->L.buyer_income += cb_buyer_at(S, b)->savings;
+  r->kaesong = (float)(ks < 1.0 ? ks : 1.0);
+  r->child_born = CB_NO_CHILD;
+  if (cb_u01(w2.v[0]) < p->children_share) {
+    double age = p->child_age_min + (p->child_age_max - p->child_age_min) * cb_u01(w2.v[2]);
+    r->child_born = S->start - (int32_t)floor(age * 365.25);
+  }
+  r->savings = r->income * p->spend_share * 2.0 * cb_u01(w2.v[1]);
+  r->last_accrual = S->start;
+  S->L.buyer_income += r->savings;
+  /* one draw per line: a kind of smaller potential in the line goes to a subset of its buyers */
+  r->potential = 0;
   for (int k = 0; k < S->ncat; k++) {
-    double a = cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)k);
-    cb_buyer_appeal(S, b)[k] = (uint8_t)(a * 256.0);
+    double a = cb_rng_u01(&S->rng, CB_RNG_APPEAL, b, 0, (uint32_t)S->line_root[k]);
+    if (a < S->sc.categories[k].potential) r->potential |= UINT32_C(1) << k;
+  }
+  /* wants at the start: of a kind introduced t years earlier, the share Bass's curve gives */
+  r->adopted = 0;
+  cb_rng_stream draws = cb_rng_stream_make(CB_RNG_ADOPT, b, S->start - 1, 0);
+  int pupil = cb_buyers_has_pupil(S, b, S->start);
+  for (uint32_t x = r->potential & S->available; x; x &= x - 1) {
+    int k = __builtin_ctz(x);
+    const cb_sc_category *c = &S->sc.categories[k];
+    if (c->for_schoolchildren && !pupil) continue;
+    double share = bass_share(c->innovation, c->imitation, (double)(S->start - c->introduced) / 365.25);
+    if (cb_u01(cb_rng_stream_word(&S->rng, &draws, (uint32_t)k)) < share) r->adopted |= UINT32_C(1) << k;
   }
 }
 
-/* Starting holdings: a buyer who wants a kind of product already owns one with probability equal to
- * the appeal, of an origin drawn by the same choice rule at the starting prices, part-way through
- * its life. This spares the run a burst of first purchases on day one. */
+/* Starting holdings: for each line the buyer wants at the start, a product drawn by the same
+ * choice rule at the starting prices (a unit bought before the start), part-way through its
+ * life. This spares the run a burst of first purchases on day one. */
 static void initial_holdings(cb_sim *S, uint32_t b) {
   int m = cb_buyer_at(S, b)->market;
   chooser ch = chooser_of(S, b, income_on(S, b), S->start - 1);
   ch.savings = INFINITY; /* holdings from before the start were paid for then */
-  for (int k = 0; k < S->ncat; k++) {
-    if (!wants(S, b, k)) continue;
+  uint32_t wanted = wanted_kinds(S, b, S->start);
+  for (uint32_t lines = lines_to_review(S, wanted, 0); lines; lines &= lines - 1) {
+    int line = __builtin_ctz(lines);
     double price;
-    int o = choose_origin(S, &ch, m, k, -1.0, &price);
-    if (o < 0) continue;
-    int p = cb_product(S, k, o);
+    int p = choose_product(S, &ch, m, wanted & S->line_mask[line], line, -1.0, &price);
+    if (p < 0) continue;
+    int k = cb_prod_cat(S, p);
     double left = cb_u01(cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 1, (uint32_t)k).v[0]) * cb_goods_lifetime(S, p);
-    cb_buyer_origin(S, b)[k] = (uint8_t)o;
+    cb_buyer_origin(S, b)[k] = (uint8_t)cb_prod_origin(S, p);
     cb_buyer_until(S, b)[k] = (uint16_t)(left < 65534.0 ? left : 65534.0);
     S->holders[m * S->nprod + p]++;
   }
@@ -645,9 +782,12 @@ int cb_buyers_init(cb_sim *S) {
   if (alloc_buyers(S, n)) return S->err.code;
   if (cb_buckets_init(&S->reviews, CB_REVIEW_HORIZON, &S->err)) return S->err.code;
   assign_markets(S);
+  build_lines(S);
   /* u = (bits + 0.5) / 65536 < upgrade_prob  <=>  bits < ceil(upgrade_prob * 65536 - 0.5) */
   S->upgrade_threshold = (uint32_t)fmax(0.0, ceil(S->sc.buyers.upgrade_prob * 65536.0 - 0.5));
   build_gap_steps(S);
+  cb_buyers_recount(S); /* no holdings yet: today's hazards see none */
+  cb_buyers_utility_tables(S, 1);
   for (uint32_t b = 0; b < n; b++) draw_buyer(S, b);
   cb_buyers_utility_tables(S, 1);
   for (uint32_t b = 0; b < n; b++) {
@@ -657,6 +797,7 @@ int cb_buyers_init(cb_sim *S) {
     int32_t gap = (int32_t)first < CB_REVIEW_HORIZON - 1 ? (int32_t)first : CB_REVIEW_HORIZON - 1;
     if (cb_buckets_push(&S->reviews, S->start + gap, b, &S->err)) return S->err.code;
   }
+  cb_buyers_recount(S);
   return CB_OK;
 }
 
@@ -664,7 +805,7 @@ void cb_buyers_free(cb_sim *S) {
   cb_buyers *B = &S->B;
   free(B->mem);
   free(S->util_const); free(S->util); free(B->market_first); free(B->market_count);
-  free(S->holders); free(S->poss_cost);
+  free(S->holders); free(S->rank_holders); free(S->adopt_hazard); free(S->poss_cost);
   cb_buckets_free(&S->reviews);
   cb_buyers_free_threads(S);
 }

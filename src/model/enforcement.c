@@ -175,7 +175,7 @@ static void check_buyer(cb_sim *S, int c, int m, const stop *s, int32_t day) {
   if (k < 0) return;
   cb_official *o = draw_official(S, c, cb_u01(w.v[3]));
   if (!o || cb_u01(w.v[1]) >= o->skill) return;
-  if (cb_buyer_at(S, b)->children && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
+  if (cb_buyers_has_pupil(S, b, day) && cb_u01(w.v[2]) < S->sc.categories[k].pretext) {
     cb_metrics_add(&S->metrics, CB_M_PRETEXTS, c, 0, 0, 0, 1);
     return;
   }
@@ -193,8 +193,7 @@ static void check_buyer(cb_sim *S, int c, int m, const stop *s, int32_t day) {
   if (out == OUT_BRIBE) S->L.buyer_bribes += paid;
   else if (out == OUT_FINE) S->L.buyer_fines += paid;
   else {
-    held[k] = CB_NO_HOLDING;
-    S->holders[m * S->nprod + p]--;
+    cb_buyers_confiscate(S, b, k);
   }
 }
 

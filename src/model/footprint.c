@@ -34,7 +34,7 @@ static double periods_in(const cb_sim *S) {
 
 void cb_footprint_estimate(const cb_sim *S, cb_footprint *f) {
   double buyers = (double)S->sc.pop.buyers, traders = ceil((double)S->sc.pop.traders * S->sc.pop.trader_pool_factor);
-  double stride = (double)((sizeof(cb_buyer) + 4 * (size_t)S->ncat + 63) / 64 * 64);
+  double stride = (double)cb_buyer_stride(S->ncat);
   double nrisk = (double)cb_risk_size(S);
   f->buyers = buyers * (stride + ORDER_BYTES_PER_BUYER + BUCKET_BYTES_PER_BUYER);
   f->traders = traders * ((double)sizeof(cb_trader) + 2.0 * nrisk + (double)S->sc.n_hubs * (double)sizeof(cb_supply) +

@@ -4,6 +4,10 @@
 #include "model/world.h"
 #include "model/goods.h"
 
+double cb_goods_quality(const cb_sim *S, int product) {
+  return S->sc.origins[cb_prod_origin(S, product)].quality + S->sc.categories[cb_prod_cat(S, product)].quality;
+}
+
 double cb_goods_lifetime(const cb_sim *S, int product) {
   return S->sc.categories[cb_prod_cat(S, product)].lifetime_days[cb_prod_origin(S, product)];
 }

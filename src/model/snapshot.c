@@ -18,7 +18,7 @@
 #include "model/world.h"
 
 #define SNAP_MAGIC "CBSNAP\r\n"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
 #define SNAP_BOM 0x01020304u
 
 typedef struct snap_io {
@@ -337,6 +337,7 @@ int cb_snapshot_from_buffer(cb_sim *S, const uint8_t *buf, size_t len, const cha
   S->opt_count = NULL;
   S->opt_legal = NULL;
   S->opt_closed = NULL;
+  cb_buyers_recount(S); /* by rank, from the restored buyers */
   snprintf(S->forked_from, sizeof S->forked_from, "%s", name);
   S->forked_day = h.day;
   return CB_OK;

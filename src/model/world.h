@@ -42,7 +42,7 @@ typedef struct cb_route {
   double cost_per_bulk;                   /* both legs' transport */
 } cb_route;
 
-/* A buyer's scalar state in one 32-byte record: a review touches all of it, and reviews visit
+/* A buyer's scalar state in one 40-byte record: a review touches all of it, and reviews visit
  * buyers in scattered order, so one cache line per buyer beats one per field. */
 typedef struct cb_buyer {
   double savings;         /* hard currency put aside for goods, USD (escrowed orders excluded) */
@@ -51,8 +51,13 @@ typedef struct cb_buyer {
   int32_t last_accrual;   /* day income was last added */
   uint32_t trader;        /* trader the buyer orders through */
   uint32_t pending;       /* bit per category: an order is open */
-  uint8_t market, rank, children, pad;
+  uint32_t adopted;       /* bit per category: the buyer has come to want it (Bass diffusion) */
+  uint32_t potential;     /* bit per category: the buyer is among those who could ever want it */
+  int32_t child_born;     /* day the buyer's child was born, CB_NO_CHILD if none */
+  uint8_t market, rank, pad[2];
 } cb_buyer;
+#define CB_NO_CHILD INT32_MIN
+#define CB_NRANKS 3
 
 /* Buyers live in one block of fixed-stride records: the 32-byte scalar state, then per kind of
  * product the origin held (CB_NO_HOLDING if none), the appeal threshold (the buyer wants that
@@ -63,7 +68,7 @@ typedef struct cb_buyer {
  * - per_income / income. */
 typedef struct cb_util {
   double fixed;       /* quality and durability */
-  double status;      /* status value, raised by peers holding the product */
+  double status;      /* status value: the share of peers holding the product */
   double campaign;    /* pull of the buy-domestic campaign against foreign goods */
   double per_income;  /* price and expected possession penalties, to be divided by income */
   double price;       /* today's price in the market, USD */
@@ -216,8 +221,15 @@ struct cb_sim {
   double *util_const;             /* [nprod]: quality and durability part of utility (constant) */
   cb_util *util;                  /* [nmarkets * nprod]: the day's utility parts, see buyers.c */
   double growth_today;            /* income growth factor since the start */
-  uint8_t appeal_max[CB_MAX_ENTRIES]; /* buyers whose appeal threshold byte is at most this... */
-  uint32_t appeal_some;           /* ...want the kind today, for the kinds (bit k for kind k) anybody wants */
+  uint32_t available;             /* kinds introduced by today */
+  uint32_t schoolchildren;        /* kinds wanted only for a child of school age */
+  int line_root[CB_MAX_ENTRIES];  /* first kind of each kind's line */
+  uint32_t line_mask[CB_MAX_ENTRIES]; /* kinds of the line, indexed by its first kind (0 elsewhere) */
+  uint32_t newer[CB_MAX_ENTRIES]; /* kinds of the same line introduced later: adopting one supersedes this */
+  uint32_t has_newer;             /* kinds with a newer generation */
+  uint32_t *rank_holders;         /* [nmarkets * CB_NRANKS * ncat]: buyers holding a unit of the kind, by rank */
+  uint32_t rank_count[CB_MAX_ENTRIES * CB_NRANKS]; /* buyers by market and rank */
+  double *adopt_hazard;           /* [nmarkets * CB_NRANKS * ncat]: today's adoption hazard per day */
   uint32_t upgrade_threshold;     /* buyers.upgrade_prob in 1/65536 */
   cb_gap_step gap_steps[CB_GAP_STRETCHES]; /* days to the next review by stretch of draws */
   double *poss_cost;              /* [nmarkets]: expected possession penalty per device per month, USD */
@@ -265,9 +277,17 @@ struct cb_sim {
 };
 
 static inline cb_buyer *cb_buyer_at(const cb_sim *S, uint32_t b) { return (cb_buyer *)(void *)(S->B.mem + (size_t)b * S->B.stride); }
-static inline uint8_t *cb_buyer_origin(const cb_sim *S, uint32_t b) { return S->B.mem + (size_t)b * S->B.stride + sizeof(cb_buyer); }
-static inline uint8_t *cb_buyer_appeal(const cb_sim *S, uint32_t b) { return cb_buyer_origin(S, b) + S->ncat; }
-static inline uint16_t *cb_buyer_until(const cb_sim *S, uint32_t b) { return (uint16_t *)(void *)(cb_buyer_origin(S, b) + 2 * S->ncat); }
+/* After the scalar record: per kind, the day (from the start) the held unit wears out, then the
+ * origin held (CB_NO_HOLDING if none). The stride leaves room for the 16-byte loads of the review's
+ * masks (two of `until`, one of `origin`) and is a whole number of cache lines. */
+static inline size_t cb_buyer_stride(int ncat) {
+  size_t n = (size_t)ncat, need = sizeof(cb_buyer) + 3 * n;
+  if (need < sizeof(cb_buyer) + 2 * n + 16) need = sizeof(cb_buyer) + 2 * n + 16;
+  if (need < sizeof(cb_buyer) + 32) need = sizeof(cb_buyer) + 32;
+  return (need + 63) / 64 * 64;
+}
+static inline uint16_t *cb_buyer_until(const cb_sim *S, uint32_t b) { return (uint16_t *)(void *)(S->B.mem + (size_t)b * S->B.stride + sizeof(cb_buyer)); }
+static inline uint8_t *cb_buyer_origin(const cb_sim *S, uint32_t b) { return S->B.mem + (size_t)b * S->B.stride + sizeof(cb_buyer) + 2 * (size_t)S->ncat; }
 
 /* Product index from category and origin, and back. */
 static inline int cb_product(const cb_sim *S, int cat, int origin) { return cat * S->norig + origin; }
@@ -294,6 +314,7 @@ static inline int cb_risk_size(const cb_sim *S) { return S->nroutes * CB_NCHANNE
 /* ---- module entry points (each in its own file under src/model/) ---- */
 /* goods.c */
 double cb_goods_lifetime(const cb_sim *S, int product);
+double cb_goods_quality(const cb_sim *S, int product);  /* the origin's quality plus the kind's */
 int cb_goods_is_foreign(const cb_sim *S, int origin);   /* neither domestic nor Chinese-looking */
 double cb_goods_domestic_price(const cb_sim *S, int market, int product);
 /* routes.c */
@@ -318,6 +339,9 @@ int cb_buyers_link(cb_sim *S, uint32_t b, int32_t day);
 void cb_buyers_free(cb_sim *S);
 void cb_buyers_utility_tables(cb_sim *S, int constant);
 void cb_buyers_possession_month(cb_sim *S);
+int cb_buyers_has_pupil(const cb_sim *S, uint32_t b, int32_t day); /* a child of school age on day */
+void cb_buyers_confiscate(cb_sim *S, uint32_t b, int k);           /* a possession check takes the unit of kind k */
+void cb_buyers_recount(cb_sim *S);  /* buyers and holders by market and rank, from the buyers' records */
 /* traders.c */
 int cb_traders_init(cb_sim *S);
 int cb_traders_step(cb_sim *S, int32_t day);
