@@ -16,8 +16,8 @@
 #define BASELINE CB_SOURCE_DIR "/scenarios/baseline.yaml"
 #define RATES CB_SOURCE_DIR "/data/dailynk/won-per-dollar.csv"
 
-/* A small world: few agents. SHORT also cuts the period to 2012, which needs the dated events
- * after 2012 removed (events outside the simulated period are an error). */
+/* A small world: few agents. SHORT also cuts the period to 2012 and removes the dated events, so
+ * that it is a world without policy events. */
 #define POP "--set population.buyers=3000 --set population.traders=60 --set population.middlemen=10 --set population.officials=40"
 #define SHORT                                                                                             \
   POP " --set simulation.end=2012-12-31 --set 'sanctions={}' --set 'crackdowns={}' --set 'campaigns={}'" \
@@ -356,12 +356,12 @@ static void test_end_before_start(void **state) {
 static void test_event_outside_period(void **state) {
   (void)state;
   char where[300], args[2000];
-  char *path = variant("event.yaml", "\n    date: 2016-02-10", "\n    date: 2021-02-10", "date: |2021-02-10", where, sizeof where);
+  char *path = variant("event.yaml", "\n    date: 2016-02-10", "\n    date: 2011-02-10", "date: |2011-02-10", where, sizeof where);
   snprintf(args, sizeof args, "run '%s' " POP, path);
   char *out = run_failing(exit_input, args);
   assert_contains(out, where);
   assert_contains(out, "income_shocks.kaesong_closure.date");
-  assert_contains(out, "outside the simulated period");
+  assert_contains(out, "before the simulated period");
   free(out);
   free(path);
 }

@@ -1,6 +1,6 @@
 /* Reproducibility: the same scenario and seed give byte-identical outputs, whether run through
  * the CLI twice, stepped day by day through the library, or with the day's reviews shared among
- * threads; another seed gives other numbers. */
+ * threads; another seed gives other numbers; and a run stopped earlier is the longer run's start. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +81,37 @@ static void threads_give_the_same_bytes(void **state) {
   free(out);
 }
 
+/* Nothing in the model looks at simulation.end: a run of the same scenario and seed stopped at an
+ * earlier month's end writes exactly the first rows of the longer run's metrics.csv, whatever
+ * events the longer run still has to come (here the 2016 crackdowns, campaign and Kaesong's
+ * closure, all after the shorter run's end). */
+static void shorter_run_is_a_prefix(void **state) {
+  (void)state;
+  const char *ends[] = {"2013-03-31", "2015-06-30"};
+  const char *full = cbt_tmpdir("det_full");
+  assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 4 --out %s --quiet", CB_CLI, SMALL, full), 0);
+  char *whole = cbt_metrics_csv(full);
+  for (int i = 0; i < 2; i++) {
+    const char *dir = cbt_tmpdir(i ? "det_prefix2" : "det_prefix1");
+    assert_int_equal(cbt_run(NULL, "%s run scenarios/baseline.yaml %s --seed 4 --set simulation.end=%s --out %s --quiet", CB_CLI,
+                             SMALL, ends[i], dir),
+                     0);
+    char *part = cbt_metrics_csv(dir);
+    size_t n = strlen(part);
+    assert_true(n > 1000 && n < strlen(whole));
+    if (memcmp(part, whole, n)) fail_msg("metrics.csv of the run to %s is not the first part of the full run's", ends[i]);
+    /* it ends exactly at a period boundary of the longer run: the next byte starts a new row */
+    assert_int_equal(part[n - 1], '\n');
+    char month[8];
+    snprintf(month, sizeof month, "%.7s", ends[i]);
+    assert_non_null(strstr(part, month));
+    free(part);
+  }
+  free(whole);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(same_seed_same_bytes), cmocka_unit_test(stepping_equals_running),
-                                     cmocka_unit_test(threads_give_the_same_bytes)};
+                                     cmocka_unit_test(threads_give_the_same_bytes), cmocka_unit_test(shorter_run_is_a_prefix)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,24 +133,12 @@ static void coords(const cb_metrics *m, int id, uint32_t i, int *place, int *ch,
   if (d->place != CB_PLACE_NONE) *place = (int)i;
 }
 
-/* Marks the series to write: stocks always, flows that are non-zero in some period. */
-static uint8_t *used_series(const cb_metrics *m, cb_err *e) {
-  uint8_t *used = cb_xcalloc(e, m->nslots, 1);
-  if (!used) return NULL;
-  for (int id = 0; id < CB_NMETRICS; id++)
-    if (defs[id].stock) memset(used + m->offset[id], 1, m->size[id]);
-  for (uint32_t p = 0; p < m->nperiods; p++) {
-    const double *row = m->hist + (size_t)p * m->nslots;
-    for (uint32_t s = 0; s < m->nslots; s++) used[s] |= row[s] != 0.0;
-  }
-  return used;
-}
-
 /* Every row of metrics.csv in file order: periods, then metrics in table order, then coordinates.
- * A row's `order` is its slot in the metrics layout, the same for every run of a scenario. */
+ * A row's `order` is its slot in the metrics layout, the same for every run of a scenario. Stocks
+ * are written in every period, flows only where they are not zero: whether a row is written
+ * depends on its own period alone, so a run stopped early writes the first rows of the longer run. */
 int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err *e) {
-  uint8_t *used = used_series(m, e);
-  if (!used) return -1;
+  (void)e;
   int rc = 0;
   for (uint32_t p = 0; p < m->nperiods && !rc; p++) {
     char date[11];
@@ -160,7 +148,7 @@ int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err
       const cb_metric_def *d = &defs[id];
       for (uint32_t i = 0; i < m->size[id] && !rc; i++) {
         uint32_t slot = m->offset[id] + i;
-        if (!used[slot]) continue;
+        if (!d->stock && row[slot] == 0.0) continue;
         int pl, ch, og, ca;
         coords(m, id, i, &pl, &ch, &og, &ca);
         cb_metric_row r = {date, d->name, pl >= 0 ? m->place_names[d->place][pl] : "", ch >= 0 ? m->channel_names[ch] : "",
@@ -169,7 +157,6 @@ int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err
       }
     }
   }
-  free(used);
   return rc;
 }
 

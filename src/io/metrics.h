@@ -71,8 +71,8 @@ double cb_metrics_total(const cb_metrics *m, cb_metric_id id);
  * coordinates) is written for every period if it is a stock or non-zero in at least one period. */
 int cb_metrics_write_csv(const cb_metrics *m, FILE *f, cb_err *e);
 #define CB_METRICS_CSV_HEADER "date,metric,place,channel,origin,category,value"
-/* The rows of metrics.csv, one call each in file order; stops at the first non-zero return of fn
- * and returns it (-1 if memory ran out). */
+/* The rows of metrics.csv, one call each in file order (stocks in every period, flows where they
+ * are not zero); stops at the first non-zero return of fn and returns it. */
 typedef int (*cb_metrics_row_fn)(void *ctx, const cb_metric_row *row);
 int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err *e);
 /* How metrics.csv writes a value ("%.10g"); the results store's export writes the same. */

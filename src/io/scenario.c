@@ -170,8 +170,8 @@ static const cb_field f_buyers[] = {
     DBL(cb_sc_buyers, school_age_from, 0, 100, "6", "years", "age at which a child starts school"),
     DBL(cb_sc_buyers, school_age_to, 0, 100, "17", "years", "age at which a child leaves school"),
     DBL(cb_sc_buyers, diffusion, 0, 10, "1", "ratio", "multiplier on every kind's adoption hazard after the start (1: as given; 0 freezes wants at the start, a knock-out)"),
-    DBL(cb_sc_buyers, veblen_weight, 0, 100, "0", "utility", "status from a higher price (conspicuous consumption), per month of income the price costs, for top-rank buyers (half for middle rank, none for low)"),
-    DBL(cb_sc_buyers, veblen_cap_months, 0, 1200, "3", "months", "the price counts as status only up to this many months of income: luxury is bounded by what the buyer earns"),
+    DBL(cb_sc_buyers, veblen_weight, 0, 100, "0", "utility", "status from a higher price (conspicuous consumption): utility per unit of log(price / the cheapest choice on offer), for top-rank buyers (half for middle rank, none for low)"),
+    DBL(cb_sc_buyers, veblen_cap_months, 0, 1200, "3", "months", "a price counts as status only up to this many months of the buyer's income: luxury is bounded by what the buyer earns"),
 };
 
 static const cb_field f_traders[] = {
@@ -330,15 +330,17 @@ static int fail_at(cb_err *e, const cb_ytree *t, const char *path, const char *f
   return cb_err_set(e, CB_ESCHEMA, "%s%s: %s", where, path, detail ? detail : fmt);
 }
 
+/* An event may lie partly or wholly after simulation.end: it happens as far as the run goes, so a
+ * run stopped early is the first part of the longer run of the same scenario. Before the start it
+ * could never happen at all, which is a mistake. */
 static int check_period(const cb_scenario *sc, const cb_ytree *t, const char *sect, const char *name,
                         const char *field, int32_t day, cb_err *e) {
-  if (day >= sc->sim.start && day <= sc->sim.end) return CB_OK;
-  char path[256], msg[256], a[11], b[11], d[11];
+  if (day >= sc->sim.start) return CB_OK;
+  char path[256], msg[256], a[11], d[11];
   cb_format_date(day, d);
   cb_format_date(sc->sim.start, a);
-  cb_format_date(sc->sim.end, b);
   snprintf(path, sizeof path, "%s.%s.%s", sect, name, field);
-  snprintf(msg, sizeof msg, "%s is outside the simulated period %s to %s; move the event inside it or remove it", d, a, b);
+  snprintf(msg, sizeof msg, "%s is before the simulated period, which starts on %s; move the event inside it or remove it", d, a);
   return fail_at(e, t, path, NULL, msg);
 }
 
