@@ -1,38 +1,196 @@
 /* Pattern-oriented tests: each of the brief's nine patterns, checked by running the model on the
- * shipped scenarios (at a reduced population, same world) over several seeds. Nothing in the
- * scenarios sets these answers; each test compares runs that differ only in the mechanism under
- * test, with common seeds, so what is checked is the effect of that mechanism. */
+ * shipped scenarios (at a reduced population, same world) over five seeds, and stated as a mean
+ * with a 95% interval over the seeds. A pattern counts only if it is a consequence, so each one
+ * credited to a mechanism in the ODD ("What is assumed, what emerges") has a knock-out twin: the
+ * same seeds, common random numbers, with that mechanism removed or neutralised, where the
+ * pattern must break. The assertions are on the intervals, so each says how sure it is. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/calendar.h"
+#include "io/summary.h"
 #include "model/world.h"
 #include "support.h"
 
-#define NSEEDS 3
-static const uint64_t seeds[NSEEDS] = {11, 12, 13};
+#define NSEEDS 5
+static const uint64_t seeds[NSEEDS] = {11, 12, 13, 14, 15};
 
 /* The baseline world at 30,000 buyers: small enough for a test, large enough for stable shares. */
 static const char *const small[] = {"population.buyers=30000", "population.traders=600", "population.middlemen=60",
                                     "population.officials=150"};
 
-static cb_sim *run(const char *scenario, uint64_t seed, const char *const *extra, int nextra) {
+/* ---- arms: a shipped scenario with overrides, run once per seed ---- */
+
+typedef struct arm {
+  const char *scenario;   /* under scenarios/ */
+  const char *const *set; /* overrides, applied after the reduced population */
+  int nset;
+} arm;
+
+#define BASELINE ((arm){"baseline.yaml", NULL, 0})
+#define ARM(scenario, ...) ((arm){scenario, (const char *const[]){__VA_ARGS__}, (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *))})
+
+/* The first arms run are kept for later tests (the baseline, then the other shipped scenarios),
+ * so each is simulated once per seed; the rest are freed after use. */
+#define KEPT 4
+static struct kept {
+  char key[4096];
+  cb_sim *run[NSEEDS];
+} kept[KEPT];
+static int nkept;
+
+static void arm_key(const arm *a, const char *const *extra, int nextra, char *key, size_t cap) {
+  size_t n = (size_t)snprintf(key, cap, "%s", a->scenario);
+  for (int i = 0; i < a->nset && n < cap; i++) n += (size_t)snprintf(key + n, cap - n, "|%s", a->set[i]);
+  for (int i = 0; i < nextra && n < cap; i++) n += (size_t)snprintf(key + n, cap - n, "|%s", extra[i]);
+}
+
+static cb_sim *simulate(const arm *a, const char *const *extra, int nextra, uint64_t seed) {
   cb_sim *S = cb_new();
   assert_non_null(S);
   char path[1024];
-  snprintf(path, sizeof path, "%s/scenarios/%s", CB_SOURCE_DIR, scenario);
+  snprintf(path, sizeof path, "%s/scenarios/%s", CB_SOURCE_DIR, a->scenario);
   int rc = cb_read_scenario(S, path);
   for (size_t i = 0; rc == CB_OK && i < sizeof small / sizeof *small; i++) rc = cb_set(S, small[i]);
+  for (int i = 0; rc == CB_OK && i < a->nset; i++) rc = cb_set(S, a->set[i]);
   for (int i = 0; rc == CB_OK && i < nextra; i++) rc = cb_set(S, extra[i]);
   if (rc == CB_OK) rc = cb_set_seed(S, seed);
   if (rc == CB_OK) rc = cb_init(S);
   if (rc == CB_OK) rc = cb_run(S);
-  if (rc != CB_OK) fail_msg("%s seed %llu: %s", scenario, (unsigned long long)seed, cb_errmsg(S));
+  if (rc != CB_OK) fail_msg("%s seed %llu: %s", a->scenario, (unsigned long long)seed, cb_errmsg(S));
   return S;
 }
 
+/* The arm (with extra overrides appended) run on every seed; *keep tells whether they are kept. */
+static void arm_runs(const arm *a, const char *const *extra, int nextra, cb_sim *out[NSEEDS], int *keep) {
+  char key[4096];
+  arm_key(a, extra, nextra, key, sizeof key);
+  for (int k = 0; k < nkept; k++)
+    if (!strcmp(kept[k].key, key)) {
+      memcpy(out, kept[k].run, sizeof kept[k].run);
+      *keep = 1;
+      return;
+    }
+  for (int i = 0; i < NSEEDS; i++) out[i] = simulate(a, extra, nextra, seeds[i]);
+  *keep = nkept < KEPT;
+  if (*keep) {
+    snprintf(kept[nkept].key, sizeof kept[nkept].key, "%s", key);
+    memcpy(kept[nkept].run, out, sizeof kept[nkept].run);
+    nkept++;
+  }
+}
+
+static void arm_release(cb_sim *runs[NSEEDS], int keep) {
+  if (keep) return;
+  for (int i = 0; i < NSEEDS; i++) cb_free(runs[i]);
+}
+
+static int free_kept(void **state) {
+  (void)state;
+  for (int k = 0; k < nkept; k++)
+    for (int i = 0; i < NSEEDS; i++) cb_free(kept[k].run[i]);
+  nkept = 0;
+  return 0;
+}
+
+/* ---- estimates over seeds ---- */
+
+typedef struct estimate {
+  double mean, lo, hi; /* the mean over seeds and its 95% interval (Student's t) */
+  double value[NSEEDS];
+} estimate;
+
+static estimate interval(const double x[NSEEDS]) {
+  static const double t975_df4 = 2.7764451051977987; /* Student's t, 97.5% quantile, 4 degrees of freedom */
+  _Static_assert(NSEEDS == 5, "the t quantile is for five seeds");
+  estimate e = {0};
+  for (int i = 0; i < NSEEDS; i++) e.mean += (e.value[i] = x[i]) / NSEEDS;
+  double ss = 0;
+  for (int i = 0; i < NSEEDS; i++) ss += (x[i] - e.mean) * (x[i] - e.mean);
+  double half = t975_df4 * sqrt(ss / (NSEEDS - 1) / NSEEDS);
+  e.lo = e.mean - half;
+  e.hi = e.mean + half;
+  return e;
+}
+
+typedef double (*measure_fn)(const cb_sim *S);
+
+/* What a pattern test states: a measure of one arm (control.scenario NULL), or the paired effect
+ * of `treated` against `control` on the same seeds — a difference, or a relative change when
+ * `relative` (treated / control - 1). */
+typedef struct contrast {
+  const char *what;
+  arm treated, control;
+  measure_fn measure;
+  int relative;
+} contrast;
+
+static estimate estimate_with(const contrast *c, const char *const *extra, int nextra) {
+  cb_sim *t[NSEEDS], *u[NSEEDS];
+  int keep_t, keep_u = 1;
+  double x[NSEEDS];
+  arm_runs(&c->treated, extra, nextra, t, &keep_t);
+  if (c->control.scenario) arm_runs(&c->control, extra, nextra, u, &keep_u);
+  for (int i = 0; i < NSEEDS; i++) {
+    double a = c->measure(t[i]);
+    x[i] = !c->control.scenario ? a : c->relative ? a / c->measure(u[i]) - 1 : a - c->measure(u[i]);
+  }
+  arm_release(t, keep_t);
+  if (c->control.scenario) arm_release(u, keep_u);
+  return interval(x);
+}
+
+static void print_estimate(const char *label, const estimate *e) {
+  printf("  %-34s %12.4g  95%% interval [%.4g, %.4g]  seeds:", label, e->mean, e->lo, e->hi);
+  for (int i = 0; i < NSEEDS; i++) printf(" %.4g", e->value[i]);
+  printf("\n");
+}
+
+/* The contrast on the shipped world, printed with its interval. */
+static estimate holds(const char *pattern, const contrast *c) {
+  estimate e = estimate_with(c, NULL, 0);
+  printf("%s: %s\n", pattern, c->what);
+  print_estimate("as shipped", &e);
+  return e;
+}
+
+/* The knock-out twin: the same contrast, same seeds, with the mechanism's overrides added to every
+ * arm. `on` gets the contrast with the mechanism, the result is the contrast without it. */
+static estimate knock_out(const char *pattern, const contrast *c, const char *mechanism, const char *const *ko, int nko, estimate *on) {
+  *on = holds(pattern, c);
+  estimate off = estimate_with(c, ko, nko);
+  char label[256];
+  snprintf(label, sizeof label, "without %s", mechanism);
+  print_estimate(label, &off);
+  for (int i = 0; i < nko; i++) printf("    (knock-out: --set %s)\n", ko[i]);
+  return off;
+}
+
+/* Interval assertions, with the estimate in the failure message. */
+#define assert_above(e, x)                                                                                    \
+  do {                                                                                                        \
+    estimate e_ = (e);                                                                                        \
+    if (!(e_.lo > (x))) fail_msg("%s: interval [%g, %g] is not above %g", #e, e_.lo, e_.hi, (double)(x));    \
+  } while (0)
+#define assert_below(e, x)                                                                                    \
+  do {                                                                                                        \
+    estimate e_ = (e);                                                                                        \
+    if (!(e_.hi < (x))) fail_msg("%s: interval [%g, %g] is not below %g", #e, e_.lo, e_.hi, (double)(x));    \
+  } while (0)
+#define assert_inside(e, a, b)                                                                                \
+  do {                                                                                                        \
+    estimate e_ = (e);                                                                                        \
+    if (!(e_.lo > (a) && e_.hi < (b))) fail_msg("%s: interval [%g, %g] is not inside (%g, %g)", #e, e_.lo, e_.hi, (double)(a), (double)(b)); \
+  } while (0)
+/* Every seed's value is exactly x (a paired effect that must be none at all). */
+#define assert_exactly(e, x)                                                                                  \
+  do {                                                                                                        \
+    estimate e_ = (e);                                                                                        \
+    for (int i_ = 0; i_ < NSEEDS; i_++)                                                                       \
+      if (e_.value[i_] != (x)) fail_msg("%s: seed %d gives %.17g, not %g", #e, i_, e_.value[i_], (double)(x)); \
+  } while (0)
 /* ---- reading metrics back: a filter names a coordinate by name, NULL meaning any ---- */
 
 typedef struct filter {
@@ -84,227 +242,307 @@ static double mmean(const cb_sim *S, cb_metric_id id, filter f) {
   return msum(S, id, f) / n;
 }
 
-/* 1. Sinuiju carries over 70% of South Korean and Japanese electronics. */
+
+/* ---- 1. Sinuiju carries over 70% of South Korean and Japanese electronics ---- */
+
+static double sinuiju_share(const cb_sim *S) {
+  double all = msum(S, CB_M_DELIVERED_UNITS, (filter){.electronics = 1, .foreign = 1});
+  assert_true(all > 10000);
+  return msum(S, CB_M_DELIVERED_UNITS, (filter){.place = "sinuiju", .electronics = 1, .foreign = 1}) / all;
+}
+
 static void pattern1_route_concentration(void **state) {
   (void)state;
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *S = run("baseline.yaml", seeds[i], NULL, 0);
-    double all = msum(S, CB_M_DELIVERED_UNITS, (filter){.electronics = 1, .foreign = 1});
-    double sinuiju = msum(S, CB_M_DELIVERED_UNITS, (filter){.place = "sinuiju", .electronics = 1, .foreign = 1});
-    printf("pattern 1, seed %llu: Sinuiju carries %.1f%% of %.0f units\n", (unsigned long long)seeds[i], 100 * sinuiju / all, all);
-    assert_true(all > 10000);
-    assert_true(sinuiju / all > 0.70);
-    assert_true(sinuiju / all < 0.999); /* Hyesan still matters: the share is not built in */
-    cb_free(S);
-  }
+  contrast c = {"share of foreign electronics delivered through Sinuiju", BASELINE, {0}, sinuiju_share, 0};
+  estimate e = holds("pattern 1", &c);
+  assert_above(e, 0.70);
+  assert_below(e, 0.999); /* Hyesan still matters: the share is not built in */
 }
 
-/* 2. Stopping illicit trade at Hyesan barely reduces total supply: traffic moves to Sinuiju. */
+/* ---- 2. Stopping illicit trade at Hyesan barely reduces total supply: traffic moves ---- */
+
+static double delivered_all(const cb_sim *S) { return msum(S, CB_M_DELIVERED_UNITS, (filter){0}); }
+static double delivered_sinuiju(const cb_sim *S) { return msum(S, CB_M_DELIVERED_UNITS, (filter){.place = "sinuiju"}); }
+static double foreign_hyesan_share(const cb_sim *S) {
+  return msum(S, CB_M_DELIVERED_UNITS, (filter){.place = "hyesan", .foreign = 1}) / delivered_all(S);
+}
+
 static void pattern2_displacement(void **state) {
   (void)state;
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *A = run("baseline.yaml", seeds[i], NULL, 0);
-    cb_sim *B = run("hyesan-sealed.yaml", seeds[i], NULL, 0);
-    filter illicit_hyesan = {.place = "hyesan", .foreign = 1};
-    double a_total = msum(A, CB_M_DELIVERED_UNITS, (filter){0}), b_total = msum(B, CB_M_DELIVERED_UNITS, (filter){0});
-    double a_hyesan = msum(A, CB_M_DELIVERED_UNITS, illicit_hyesan), b_hyesan = msum(B, CB_M_DELIVERED_UNITS, illicit_hyesan);
-    double a_sinuiju = msum(A, CB_M_DELIVERED_UNITS, (filter){.place = "sinuiju"});
-    double b_sinuiju = msum(B, CB_M_DELIVERED_UNITS, (filter){.place = "sinuiju"});
-    printf("pattern 2, seed %llu: total %.0f -> %.0f (%.2f%%); Hyesan foreign %.0f -> %.0f; Sinuiju %.0f -> %.0f\n",
-           (unsigned long long)seeds[i], a_total, b_total, 100 * (b_total / a_total - 1), a_hyesan, b_hyesan, a_sinuiju, b_sinuiju);
-    assert_true(a_hyesan > 0.02 * a_total); /* Hyesan carried a real share before */
-    assert_true(b_hyesan == 0);
-    assert_true(b_sinuiju > a_sinuiju);           /* the traffic moved */
-    assert_true(b_total > 0.95 * a_total);        /* and total supply barely fell */
-    cb_free(A);
-    cb_free(B);
-  }
+  arm sealed = {"hyesan-sealed.yaml", NULL, 0};
+  contrast before = {"share of all deliveries that are foreign goods through Hyesan", BASELINE, {0}, foreign_hyesan_share, 0};
+  contrast after = {"the same with Hyesan sealed", sealed, {0}, foreign_hyesan_share, 0};
+  contrast total = {"relative change in total deliveries when Hyesan is sealed", sealed, BASELINE, delivered_all, 1};
+  contrast moved = {"relative change in deliveries through Sinuiju", sealed, BASELINE, delivered_sinuiju, 1};
+  assert_above(holds("pattern 2", &before), 0.02); /* Hyesan carried a real share before */
+  assert_exactly(holds("pattern 2", &after), 0);
+  assert_above(holds("pattern 2", &moved), 0); /* the traffic moved */
+  assert_above(holds("pattern 2", &total), -0.05); /* and total supply barely fell */
 }
 
-/* Mean Pyongyang price of South Korean and Japanese goods over a window, as a simple index
- * (sum over products of mean prices). */
+/* ---- 3. Enforcement raises prices; easing sanctions lowers them ---- */
+
+/* Mean Pyongyang price of South Korean and Japanese goods over a window, as an index (the sum over
+ * products of their mean prices). */
 static double foreign_price_index(const cb_sim *S, const char *origin, const char *from, const char *to) {
   return mmean(S, CB_M_PRICE_USD, (filter){.place = "pyongyang", .origin = origin, .foreign = 1, .from = from, .to = to});
 }
+static double price_before_crackdown(const cb_sim *S) { return foreign_price_index(S, NULL, "2016-02-01", "2016-03-01"); }
+static double price_in_crackdown(const cb_sim *S) { return foreign_price_index(S, NULL, "2016-05-01", "2016-06-01"); }
+static double jp_price_after_2014(const cb_sim *S) { return foreign_price_index(S, "jp", "2015-01-01", "2019-12-01"); }
 
-/* 3. Enforcement raises prices: a crackdown raises destination prices against the same world
- * without it; easing Japan's sanctions lowers Japanese prices. */
+#define NO_CRACKDOWN \
+  ARM("baseline.yaml", "crackdowns.congress_2016.inspect_factor=1", "crackdowns.congress_2016.accept_factor=1", \
+      "crackdowns.congress_2016.confiscate_factor=1")
+
 static void pattern3_enforcement_prices(void **state) {
   (void)state;
-  const char *no_crackdown[] = {"crackdowns.congress_2016.inspect_factor=1", "crackdowns.congress_2016.accept_factor=1",
-                                "crackdowns.congress_2016.confiscate_factor=1"};
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *with = run("baseline.yaml", seeds[i], NULL, 0);
-    cb_sim *without = run("baseline.yaml", seeds[i], no_crackdown, 3);
-    double p_with = foreign_price_index(with, NULL, "2016-05-01", "2016-06-01");
-    double p_without = foreign_price_index(without, NULL, "2016-05-01", "2016-06-01");
-    double before_with = foreign_price_index(with, NULL, "2016-02-01", "2016-03-01");
-    double before_without = foreign_price_index(without, NULL, "2016-02-01", "2016-03-01");
-    printf("pattern 3, seed %llu: crackdown price index %.1f vs %.1f without (before: %.1f vs %.1f)\n",
-           (unsigned long long)seeds[i], p_with, p_without, before_with, before_without);
-    assert_true(fabs(before_with / before_without - 1) < 1e-12); /* identical until the crackdown */
-    assert_true(p_with > 1.03 * p_without);
-    cb_free(with);
-    cb_free(without);
-    cb_sim *base = run("baseline.yaml", seeds[i], NULL, 0);
-    cb_sim *eased = run("japan-eases-2014.yaml", seeds[i], NULL, 0);
-    double jp_base = foreign_price_index(base, "jp", "2015-01-01", "2019-12-01");
-    double jp_eased = foreign_price_index(eased, "jp", "2015-01-01", "2019-12-01");
-    printf("pattern 3, seed %llu: Japanese price index %.1f baseline, %.1f after easing\n", (unsigned long long)seeds[i], jp_base, jp_eased);
-    assert_true(jp_eased < 0.97 * jp_base);
-    cb_free(base);
-    cb_free(eased);
-  }
+  contrast before = {"foreign price index before the 2016 crackdown, against none", BASELINE, NO_CRACKDOWN, price_before_crackdown, 1};
+  contrast during = {"foreign price index in the 2016 crackdown, against none", BASELINE, NO_CRACKDOWN, price_in_crackdown, 1};
+  contrast eased = {"Japanese price index 2015-2019, Japan easing against not", {"japan-eases-2014.yaml", NULL, 0}, BASELINE,
+                    jp_price_after_2014, 1};
+  assert_exactly(holds("pattern 3", &before), 0); /* identical until the crackdown */
+  assert_above(holds("pattern 3", &during), 0.03);
+  assert_below(holds("pattern 3", &eased), -0.03);
 }
 
-/* 4. Most detected violations end in a bribe, not a fine or a confiscation. */
+/* ---- 4. Most detected violations end in a bribe, not a fine or a confiscation ---- */
+
+static double bribe_share(const cb_sim *S) {
+  double bribes = msum(S, CB_M_BRIBES, (filter){0}), fines = msum(S, CB_M_FINES, (filter){0});
+  double conf = msum(S, CB_M_CONFISCATIONS, (filter){0});
+  assert_true(fines > 0 && conf > 0); /* the law does apply sometimes */
+  return bribes / (bribes + fines + conf);
+}
+static double bribe_to_fine(const cb_sim *S) {
+  return (msum(S, CB_M_BRIBES_USD, (filter){0}) / msum(S, CB_M_BRIBES, (filter){0})) /
+         (msum(S, CB_M_FINES_USD, (filter){0}) / msum(S, CB_M_FINES, (filter){0}));
+}
+
 static void pattern4_corruption_equilibrium(void **state) {
   (void)state;
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *S = run("baseline.yaml", seeds[i], NULL, 0);
-    double bribes = msum(S, CB_M_BRIBES, (filter){0}), fines = msum(S, CB_M_FINES, (filter){0});
-    double conf = msum(S, CB_M_CONFISCATIONS, (filter){0});
-    double share = bribes / (bribes + fines + conf);
-    printf("pattern 4, seed %llu: %.0f bribes, %.0f fines, %.0f confiscations: %.1f%% bribes\n", (unsigned long long)seeds[i], bribes, fines, conf, 100 * share);
-    assert_true(fines > 0 && conf > 0); /* the law does apply sometimes */
-    assert_true(share > 0.6);
-    /* bribes are below the statutory fine, so the average bribe is below the average fine */
-    assert_true(msum(S, CB_M_BRIBES_USD, (filter){0}) / bribes < msum(S, CB_M_FINES_USD, (filter){0}) / fines);
-    cb_free(S);
-  }
+  contrast share = {"share of detected violations that end in a bribe", BASELINE, {0}, bribe_share, 0};
+  contrast size = {"mean bribe / mean fine", BASELINE, {0}, bribe_to_fine, 0};
+  assert_above(holds("pattern 4", &share), 0.6);
+  assert_below(holds("pattern 4", &size), 1); /* bribes undercut the statutory fine */
 }
+
+/* ---- 5. South Korean cosmetics are almost always relabelled; appliances far less ---- */
 
 static double relabel_share(const cb_sim *S, const char *category) {
   filter f = {.origin = "kr", .category = category};
   double moved = msum(S, CB_M_DELIVERED_UNITS, f) + msum(S, CB_M_SEIZED_UNITS, f);
   return msum(S, CB_M_RELABELED_UNITS, f) / moved;
 }
+static double cosmetics_relabelled(const cb_sim *S) { return relabel_share(S, "cosmetics"); }
+static double appliances_to_cosmetics(const cb_sim *S) { return relabel_share(S, "appliances") / relabel_share(S, "cosmetics"); }
 
-/* 5. South Korean cosmetics (barred from Chinese customs under a foreign label) are almost always
- * relabelled; appliances, which pass Chinese customs anyway, far less. */
 static void pattern5_disguise(void **state) {
   (void)state;
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *S = run("baseline.yaml", seeds[i], NULL, 0);
-    double cosmetics = relabel_share(S, "cosmetics"), appliances = relabel_share(S, "appliances");
-    printf("pattern 5, seed %llu: relabelled: cosmetics %.1f%%, appliances %.1f%%\n", (unsigned long long)seeds[i], 100 * cosmetics, 100 * appliances);
-    assert_true(cosmetics > 0.85);
-    assert_true(appliances < 0.5 * cosmetics);
-    cb_free(S);
-  }
+  contrast cosmetics = {"share of South Korean cosmetics relabelled", BASELINE, {0}, cosmetics_relabelled, 0};
+  contrast appliances = {"relabelled share of appliances / of cosmetics", BASELINE, {0}, appliances_to_cosmetics, 0};
+  assert_above(holds("pattern 5", &cosmetics), 0.85);
+  assert_below(holds("pattern 5", &appliances), 0.5);
 }
+
+/* ---- 6. Demand for South Korean goods keeps growing despite bans; the campaign hardly moves
+ * buyers who hold foreign currency ---- */
 
 static double ordered(const cb_sim *S, const char *origin, const char *from, const char *to) {
   return msum(S, CB_M_ORDERED_UNITS, (filter){.origin = origin, .from = from, .to = to});
 }
+static double kr_growth(const cb_sim *S) {
+  return ordered(S, "kr", "2019-01-01", "2019-12-01") / ordered(S, "kr", "2012-01-01", "2012-12-01") - 1;
+}
+static double kr_years_up(const cb_sim *S) {
+  int rises = 0;
+  double prev = 0;
+  char from[11], to[11];
+  for (int y = 2012; y <= 2019; y++) {
+    snprintf(from, sizeof from, "%04d-01-01", y);
+    snprintf(to, sizeof to, "%04d-12-01", y);
+    double v = ordered(S, "kr", from, to);
+    rises += y > 2012 && v > prev;
+    prev = v;
+  }
+  return rises;
+}
+static double foreign_orders_in_campaign(const cb_sim *S) {
+  return ordered(S, "kr", "2016-04-01", "2019-12-01") + ordered(S, "jp", "2016-04-01", "2019-12-01");
+}
 
-/* 6. Demand for South Korean goods keeps growing despite bans; the buy-domestic campaign hardly
- * moves buyers who hold foreign currency (while it would move buyers without savings). */
 static void pattern6_demand_growth(void **state) {
   (void)state;
-  const char *no_campaign[] = {"campaigns.kim_jong_un_patriotism.strength=0"};
-  const char *no_savings_shield[] = {"buyers.campaign_fx_scale_usd=1000000"};
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *S = run("baseline.yaml", seeds[i], NULL, 0);
-    int rises = 0;
-    double prev = 0;
-    char from[11], to[11];
-    for (int y = 2012; y <= 2019; y++) {
-      snprintf(from, sizeof from, "%04d-01-01", y);
-      snprintf(to, sizeof to, "%04d-12-01", y);
-      double v = ordered(S, "kr", from, to);
-      if (y > 2012 && v > prev) rises++;
-      prev = v;
-    }
-    double first = ordered(S, "kr", "2012-01-01", "2012-12-01"), last = ordered(S, "kr", "2019-01-01", "2019-12-01");
-    printf("pattern 6, seed %llu: South Korean orders %.0f in 2012, %.0f in 2019, %d of 7 years up\n", (unsigned long long)seeds[i], first, last, rises);
-    assert_true(last > 1.05 * first);
-    assert_true(rises >= 5);
-    cb_sim *N = run("baseline.yaml", seeds[i], no_campaign, 1);
-    cb_sim *X = run("baseline.yaml", seeds[i], no_savings_shield, 1);
-    cb_sim *XN = run("baseline.yaml", seeds[i], (const char *[]){no_savings_shield[0], no_campaign[0]}, 2);
-    double with = ordered(S, "kr", "2016-04-01", "2019-12-01") + ordered(S, "jp", "2016-04-01", "2019-12-01");
-    double without = ordered(N, "kr", "2016-04-01", "2019-12-01") + ordered(N, "jp", "2016-04-01", "2019-12-01");
-    double exposed = ordered(X, "kr", "2016-04-01", "2019-12-01") + ordered(X, "jp", "2016-04-01", "2019-12-01");
-    double exposed_without = ordered(XN, "kr", "2016-04-01", "2019-12-01") + ordered(XN, "jp", "2016-04-01", "2019-12-01");
-    printf("pattern 6, seed %llu: campaign changes foreign orders by %.2f%% (savings shield) vs %.2f%% (no shield)\n",
-           (unsigned long long)seeds[i], 100 * (with / without - 1), 100 * (exposed / exposed_without - 1));
-    assert_true(fabs(with / without - 1) < 0.03);
-    assert_true(exposed / exposed_without < 0.9); /* the mechanism is there; hard currency blunts it */
-    cb_free(S);
-    cb_free(N);
-    cb_free(X);
-    cb_free(XN);
-  }
+  /* Growth is tested against the one growth input left (income growth, held at zero here): it
+   * must come from diffusion and status contagion, so freezing adoption must remove it. */
+  const char *frozen[] = {"buyers.diffusion=0"};
+  arm flat_income = ARM("baseline.yaml", "buyers.income_growth_per_year=0");
+  contrast growth = {"South Korean orders 2019 / 2012 - 1, incomes flat", flat_income, {0}, kr_growth, 0};
+  contrast years = {"years of the seven in which they rose, incomes flat", flat_income, {0}, kr_years_up, 0};
+  contrast shipped = {"South Korean orders 2019 / 2012 - 1", BASELINE, {0}, kr_growth, 0};
+  estimate on, off = knock_out("pattern 6", &growth, "diffusion (adoption frozen at the start)", frozen, 1, &on);
+  assert_above(on, 0.05);
+  assert_below(off, 0.05);
+  off = knock_out("pattern 6", &years, "diffusion", frozen, 1, &on);
+  assert_above(on, 4.5);
+  assert_below(off, 4.5);
+  assert_above(holds("pattern 6", &shipped), 0.05);
+
+  /* The campaign: with savings shielding buyers it barely moves foreign orders; take the shield
+   * away (susceptibility no longer falls with savings) and the same campaign cuts them. */
+  const char *no_shield[] = {"buyers.campaign_fx_scale_usd=1000000"};
+  contrast campaign = {"relative change in foreign orders 2016-2019 from the campaign", BASELINE,
+                       ARM("baseline.yaml", "campaigns.kim_jong_un_patriotism.strength=0"), foreign_orders_in_campaign, 1};
+  off = knock_out("pattern 6", &campaign, "the savings shield", no_shield, 1, &on);
+  assert_inside(on, -0.03, 0.03);
+  assert_below(off, -0.10);
 }
 
-/* 7. Origin preference follows perceived quality and durability: Japanese and South Korean over
- * Chinese over domestic; with every origin at the same source price the order is by quality. */
-static void pattern7_origin_preference(void **state) {
-  (void)state;
-  static char sets[64][96];
-  const char *equal[64];
+/* ---- 7. Origin preference follows perceived quality and durability: Japanese and South Korean
+ * over Chinese over domestic ---- */
+
+static double orders_of(const cb_sim *S, const char *origin) { return ordered(S, origin, NULL, NULL); }
+static double foreign_over_chinese(const cb_sim *S) { return fmin(orders_of(S, "jp"), orders_of(S, "kr")) / orders_of(S, "cn") - 1; }
+static double chinese_over_domestic(const cb_sim *S) { return orders_of(S, "cn") / orders_of(S, "kp") - 1; }
+static double japanese_over_korean(const cb_sim *S) { return orders_of(S, "jp") / orders_of(S, "kr") - 1; }
+
+/* Overrides giving every origin of every kind one value: the kind's source price (its South Korean
+ * price), and with `all` also one lifetime and one perceived quality. */
+static int equalise(const cb_sim *S, int all, char sets[][96], const char **out) {
+  static const char *const quality[] = {"origins.kr.quality=0.5", "origins.jp.quality=0.5", "origins.cn.quality=0.5", "origins.kp.quality=0.5"};
   int n = 0;
-  const char *cats[] = {"cosmetics", "appliances", "laptops", "media_players", "cameras", "e_dictionaries", "instant_coffee", "hygiene"};
-  const char *orig[] = {"kr", "jp", "cn", "kp"};
-  const double price[] = {20, 100, 400, 50, 200, 80, 5, 4};
-  for (int k = 0; k < 8; k++)
-    for (int o = 0; o < 4; o++) {
-      snprintf(sets[n], sizeof sets[n], "categories.%s.price_usd.%s=%g", cats[k], orig[o], price[k]);
-      equal[n] = sets[n];
+  for (int k = 0; k < S->sc.n_categories; k++)
+    for (int o = 0; o < S->sc.n_origins; o++) {
+      const cb_sc_category *c = &S->sc.categories[k];
+      snprintf(sets[n], 96, "categories.%s.price_usd.%s=%g", c->name, S->sc.origins[o].name, c->price_usd[0]);
+      out[n] = sets[n];
+      n++;
+      if (!all) continue;
+      snprintf(sets[n], 96, "categories.%s.lifetime_days.%s=%g", c->name, S->sc.origins[o].name, c->lifetime_days[0]);
+      out[n] = sets[n];
       n++;
     }
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *S = run("baseline.yaml", seeds[i], NULL, 0);
-    double jp = ordered(S, "jp", NULL, NULL), kr = ordered(S, "kr", NULL, NULL), cn = ordered(S, "cn", NULL, NULL), kp = ordered(S, "kp", NULL, NULL);
-    printf("pattern 7, seed %llu: ordered jp %.0f kr %.0f cn %.0f kp %.0f\n", (unsigned long long)seeds[i], jp, kr, cn, kp);
-    assert_true(jp > cn && kr > cn && cn > kp);
-    cb_free(S);
-    cb_sim *E = run("baseline.yaml", seeds[i], equal, n);
-    jp = ordered(E, "jp", NULL, NULL), kr = ordered(E, "kr", NULL, NULL), cn = ordered(E, "cn", NULL, NULL), kp = ordered(E, "kp", NULL, NULL);
-    printf("pattern 7, seed %llu, equal source prices: ordered jp %.0f kr %.0f cn %.0f kp %.0f\n", (unsigned long long)seeds[i], jp, kr, cn, kp);
-    assert_true(jp > kr && kr > cn && cn > kp);
-    cb_free(E);
-  }
+  for (int i = 0; all && i < 4; i++) out[n++] = quality[i];
+  return n;
 }
 
-/* 8. Japan easing its sanctions raises legal trade in Japanese goods and shrinks their smuggled share. */
+static void pattern7_origin_preference(void **state) {
+  (void)state;
+  cb_sim *S = cb_new(); /* the shipped kinds and origins, bound by cb_init */
+  assert_int_equal(cb_read_scenario(S, CB_SOURCE_DIR "/scenarios/baseline.yaml"), CB_OK);
+  for (size_t i = 0; i < sizeof small / sizeof *small; i++) assert_int_equal(cb_set(S, small[i]), CB_OK);
+  assert_int_equal(cb_init(S), CB_OK);
+  assert_string_equal(S->sc.origins[0].name, "kr");
+  static char sets[2][512][96];
+  const char *price_only[512], *everything[512];
+  int np = equalise(S, 0, sets[0], price_only), ne = equalise(S, 1, sets[1], everything);
+  cb_free(S);
+  contrast foreign = {"min(Japanese, South Korean) orders / Chinese - 1", BASELINE, {0}, foreign_over_chinese, 0};
+  contrast chinese = {"Chinese orders / domestic - 1", BASELINE, {0}, chinese_over_domestic, 0};
+  estimate on, off = knock_out("pattern 7", &foreign, "quality and durability differences (all equal, prices too)", everything, ne, &on);
+  assert_above(on, 0);
+  assert_below(off, 0);
+  off = knock_out("pattern 7", &chinese, "quality and durability differences", everything, ne, &on);
+  assert_above(on, 0);
+  assert_below(off, 0);
+  /* With every origin at one source price, what is left orders them by quality. */
+  arm same_price = {"baseline.yaml", price_only, np};
+  contrast jp_kr = {"equal prices: Japanese orders / South Korean - 1", same_price, {0}, japanese_over_korean, 0};
+  contrast f = foreign, c = chinese;
+  f.treated = c.treated = same_price;
+  assert_above(holds("pattern 7", &jp_kr), 0);
+  assert_above(holds("pattern 7", &f), 0);
+  assert_above(holds("pattern 7", &c), 0);
+}
+
+/* ---- 8. Japan easing its sanctions raises legal trade in Japanese goods and shrinks their
+ * smuggled share ---- */
+
+static double jp_legal_after(const cb_sim *S) {
+  return msum(S, CB_M_DELIVERED_UNITS, (filter){.origin = "jp", .channel = "legal", .from = "2014-08-01"});
+}
+static double jp_illicit_share_after(const cb_sim *S) {
+  return 1 - jp_legal_after(S) / msum(S, CB_M_DELIVERED_UNITS, (filter){.origin = "jp", .from = "2014-08-01"});
+}
+static double jp_delivered_before(const cb_sim *S) { return msum(S, CB_M_DELIVERED_UNITS, (filter){.origin = "jp", .to = "2014-06-01"}); }
+
 static void pattern8_japan_easing(void **state) {
   (void)state;
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *A = run("baseline.yaml", seeds[i], NULL, 0);
-    cb_sim *B = run("japan-eases-2014.yaml", seeds[i], NULL, 0);
-    filter legal = {.origin = "jp", .channel = "legal", .from = "2014-08-01"}, all = {.origin = "jp", .from = "2014-08-01"};
-    double a_legal = msum(A, CB_M_DELIVERED_UNITS, legal), b_legal = msum(B, CB_M_DELIVERED_UNITS, legal);
-    double a_share = 1 - a_legal / msum(A, CB_M_DELIVERED_UNITS, all), b_share = 1 - b_legal / msum(B, CB_M_DELIVERED_UNITS, all);
-    printf("pattern 8, seed %llu: legal Japanese units %.0f -> %.0f; illicit share %.1f%% -> %.1f%%\n", (unsigned long long)seeds[i],
-           a_legal, b_legal, 100 * a_share, 100 * b_share);
-    assert_true(a_legal == 0 && b_legal > 0);
-    assert_true(b_share < 0.6 * a_share);
-    /* before the easing, the two worlds are the same */
-    filter before = {.origin = "jp", .to = "2014-06-01"};
-    assert_true(msum(A, CB_M_DELIVERED_UNITS, before) == msum(B, CB_M_DELIVERED_UNITS, before));
-    cb_free(A);
-    cb_free(B);
-  }
+  arm eased = {"japan-eases-2014.yaml", NULL, 0};
+  contrast legal_before = {"legal Japanese units after August 2014, no easing", BASELINE, {0}, jp_legal_after, 0};
+  contrast legal_after = {"legal Japanese units after August 2014, easing", eased, {0}, jp_legal_after, 0};
+  contrast share = {"relative change in the illicit share of Japanese goods", eased, BASELINE, jp_illicit_share_after, 1};
+  contrast before = {"Japanese deliveries before the easing, against none", eased, BASELINE, jp_delivered_before, 0};
+  assert_exactly(holds("pattern 8", &legal_before), 0);
+  assert_above(holds("pattern 8", &legal_after), 0);
+  assert_below(holds("pattern 8", &share), -0.4);
+  assert_exactly(holds("pattern 8", &before), 0); /* before the easing, the two worlds are the same */
 }
 
-/* 9. Losing Kaesong's hard currency shrinks what buyers can spend. */
+/* ---- 9. Losing Kaesong's hard currency shrinks what buyers can spend: fewer foreign goods are
+ * bought and smuggled ---- */
+
+static double foreign_ordered_after(const cb_sim *S) { return msum(S, CB_M_ORDERED_UNITS, (filter){.foreign = 1, .from = "2016-03-01"}); }
+/* Every South Korean or Japanese unit delivered in the baseline crossed illicitly (their legal
+ * trade is banned all period: origins.kr.legal_trade and origins.jp.legal_trade are false). */
+static double foreign_smuggled_after(const cb_sim *S) {
+  return msum(S, CB_M_DELIVERED_UNITS, (filter){.foreign = 1, .from = "2016-03-01"});
+}
+
 static void pattern9_kaesong(void **state) {
   (void)state;
-  const char *no_closure[] = {"income_shocks.kaesong_closure.factor=0"};
-  for (int i = 0; i < NSEEDS; i++) {
-    cb_sim *A = run("baseline.yaml", seeds[i], NULL, 0);
-    cb_sim *B = run("baseline.yaml", seeds[i], no_closure, 1);
-    filter after = {.from = "2016-03-01"};
-    double inc_a = msum(A, CB_M_BUYER_INCOME_USD, after), inc_b = msum(B, CB_M_BUYER_INCOME_USD, after);
-    double sp_a = msum(A, CB_M_BUYER_SPENDING_USD, after), sp_b = msum(B, CB_M_BUYER_SPENDING_USD, after);
-    printf("pattern 9, seed %llu: income %.3g vs %.3g without the closure; spending %.3g vs %.3g\n", (unsigned long long)seeds[i], inc_a, inc_b, sp_a, sp_b);
-    assert_true(inc_a < 0.97 * inc_b);
-    assert_true(sp_a < sp_b);
-    cb_free(A);
-    cb_free(B);
-  }
+  const char *no_kaesong_income[] = {"buyers.kaesong_share_mean=0"};
+  arm open = ARM("baseline.yaml", "income_shocks.kaesong_closure.factor=0");
+  contrast bought = {"relative change in foreign goods ordered after the closure", BASELINE, open, foreign_ordered_after, 1};
+  contrast smuggled = {"relative change in foreign goods brought in illicitly after it", BASELINE, open, foreign_smuggled_after, 1};
+  estimate on, off = knock_out("pattern 9", &bought, "Kaesong income (no buyer earns any)", no_kaesong_income, 1, &on);
+  assert_below(on, -0.005);
+  assert_exactly(off, 0); /* the closure then changes nothing at all */
+  off = knock_out("pattern 9", &smuggled, "Kaesong income", no_kaesong_income, 1, &on);
+  assert_below(on, -0.005);
+  assert_exactly(off, 0);
+}
+
+/* ---- the demand mechanisms behind pattern 6 and the seeds' product stories ---- */
+
+static double dictionaries(const cb_sim *S) { return msum(S, CB_M_ORDERED_UNITS, (filter){.category = "e_dictionaries"}); }
+static double luxury_share(const cb_sim *S) {
+  double luxury = cb_summary_tier_units(S, "luxury");
+  return luxury / (luxury + msum(S, CB_M_ORDERED_UNITS, (filter){.category = "cosmetics"}));
+}
+static double untiered_units(const cb_sim *S) {
+  return msum(S, CB_M_ORDERED_UNITS, (filter){0}) - cb_summary_tier_units(S, "luxury") - cb_summary_tier_units(S, "standard");
+}
+
+/* Dictionaries are wanted for children at school: without children, none are ordered. */
+static void children_drive_dictionaries(void **state) {
+  (void)state;
+  const char *childless[] = {"buyers.children_share=0"};
+  contrast c = {"electronic dictionaries ordered", BASELINE, {0}, dictionaries, 0};
+  estimate on, off = knock_out("dictionaries", &c, "children", childless, 1, &on);
+  assert_above(on, 1000);
+  assert_exactly(off, 0);
+}
+
+/* The luxury tier is sought for the status its price shows: without the Veblen term its share of
+ * cosmetics falls to what its small quality edge buys, and the dearest product (Japanese luxury
+ * cosmetics) loses more. Every unit ordered has a tier. */
+static double dearest_share(const cb_sim *S) {
+  return msum(S, CB_M_ORDERED_UNITS, (filter){.origin = "jp", .category = "cosmetics_luxury"}) /
+         (cb_summary_tier_units(S, "luxury") + msum(S, CB_M_ORDERED_UNITS, (filter){.category = "cosmetics"}));
+}
+
+static void luxury_from_conspicuous_price(void **state) {
+  (void)state;
+  arm no_veblen = ARM("baseline.yaml", "buyers.veblen_weight=0");
+  contrast share = {"luxury share of cosmetics ordered", BASELINE, {0}, luxury_share, 0};
+  contrast lost = {"relative change in that share without the Veblen term", no_veblen, BASELINE, luxury_share, 1};
+  contrast dearest = {"relative change in the dearest product's share without it", no_veblen, BASELINE, dearest_share, 1};
+  contrast all = {"units ordered outside the two tiers", BASELINE, {0}, untiered_units, 0};
+  assert_above(holds("luxury", &share), 0.25);
+  assert_below(holds("luxury", &lost), -0.03);
+  assert_below(holds("luxury", &dearest), -0.08);
+  assert_exactly(holds("luxury", &all), 0);
 }
 
 int main(void) {
@@ -313,7 +551,8 @@ int main(void) {
       cmocka_unit_test(pattern3_enforcement_prices),  cmocka_unit_test(pattern4_corruption_equilibrium),
       cmocka_unit_test(pattern5_disguise),            cmocka_unit_test(pattern6_demand_growth),
       cmocka_unit_test(pattern7_origin_preference),   cmocka_unit_test(pattern8_japan_easing),
-      cmocka_unit_test(pattern9_kaesong),
+      cmocka_unit_test(pattern9_kaesong),             cmocka_unit_test(children_drive_dictionaries),
+      cmocka_unit_test(luxury_from_conspicuous_price),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, NULL, free_kept);
 }

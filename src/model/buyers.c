@@ -157,7 +157,8 @@ typedef struct chooser {
   double inv_income;      /* 1 / monthly hard-currency income */
   double rank_scale;      /* higher ranks seek status more */
   double susceptibility;  /* exposure to the buy-domestic campaign (falls with hard-currency savings) */
-  double veblen;          /* status from price, per month of income it costs (high ranks only) */
+  double veblen;          /* status per unit of log price above the cheapest choice (high ranks only) */
+  double veblen_cap;      /* the price beyond which showing it adds nothing: veblen_cap_months of income */
   double savings;         /* what it can pay */
   cb_rng_stream draws;    /* origin choices: word k for kind of product k */
 } chooser;
@@ -169,6 +170,7 @@ static chooser chooser_of(const cb_sim *S, uint32_t b, double income, int32_t da
   c.rank_scale = (1.0 + r->rank) / 2.0;
   c.susceptibility = S->campaign > 0 ? exp(-r->savings / S->sc.buyers.campaign_fx_scale_usd) : 0.0;
   c.veblen = S->sc.buyers.veblen_weight * r->rank / 2.0;
+  c.veblen_cap = S->sc.buyers.veblen_cap_months * income;
   c.savings = r->savings;
   c.draws = cb_rng_stream_make(CB_RNG_CHOICE, b, day, 0);
   return c;
@@ -179,7 +181,7 @@ static chooser chooser_of(const cb_sim *S, uint32_t b, double income, int32_t da
  * what the buyer already has). The one uniform is word `line` of the review's choice stream. */
 static int choose_product(const cb_sim *S, chooser *ch, int market, uint32_t kinds, int line, double min_quality, double *price_out) {
   const cb_util *util = &S->util[market * S->nprod];
-  double cap = S->sc.buyers.veblen_cap_months, outside = S->sc.buyers.outside_utility, best = outside;
+  double outside = S->sc.buyers.outside_utility, best = outside, cheapest = INFINITY;
   double v[CB_MAX_ENTRIES * CB_MAX_ENTRIES];
   int prods[CB_MAX_ENTRIES * CB_MAX_ENTRIES], n = 0;
   for (uint32_t x = kinds; x; x &= x - 1) {
@@ -188,13 +190,16 @@ static int choose_product(const cb_sim *S, chooser *ch, int market, uint32_t kin
       int p = cb_product(S, k, o);
       const cb_util *u = &util[p];
       if (u->price > ch->savings || cb_goods_quality(S, p) <= min_quality) continue;
-      double share = u->price * ch->inv_income; /* months of income the price costs */
-      double val = u->fixed + ch->rank_scale * u->status - u->campaign * ch->susceptibility - u->per_income * ch->inv_income +
-                   ch->veblen * (share < cap ? share : cap);
-      if (val > best) best = val;
+      if (u->price < cheapest) cheapest = u->price;
       prods[n] = p;
-      v[n++] = val;
+      v[n++] = u->fixed + ch->rank_scale * u->status - u->campaign * ch->susceptibility - u->per_income * ch->inv_income;
     }
+  }
+  /* Conspicuous price (Veblen): a dearer choice shows more, in proportion to the log of its price
+   * over the cheapest one on offer, but only up to what the buyer earns in veblen_cap_months. */
+  for (int i = 0; i < n; i++) {
+    if (ch->veblen > 0) v[i] += ch->veblen * log(fmin(util[prods[i]].price, fmax(ch->veblen_cap, cheapest)) / cheapest);
+    if (v[i] > best) best = v[i];
   }
   /* Logit weights in single precision: they only split one uniform draw, where 1e-7 relative
    * accuracy is ample, and expf costs a fraction of exp in this, the busiest loop. */
