@@ -402,6 +402,12 @@ static void test_apportion(void **state) {
   cb_apportion(thirds, 3, 100, c);
   assert_int_equal(c[0] + c[1] + c[2], 100);
   for (int i = 0; i < 3; i++) assert_true(c[i] == 33 || c[i] == 34);
+  /* Shares pass validation within 1e-6 of summing to 1; slightly over, the floors alone would
+   * hand out more agents than there are (here 50,000,005 of 50,000,000). */
+  const double over[2] = {0.5000001, 0.5};
+  cb_apportion(over, 2, 50000000u, c);
+  assert_int_equal(c[0] + c[1], 50000000u);
+  assert_true(c[0] >= c[1]);
 }
 
 /* Interleaving: every prefix of the sequence is within one agent of the shares. */

@@ -27,7 +27,7 @@ void cb_middlemen_choose(const cb_sim *S, cb_trader *t) {
   }
 }
 
-/* Middlemen are spread over hubs by share (largest remainder), with terms drawn per middleman. */
+/* Middlemen are spread over hubs by share (interleaved, so every prefix follows the shares), with terms drawn per middleman. */
 int cb_middlemen_init(cb_sim *S) {
   const cb_sc_middlemen *p = &S->sc.middlemen;
   S->nmiddlemen = (uint32_t)S->sc.pop.middlemen;
