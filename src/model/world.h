@@ -42,8 +42,8 @@ typedef struct cb_route {
   double cost_per_bulk;                   /* both legs' transport */
 } cb_route;
 
-/* A buyer's scalar state in one 40-byte record: a review touches all of it, and reviews visit
- * buyers in scattered order, so one cache line per buyer beats one per field. */
+/* A buyer's scalar state in one 48-byte record: a review touches all of it, and reviews visit
+ * buyers in scattered order, so a record per buyer beats an array per field. */
 typedef struct cb_buyer {
   double savings;         /* hard currency put aside for goods, USD (escrowed orders excluded) */
   float income;           /* monthly hard-currency income at the start, USD */
@@ -59,16 +59,15 @@ typedef struct cb_buyer {
 #define CB_NO_CHILD INT32_MIN
 #define CB_NRANKS 3
 
-/* Buyers live in one block of fixed-stride records: the 32-byte scalar state, then per kind of
- * product the origin held (CB_NO_HOLDING if none), the appeal threshold (the buyer wants that
- * kind once its appeal exceeds threshold/256) and the day (from the start) the item wears out.
- * With eight kinds a record is exactly one 64-byte cache line. */
+/* Buyers live in one block of fixed-stride records (cb_buyer_stride): the 48-byte scalar state,
+ * then per kind of product the day (from the start) the item held wears out, then per kind the
+ * origin held (CB_NO_HOLDING if none); the stride is rounded up to whole 64-byte cache lines. */
 /* The parts of a buyer's utility for owning a product that are the same for every buyer in a
  * market on a day; a buyer's utility is fixed + rank_scale * status - campaign * susceptibility
  * - per_income / income. */
 typedef struct cb_util {
   double fixed;       /* quality and durability */
-  double status;      /* status value: the share of peers holding the product */
+  double status;      /* status value: the share of the market's buyers holding the product */
   double campaign;    /* pull of the buy-domestic campaign against foreign goods */
   double per_income;  /* price and expected possession penalties, to be divided by income */
   double price;       /* today's price in the market, USD */
