@@ -94,7 +94,7 @@ static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
   int nc = nm < 0 ? -1 : rp_dim_values(s->x[0], &any, RP_DIM_CATEGORY, &cats, e);
   for (int m = 0; m < nm && nc > 0 && !e->code; m++) {
     rp_chart c;
-    char title[160], id[64], caption[600];
+    char title[RP_TITLE_MAX], id[64], caption[600];
     snprintf(title, sizeof title, "Prices in %s by origin and category", markets[m]);
     if (start(&c, s, nc, 4, title, "USD per unit", e)) break;
     for (int k = 0; k < nc && !e->code; k++) {
@@ -165,7 +165,7 @@ void rp_gallery_free(rp_gallery *g) {
 
 int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e) {
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
-  char title[160], ylabel[96];
+  char title[RP_TITLE_MAX], ylabel[96];
   if (q->title) snprintf(title, sizeof title, "%s", q->title);
   else { /* the metric, what it was narrowed to, and what its lines are */
     const char *vals[RP_NDIMS] = {q->place, q->channel, q->origin, q->category};

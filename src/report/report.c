@@ -232,6 +232,9 @@ static int write_bytes(FILE *f, void *ctx, cb_err *e) {
 
 static int check_plot(cb_report *R, const cb_plot_spec *q, const char *path, int *by, int *fmt) {
   if (!q->metric) return cb_err_set(&R->err, CB_EMISUSE, "a figure needs a metric");
+  if (q->title && strlen(q->title) >= RP_TITLE_MAX)
+    return cb_err_set(&R->err, CB_EPARSE, "--title is %zu bytes long; a figure's title can be at most %d bytes (of UTF-8)", strlen(q->title),
+                      RP_TITLE_MAX - 1);
   if (rp_metric_is_stock(q->metric) < 0)
     return cb_err_set(&R->err, CB_EPARSE, "metric '%s' is not one contraband writes; the metrics are listed in docs/outputs.md section 1.2", q->metric);
   *by = q->by ? rp_dim_of(q->by) : -1;
