@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/aggregate.h"
+#include "report/html.h"
 
 typedef enum { AS_IS, SHARE_OF_BASE, CUMULATIVE } line_mode;
 
@@ -76,10 +77,10 @@ static int publish(rp_gallery *g, rp_chart *c, const char *id, const char *capti
       g->c = a;
       rp_rendered *r = &a[g->n];
       memset(r, 0, sizeof *r);
-      snprintf(r->id, sizeof r->id, "%s", id);
+      rp_html_id(r->id, sizeof r->id, id); /* the id names a market from the results */
       snprintf(r->caption, sizeof r->caption, "%s", caption);
       char prefix[72];
-      snprintf(prefix, sizeof prefix, "%s-", id);
+      snprintf(prefix, sizeof prefix, "%s-", r->id);
       if (!rp_chart_render(c, RP_FMT_SVG_INLINE, prefix, &r->svg, &r->len, e)) g->n++;
     }
   }
@@ -103,7 +104,9 @@ static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
       lines(&c.panels[k], s, &f, RP_DIM_ORIGIN, NULL, AS_IS, e);
     }
     snprintf(id, sizeof id, "chart-prices-%s", markets[m]);
-    snprintf(caption, sizeof caption, "Market price per unit in %s at each period's end (<code>price_usd</code>), one panel per category, one line per origin.", markets[m]);
+    char market[200]; /* a name from the results, in contraband's HTML */
+    rp_html_escape_to(market, sizeof market, markets[m]);
+    snprintf(caption, sizeof caption, "Market price per unit in %s at each period's end (<code>price_usd</code>), one panel per category, one line per origin.", market);
     publish(g, &c, id, caption, e);
   }
   free(markets);
