@@ -75,7 +75,7 @@ int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt);
 int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt);
 
 /* Any text as a gnuplot single-quoted literal that gnuplot draws as it is and cannot expand: a
- * quote doubled, control characters as spaces, bytes that are not valid UTF-8 as U+FFFD, and at
+ * quote doubled (after U+200B where gnuplot would not see the pair), control characters as spaces, bytes that are not valid UTF-8 as U+FFFD, and at
  * most RP_GNUPLOT_TEXT_MAX bytes of the text (then an ellipsis). The rule is stated in gnuplot.c. */
 #define RP_GNUPLOT_TEXT_MAX 1024
 void rp_gnuplot_text(FILE *f, const char *s);

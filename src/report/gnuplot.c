@@ -10,7 +10,10 @@
  *   - every text reaches the script only through rp_gnuplot_text, as a single-quoted literal:
  *     gnuplot's documentation ("quote marks", "substitution") says backquote substitution and
  *     macro expansion do not happen inside single quotes, and that there a backslash is an
- *     ordinary character and a quote is written doubled ('');
+ *     ordinary character and a quote is written doubled (''). gnuplot 5.4's scanner (scanner.c)
+ *     takes a doubled quote only right after another character of the literal, so a quote at the
+ *     literal's start or right after another quote is preceded by U+200B ZERO WIDTH SPACE, which
+ *     draws as nothing;
  *   - a literal never spans lines: control characters (a line break would end the command) are
  *     drawn as spaces, and bytes that are not valid UTF-8 as U+FFFD;
  *   - texts are cut at RP_GNUPLOT_TEXT_MAX bytes (at a character's end, with an ellipsis);
@@ -70,6 +73,7 @@ static void terminal(FILE *f, rp_format fmt, int tall) {
 void rp_gnuplot_text(FILE *f, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t left = strlen(s), used = 0;
+  int after_quote = 1; /* the opening quote, or a quote of the text, was the last thing written */
   fputc('\'', f);
   while (left > 0) {
     uint32_t cp = 0;
@@ -80,8 +84,9 @@ void rp_gnuplot_text(FILE *f, const char *s) {
     }
     if (!len) fputs(CB_UTF8_REPLACEMENT, f);
     else if (cb_is_control(cp)) fputc(' ', f);
-    else if (cp == '\'') fputs("''", f);
+    else if (cp == '\'') fputs(after_quote ? "\xE2\x80\x8B''" : "''", f);
     else fwrite(p, 1, len, f);
+    after_quote = len && cp == '\'';
     len = len ? len : 1;
     used += len;
     p += len;
