@@ -78,9 +78,19 @@ static void print_usage(FILE *f) {
   fputs(options_text, f);
 }
 
+/* A path or value from the command line as a terminal may show it (cb_printable): an escape
+ * sequence or a line break in a file name is printed as \x1B, \x0A, never acted on. Messages from
+ * the library come in this form already. Four buffers, so that one line can show several. */
+static const char *shown(const char *s) {
+  static char buf[4][4096];
+  static unsigned next;
+  char *b = buf[next++ % 4];
+  return cb_printable(s, b, sizeof buf[0]);
+}
+
 static int usage(const char *fmt, const char *arg) {
   fputs("contraband: ", stderr);
-  fprintf(stderr, fmt, arg);
+  fprintf(stderr, fmt, shown(arg));
   fputs("\n\n", stderr);
   print_usage(stderr);
   return EXIT_USAGE;
@@ -162,7 +172,7 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       uint64_t n = 0;
       if (valued[v].max && (parse_u64(val, &n) || n > valued[v].max)) {
         fprintf(stderr, "contraband: %s takes a whole number from 0 to %llu, not '%s'\n\n", a,
-                (unsigned long long)valued[v].max, val);
+                (unsigned long long)valued[v].max, shown(val));
         print_usage(stderr);
         return -1;
       }
@@ -192,7 +202,7 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--design")) o->design = val;
       else if (!strcmp(a, "--samples")) o->samples = n;
       else if (!strcmp(a, "--max-memory") && (parse_size(val, &o->max_memory) || o->max_memory == 0)) {
-        fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n", val);
+        fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n", shown(val));
         print_usage(stderr);
         return -1;
       }
@@ -218,12 +228,12 @@ static void print_summary(const cb_sim *S, const cb_totals *t, const char *out) 
   printf("%-36s %16.0f\n", "buyers' spending, USD", t->buyer_spending_usd);
   for (int i = 0; i < cb_crossing_count(S); i++) {
     char label[96];
-    snprintf(label, sizeof label, "foreign electronics via %s", cb_crossing_name(S, i));
+    snprintf(label, sizeof label, "foreign electronics via %s", shown(cb_crossing_name(S, i)));
     if (cb_crossing_share(S, i) >= 0) printf("%-36s %15.1f%%\n", label, 100.0 * cb_crossing_share(S, i));
   }
   printf("%-36s %16d\n", "traders active at the end", t->active_traders);
   printf("%-36s %16.2f\n", "wall time, s", t->wall_seconds);
-  printf("outputs: %s/metrics.csv, %s/summary.json\n", out, out);
+  printf("outputs: %s/metrics.csv, %s/summary.json\n", shown(out), shown(out));
 }
 
 static int cmd_run(int argc, char **argv) {
@@ -334,7 +344,7 @@ static int cmd_ensemble(int argc, char **argv) {
   cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
   if (!X) return code;
   if (cb_experiment_ensemble(X, o.db, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
-  if (!o.quiet) printf("results: %s (%llu runs)\n", o.db, (unsigned long long)o.runs);
+  if (!o.quiet) printf("results: %s (%llu runs)\n", shown(o.db), (unsigned long long)o.runs);
   cb_experiment_free(X);
   return EXIT_OKAY;
 }
@@ -345,7 +355,7 @@ static void print_effects(const cb_experiment *X) {
   for (int i = 0; i < cb_experiment_effect_count(X); i++) {
     const cb_effect *e = cb_experiment_effect(X, i);
     int zero_out = e->ci_low > 0 || e->ci_high < 0;
-    printf("%-26s %-24s %4u %13.6g %13.6g %13.6g  [%.6g, %.6g]%s\n", e->metric, e->key, e->n, e->mean_a, e->mean_b,
+    printf("%-26s %-24s %4u %13.6g %13.6g %13.6g  [%.6g, %.6g]%s\n", shown(e->metric), shown(e->key), e->n, e->mean_a, e->mean_b,
            e->effect, e->ci_low, e->ci_high, zero_out ? " *" : "");
   }
   printf("* the interval excludes 0\n");
@@ -362,12 +372,12 @@ static int cmd_compare(int argc, char **argv) {
   if (!X) return code;
   if (cb_experiment_compare(X, o.scenario_b, o.fork_at, o.db, (uint32_t)o.runs, (int)o.jobs, o.out)) return fail_experiment(X);
   if (!o.quiet) {
-    printf("effects of %s against %s, %llu paired runs (common random numbers)", o.scenario_b, o.scenario,
+    printf("effects of %s against %s, %llu paired runs (common random numbers)", shown(o.scenario_b), shown(o.scenario),
            (unsigned long long)o.runs);
-    if (o.fork_at) printf(", B forked from A on %s", o.fork_at);
+    if (o.fork_at) printf(", B forked from A on %s", shown(o.fork_at));
     printf(":\n");
     print_effects(X);
-    printf("results: %s; effects: %s/effects.csv, %s/effects.json\n", o.db, o.out, o.out);
+    printf("results: %s; effects: %s/effects.csv, %s/effects.json\n", shown(o.db), shown(o.out), shown(o.out));
   }
   cb_experiment_free(X);
   return EXIT_OKAY;
@@ -396,7 +406,7 @@ static int cmd_sweep(int argc, char **argv) {
     return usage("%s", "sweep needs at least one --vary key.path=LOW:HIGH");
   }
   if (cb_experiment_sweep(X, o.db, o.design, (uint32_t)o.samples, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
-  if (!o.quiet) printf("results: %s (runs of every point: runs.point, runs.parameters)\n", o.db);
+  if (!o.quiet) printf("results: %s (runs of every point: runs.point, runs.parameters)\n", shown(o.db));
   cb_experiment_free(X);
   return EXIT_OKAY;
 }
@@ -448,7 +458,7 @@ static int cmd_report(int argc, char **argv) {
   if (!R) return code;
   if (cb_report_write_html(R, o.out)) return fail_report(R);
   warn_report(R, &o);
-  if (!o.quiet) printf("report: %s\n", o.out);
+  if (!o.quiet) printf("report: %s\n", shown(o.out));
   cb_report_free(R);
   return EXIT_OKAY;
 }
@@ -466,7 +476,7 @@ static int cmd_plot(int argc, char **argv) {
   cb_plot_spec spec = {o.metric, o.place, o.channel, o.origin, o.category, o.by, o.title};
   if (cb_report_plot(R, &spec, o.out)) return fail_report(R);
   warn_report(R, &o);
-  if (!o.quiet) printf("figure: %s\n", o.out);
+  if (!o.quiet) printf("figure: %s\n", shown(o.out));
   cb_report_free(R);
   return EXIT_OKAY;
 }

@@ -48,6 +48,12 @@ typedef struct cb_totals {
 
 CB_API const char *cb_version(void);
 
+/* s as a terminal may show it, for echoing paths and values from outside in messages: control
+ * characters (C0, DEL, C1) and bytes that are not valid UTF-8 are written as \xNN, the rest as
+ * it is; into buf (cap bytes, cut short if needed). Returns buf. Every message the library's
+ * *_errmsg and cb_report_warning return is already in this form. */
+CB_API const char *cb_printable(const char *s, char *buf, size_t cap);
+
 /* Life cycle: new -> read_scenario -> (set, set_seed, set_check)* -> init -> step/run -> write_outputs -> free. */
 CB_API cb_sim *cb_new(void); /* NULL only if memory is exhausted */
 CB_API void cb_free(cb_sim *S);

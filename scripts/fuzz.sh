@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes the input readers with libFuzzer (clang, with AddressSanitizer and UndefinedBehaviorSanitizer):
+# Fuzzes the input readers and the gnuplot script writer with libFuzzer (clang, with AddressSanitizer and UndefinedBehaviorSanitizer):
 #   fuzz_scenario  YAML text -> cb_ytree_load_string -> cb_scenario_bind
 #   fuzz_series    CSV text -> cb_series_parse
 #   fuzz_override  --set assignments -> cb_ytree_override on the baseline -> cb_scenario_bind
 #   fuzz_snapshot  snapshot bytes -> cb_snapshot_from_buffer on a tiny initialised simulation
 #   fuzz_results   summary.json NUL metrics.csv -> rp_summary_parse, rp_metrics_parse (report readers)
+#   fuzz_gnuplot   chart texts split at NUL -> rp_chart_script, rp_forest_script, checked: no byte of
+#                  the texts outside a single-quoted literal (a broken rule aborts: a finding)
 #
 #   bash scripts/fuzz.sh [SECONDS]      # each target for SECONDS (default 60), two at a time
 #
@@ -28,7 +30,7 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: bash scripts/fuzz.sh [SECONDS]  (a positive whole number; default 60)" >&2
   exit 2
 fi
-targets=(scenario series override snapshot results)
+targets=(scenario series override snapshot results gnuplot)
 dir=build-fuzz
 # The world of the snapshot fuzzer: the same overrides as CBF_SNAPSHOT_SETS in fuzz/inputs.h.
 snapshot_sets=(--set population.buyers=200 --set population.traders=10 --set population.middlemen=4

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "contraband.h"
 #include "inputs.h"
@@ -68,6 +69,7 @@ static int replay(const char *target, const uint8_t *data, size_t size, cb_err *
   if (!strcmp(target, "override")) return cbf_override(base_text, BASELINE, data, size, e);
   if (!strcmp(target, "snapshot")) return cbf_snapshot(BASELINE, data, size, e);
   if (!strcmp(target, "results")) return cbf_results(data, size, e);
+  if (!strcmp(target, "gnuplot")) return cbf_gnuplot(data, size, 0, e);
   fail_msg("no fuzz target %s", target);
   return -1;
 }
@@ -158,6 +160,78 @@ static void test_results(void **state) {
   assert_true(replay_all("results") >= 5);
 }
 
+/* The gnuplot inputs must all be accepted: for any texts the scripts keep the rule (a broken rule
+ * is CB_EMISUSE, which replay_all refuses). */
+static void test_gnuplot(void **state) {
+  (void)state;
+  assert_true(replay_all("gnuplot") >= 10);
+}
+
+/* The checker itself: the quoting gnuplot.c used before (double quotes, only " and \ escaped) is
+ * caught, and a text kept in a single-quoted literal passes. */
+static void test_gnuplot_checker_catches_double_quotes(void **state) {
+  (void)state;
+  cb_err e;
+  const char *old = "set title \"a`touch marker`b\"\n", *now = "set title 'a`touch marker`b'\n";
+  assert_int_equal(cbf_gnuplot_check_script(old, strlen(old), &e), CB_EMISUSE);
+  if (!strstr(e.msg, "outside a literal")) fail_msg("%s", e.msg);
+  assert_int_equal(cbf_gnuplot_check_script(now, strlen(now), &e), CB_OK);
+  const char *open = "set title 'a\nb'\n", *sys = "x = system('ls')\n", *nl = "set title 'a\x1b[1m'\n";
+  assert_int_equal(cbf_gnuplot_check_script(open, strlen(open), &e), CB_EMISUSE);
+  assert_int_equal(cbf_gnuplot_check_script(sys, strlen(sys), &e), CB_EMISUSE);
+  assert_int_equal(cbf_gnuplot_check_script(nl, strlen(nl), &e), CB_EMISUSE);
+}
+
+/* How many entries a folder holds besides . and .. */
+static int entries(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) fail_msg("cannot open %s", path);
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+  closedir(d);
+  return n;
+}
+
+/* The real gnuplot draws every kept gnuplot input, in a folder of its own that must stay empty:
+ * no `touch marker` ran, no `set output` or `load` happened. First, gnuplot is shown to run such
+ * a command when the text is in double quotes, so that an empty folder means something. */
+static void test_gnuplot_runs_nothing(void **state) {
+  (void)state;
+  char cwd[4096];
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  const char *dir = cbt_tmpdir("gnuplot-hostile");
+  char *out = NULL;
+  assert_int_equal(cbt_run(&out, "cd '%s' && printf 'set terminal svg\nset title \"a`touch marker`b\"\nplot x\n' | gnuplot >/dev/null", dir), 0);
+  free(out);
+  char marker[1024];
+  snprintf(marker, sizeof marker, "%s/marker", dir);
+  assert_int_equal(access(marker, F_OK), 0); /* the hazard is real */
+  assert_int_equal(unlink(marker), 0);
+  char dirpath[1024];
+  snprintf(dirpath, sizeof dirpath, "%s/gnuplot", REGRESSIONS);
+  DIR *d = opendir(dirpath);
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    if (de->d_name[0] == '.') continue;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dirpath, de->d_name);
+    size_t size = 0;
+    uint8_t *data = cbf_read_file(path, &size);
+    assert_non_null(data);
+    if (chdir(dir)) fail_msg("cannot enter %s", dir);
+    cb_err e;
+    int rc = cbf_gnuplot(data, size, 1, &e);
+    if (chdir(cwd)) fail_msg("cannot go back to %s", cwd);
+    free(data);
+    if (rc != CB_OK) fail_msg("%s: %s", path, e.msg);
+    if (entries(dir)) fail_msg("%s: gnuplot left something in %s", path, dir);
+    n++;
+  }
+  closedir(d);
+  assert_true(n >= 10);
+}
+
 /* The functions also accept what they should: the shipped files, whole. */
 static void test_shipped_inputs_accepted(void **state) {
   (void)state;
@@ -245,6 +319,9 @@ int main(void) {
       cmocka_unit_test(test_override),
       cmocka_unit_test(test_snapshot),
       cmocka_unit_test(test_results),
+      cmocka_unit_test(test_gnuplot),
+      cmocka_unit_test(test_gnuplot_checker_catches_double_quotes),
+      cmocka_unit_test(test_gnuplot_runs_nothing),
       cmocka_unit_test(test_shipped_inputs_accepted),
       cmocka_unit_test(test_snapshot_of_the_world),
       cmocka_unit_test(test_snapshot_period_count_is_bounded),

@@ -7,12 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/text.h"
+
+/* A message echoes paths and values from outside; none of their control characters (an escape
+ * sequence in a file name, a line break in a value) reaches whoever prints it (engine/text.h). */
+static void make_printable(char *msg) {
+  const unsigned char *p = (const unsigned char *)msg;
+  while (*p && *p >= 0x20 && *p < 0x7F) p++;
+  if (!*p) return; /* plain ASCII, the usual case */
+  char raw[CB_ERRMSG_MAX];
+  memcpy(raw, msg, CB_ERRMSG_MAX);
+  cb_text_printable(msg, CB_ERRMSG_MAX, raw);
+}
+
 int cb_err_set(cb_err *e, int code, const char *fmt, ...) {
   if (!e || e->code != CB_OK) return e ? e->code : code;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(e->msg, sizeof e->msg, fmt, ap);
   va_end(ap);
+  make_printable(e->msg);
   e->code = code;
   return code;
 }
@@ -30,6 +44,7 @@ void cb_err_prefix(cb_err *e, const char *fmt, ...) {
   memmove(e->msg + h, e->msg, t);
   memcpy(e->msg, head, h);
   e->msg[h + t] = '\0';
+  make_printable(e->msg);
 }
 
 void cb_err_clear(cb_err *e) {

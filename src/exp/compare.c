@@ -11,6 +11,7 @@
 #include "exp/experiment.h"
 #include "exp/store.h"
 #include "io/files.h"
+#include "io/metrics.h"
 #include "io/summary.h"
 
 /* The key figures, each a query over one experiment returning (key, run, value). Sums over an
@@ -162,28 +163,15 @@ static int build_effects(cb_experiment *X, collect *c) {
 
 /* ---- writing the effects ---- */
 
-static void csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 static int write_csv(FILE *f, void *ctx, cb_err *e) {
   (void)e;
   const cb_experiment *X = ctx;
   fputs("metric,key,n,mean_a,mean_b,effect,ci_low,ci_high\n", f);
   for (int i = 0; i < X->neffects; i++) {
     const cb_effect *x = &X->effects[i];
-    csv_field(f, x->metric);
+    cb_csv_field(f, x->metric);
     fputc(',', f);
-    csv_field(f, x->key);
+    cb_csv_field(f, x->key);
     fprintf(f, ",%u,%.10g,%.10g,%.10g,%.10g,%.10g\n", x->n, x->mean_a, x->mean_b, x->effect, x->ci_low, x->ci_high);
   }
   return ferror(f) ? -1 : 0;

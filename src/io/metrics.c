@@ -162,10 +162,31 @@ int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err
 
 void cb_metrics_format_value(double v, char buf[32]) { snprintf(buf, 32, "%.10g", v); }
 
+void cb_csv_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
 int cb_metrics_write_row_csv(FILE *f, const cb_metric_row *r) {
   char v[32];
   cb_metrics_format_value(r->value, v);
-  return fprintf(f, "%s,%s,%s,%s,%s,%s,%s\n", r->date, r->metric, r->place, r->channel, r->origin, r->category, v) < 0;
+  /* a run's names are plain (the scenario's rules), so metrics.csv never needs quotes; a store's
+   * export may hold names someone else wrote */
+  const char *names[5] = {r->metric, r->place, r->channel, r->origin, r->category};
+  fputs(r->date, f);
+  for (int i = 0; i < 5; i++) {
+    fputc(',', f);
+    cb_csv_field(f, names[i]);
+  }
+  return fprintf(f, ",%s\n", v) < 0;
 }
 
 static int csv_row(void *ctx, const cb_metric_row *r) { return cb_metrics_write_row_csv((FILE *)ctx, r); }

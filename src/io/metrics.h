@@ -78,5 +78,8 @@ int cb_metrics_rows(const cb_metrics *m, cb_metrics_row_fn fn, void *ctx, cb_err
 /* How metrics.csv writes a value ("%.10g"); the results store's export writes the same. */
 void cb_metrics_format_value(double v, char buf[32]);
 int cb_metrics_write_row_csv(FILE *f, const cb_metric_row *r);  /* one data line; non-zero on error */
+/* One CSV field as RFC 4180 has it: as it is, or in double quotes (a quote doubled) when it holds
+ * a comma, a quote, CR or LF. */
+void cb_csv_field(FILE *f, const char *s);
 
 #endif

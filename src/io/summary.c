@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/calendar.h"
+#include "engine/text.h"
 
 double cb_summary_route_share(const cb_sim *S, int crossing) {
   const cb_metrics *m = &S->metrics;
@@ -60,12 +61,18 @@ static void write_tiers(const cb_sim *S, FILE *f) {
 }
 
 void cb_json_string(FILE *f, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
   fputc('"', f);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
+  for (size_t left = strlen(s); left > 0;) {
+    uint32_t cp = 0;
+    size_t len = cb_utf8_char(p, left, &cp);
+    if (!len) fputs("\\ufffd", f); /* JSON is UTF-8: jansson refuses a file with an invalid byte */
+    else if (cp == '"' || cp == '\\') fprintf(f, "\\%c", (char)cp);
+    else if (cb_is_control(cp)) fprintf(f, "\\u%04x", (unsigned)cp);
+    else fwrite(p, 1, len, f);
+    len = len ? len : 1;
+    p += len;
+    left -= len;
   }
   fputc('"', f);
 }

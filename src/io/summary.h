@@ -13,7 +13,8 @@ int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err
 double cb_summary_route_share(const cb_sim *S, int crossing);
 /* Units ordered over the run of every kind in price tier `tier` (categories.<k>.tier). */
 double cb_summary_tier_units(const cb_sim *S, const char *tier);
-/* Writes s as a JSON string literal (quotes, backslashes and control characters escaped). */
+/* Writes s as a JSON string literal that any JSON reader takes: quotes and backslashes escaped,
+ * control characters (C0, DEL, C1) as \uXXXX, bytes that are not valid UTF-8 as \ufffd. */
 void cb_json_string(FILE *f, const char *s);
 /* Calls fn for each of the run's totals, by name, in summary.json's order. */
 void cb_summary_each_total(const cb_totals *t, void (*fn)(void *ctx, const char *name, double value), void *ctx);

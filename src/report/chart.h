@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/err.h"
 #include "report/aggregate.h"
@@ -32,8 +33,10 @@ typedef struct rp_panel {
   int nlines;
 } rp_panel;
 
+#define RP_TITLE_MAX 160 /* bytes of a chart's title, its terminating NUL included */
+
 typedef struct rp_chart {
-  char title[160], ylabel[96];
+  char title[RP_TITLE_MAX], ylabel[96];
   const int32_t *days;
   uint32_t ndays;
   rp_panel *panels; /* small multiples, cols to a row; one panel for a simple chart */
@@ -50,7 +53,7 @@ typedef struct rp_chart {
 
 /* An interval plot: one row per estimate with its 95% interval. */
 typedef struct rp_forest {
-  char title[160], xlabel[96];
+  char title[RP_TITLE_MAX], xlabel[96];
   int n;
   const char *const *labels;
   const double *est, *lo, *hi;
@@ -65,6 +68,17 @@ int rp_format_of_path(const char *path);
  * inside HTML: no XML prologue, its ids prefixed with id_prefix so that many can share a page. */
 int rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
 int rp_forest_render(const rp_forest *f, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
+
+/* The gnuplot script rp_chart_render and rp_forest_render run, written to f (for the tests and the
+ * fuzzer): every text in it is a literal written by rp_gnuplot_text; -1 if writing failed. */
+int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt);
+int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt);
+
+/* Any text as a gnuplot single-quoted literal that gnuplot draws as it is and cannot expand: a
+ * quote doubled (after U+200B where gnuplot would not see the pair), control characters as spaces, bytes that are not valid UTF-8 as U+FFFD, and at
+ * most RP_GNUPLOT_TEXT_MAX bytes of the text (then an ellipsis). The rule is stated in gnuplot.c. */
+#define RP_GNUPLOT_TEXT_MAX 1024
+void rp_gnuplot_text(FILE *f, const char *s);
 
 /* A chart with npanels empty panels (fork_day none, ref_y none); rp_chart_free releases them. */
 int rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e);

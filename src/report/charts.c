@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/aggregate.h"
+#include "report/html.h"
 
 typedef enum { AS_IS, SHARE_OF_BASE, CUMULATIVE } line_mode;
 
@@ -76,10 +77,10 @@ static int publish(rp_gallery *g, rp_chart *c, const char *id, const char *capti
       g->c = a;
       rp_rendered *r = &a[g->n];
       memset(r, 0, sizeof *r);
-      snprintf(r->id, sizeof r->id, "%s", id);
+      rp_html_id(r->id, sizeof r->id, id); /* the id names a market from the results */
       snprintf(r->caption, sizeof r->caption, "%s", caption);
       char prefix[72];
-      snprintf(prefix, sizeof prefix, "%s-", id);
+      snprintf(prefix, sizeof prefix, "%s-", r->id);
       if (!rp_chart_render(c, RP_FMT_SVG_INLINE, prefix, &r->svg, &r->len, e)) g->n++;
     }
   }
@@ -94,7 +95,7 @@ static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
   int nc = nm < 0 ? -1 : rp_dim_values(s->x[0], &any, RP_DIM_CATEGORY, &cats, e);
   for (int m = 0; m < nm && nc > 0 && !e->code; m++) {
     rp_chart c;
-    char title[160], id[64], caption[600];
+    char title[RP_TITLE_MAX], id[64], caption[600];
     snprintf(title, sizeof title, "Prices in %s by origin and category", markets[m]);
     if (start(&c, s, nc, 4, title, "USD per unit", e)) break;
     for (int k = 0; k < nc && !e->code; k++) {
@@ -103,7 +104,9 @@ static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
       lines(&c.panels[k], s, &f, RP_DIM_ORIGIN, NULL, AS_IS, e);
     }
     snprintf(id, sizeof id, "chart-prices-%s", markets[m]);
-    snprintf(caption, sizeof caption, "Market price per unit in %s at each period's end (<code>price_usd</code>), one panel per category, one line per origin.", markets[m]);
+    char market[200]; /* a name from the results, in contraband's HTML */
+    rp_html_escape_to(market, sizeof market, markets[m]);
+    snprintf(caption, sizeof caption, "Market price per unit in %s at each period's end (<code>price_usd</code>), one panel per category, one line per origin.", market);
     publish(g, &c, id, caption, e);
   }
   free(markets);
@@ -165,7 +168,7 @@ void rp_gallery_free(rp_gallery *g) {
 
 int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e) {
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
-  char title[160], ylabel[96];
+  char title[RP_TITLE_MAX], ylabel[96];
   if (q->title) snprintf(title, sizeof title, "%s", q->title);
   else { /* the metric, what it was narrowed to, and what its lines are */
     const char *vals[RP_NDIMS] = {q->place, q->channel, q->origin, q->category};

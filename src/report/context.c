@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/text.h"
 #include "io/files.h"
 #include "io/scenario.h"
 #include "io/schema.h"
@@ -134,6 +135,11 @@ int rp_context_load(rp_context *c, const rp_experiment *x, const char *path, cb_
   }
   cb_ytree_free(&t);
   free(sc);
+  if (c->note[0]) { /* it names a path recorded with the results: shown escaped, like messages */
+    char raw[sizeof c->note];
+    memcpy(raw, c->note, sizeof raw);
+    cb_text_printable(c->note, sizeof c->note, raw);
+  }
   return e->code;
 }
 

@@ -1,7 +1,27 @@
 /* gnuplot behind the charts (see chart.h): each chart is one gnuplot script, its data in inline
  * datablocks, run in a private temporary folder with the image taken from gnuplot's standard
  * output. The look (sizes, fonts, a palette readable by colour-blind readers, light grid, events
- * behind the data) is set here once for every report and figure. */
+ * behind the data) is set here once for every report and figure.
+ *
+ * The rule for text in a script. gnuplot runs what is in backquotes (`cmd`) and expands @macros
+ * when it reads a command line, inside double quotes too; system(), load, print and set output
+ * can run commands or write files. Titles, labels and legend entries come from outside (a --title,
+ * the place and category names of a metrics.csv or a store someone sent), so:
+ *   - every text reaches the script only through rp_gnuplot_text, as a single-quoted literal:
+ *     gnuplot's documentation ("quote marks", "substitution") says backquote substitution and
+ *     macro expansion do not happen inside single quotes, and that there a backslash is an
+ *     ordinary character and a quote is written doubled (''). gnuplot 5.4's scanner (scanner.c)
+ *     takes a doubled quote only right after another character of the literal, so a quote at the
+ *     literal's start or right after another quote is preceded by U+200B ZERO WIDTH SPACE, which
+ *     draws as nothing;
+ *   - a literal never spans lines: control characters (a line break would end the command) are
+ *     drawn as spaces, and bytes that are not valid UTF-8 as U+FFFD;
+ *   - texts are cut at RP_GNUPLOT_TEXT_MAX bytes (at a character's end, with an ellipsis);
+ *   - everything else in a script is contraband's own: keywords, numbers, dates, colours;
+ *   - no file name or path is ever written into a script: the data is inline, the image comes
+ *     from gnuplot's standard output (there is no `set output`), and contraband writes it to the
+ *     file the caller named.
+ * fuzz/fuzz_gnuplot.c checks the scripts against these rules with arbitrary texts. */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #include "report/chart.h"
 
@@ -17,6 +37,7 @@
 #include <unistd.h>
 
 #include "engine/calendar.h"
+#include "engine/text.h"
 #include "io/files.h"
 
 extern char **environ;
@@ -49,21 +70,36 @@ static void terminal(FILE *f, rp_format fmt, int tall) {
   }
 }
 
-/* A label inside double quotes in gnuplot's syntax. */
-static void quoted(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') fputc('\\', f);
-    fputc(*s, f);
+void rp_gnuplot_text(FILE *f, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t left = strlen(s), used = 0;
+  int after_quote = 1; /* the opening quote, or a quote of the text, was the last thing written */
+  fputc('\'', f);
+  while (left > 0) {
+    uint32_t cp = 0;
+    size_t len = cb_utf8_char(p, left, &cp);
+    if (used + (len ? len : 1) > RP_GNUPLOT_TEXT_MAX) {
+      fputs("\xE2\x80\xA6", f); /* U+2026 HORIZONTAL ELLIPSIS: the rest is left out */
+      break;
+    }
+    if (!len) fputs(CB_UTF8_REPLACEMENT, f);
+    else if (cb_is_control(cp)) fputc(' ', f);
+    else if (cp == '\'') fputs(after_quote ? "\xE2\x80\x8B''" : "''", f);
+    else fwrite(p, 1, len, f);
+    after_quote = len && cp == '\'';
+    len = len ? len : 1;
+    used += len;
+    p += len;
+    left -= len;
   }
-  fputc('"', f);
+  fputc('\'', f);
 }
 
 static void date_of(int32_t day, char buf[11]) { cb_format_date(day, buf); }
 
 static void common_style(FILE *f, const char *title) {
   fputs("set title ", f);
-  quoted(f, title);
+  rp_gnuplot_text(f, title);
   fputs(" offset 0,1.2\nset border 3 lc rgb '#444444'\nset tics nomirror out\nset grid ytics lc rgb '#dddddd' lw 1 dt 1\n"
         "set key outside right top vertical Left reverse noautotitle samplen 2 spacing 1.1\n"
         "set style fill transparent solid 0.18 noborder\n",
@@ -94,7 +130,9 @@ static void events(FILE *f, const rp_chart *c) {
     if (ev->end > ev->start)
       fprintf(f, "set object %d rect from '%s', graph 0 to '%s', graph 1 behind fc rgb '#efe3cf' fs solid 0.6 noborder\n", obj++, a, b);
     else fprintf(f, "set arrow %d from '%s', graph 0 to '%s', graph 1 nohead dt 2 lw 1 lc rgb '#8a6d3b' back\n", arrow++, a, a);
-    fprintf(f, "set label %d '%s' at '%s', graph %.2f center font ',8' tc rgb '#8a6d3b'\n", i + 1, ev->label, a, 1.03 + 0.045 * level);
+    fprintf(f, "set label %d ", i + 1);
+    rp_gnuplot_text(f, ev->label);
+    fprintf(f, " at '%s', graph %.2f center font ',8' tc rgb '#8a6d3b'\n", a, 1.03 + 0.045 * level);
   }
   if (c->fork_day != INT32_MIN) {
     char d[11];
@@ -106,7 +144,7 @@ static void events(FILE *f, const rp_chart *c) {
     double y = c->percent ? 100 * c->ref_y : c->ref_y;
     fprintf(f, "set arrow %d from graph 0, first %.10g to graph 1, first %.10g nohead dt 3 lw 1.5 lc rgb '#555555' front\n", arrow + 1, y, y);
     fprintf(f, "set label %d ", c->nevents + 2);
-    quoted(f, c->ref_label);
+    rp_gnuplot_text(f, c->ref_label);
     fprintf(f, " at graph 0.01, first %.10g offset 0,0.6 font ',9' tc rgb '#555555' front\n", y);
   }
 }
@@ -134,7 +172,7 @@ static void plot_lines(FILE *f, const rp_chart *c, const rp_panel *p) {
     if (c->stacked)
       fprintf(f, "%s$L%d using 1:5:2 with filledcurves fc rgb '%s' fs solid 0.55 noborder title ", first ? "" : ", ", i, color);
     else fprintf(f, "%s$L%d using 1:2 with lines lw 2 dt %d lc rgb '%s' title ", first ? "" : ", ", i, l->dashed ? 2 : 1, color);
-    quoted(f, l->label);
+    rp_gnuplot_text(f, l->label);
     first = 0;
     if (c->bands)
       fprintf(f, ", $L%d using 1:3:4 with filledcurves fc rgb '%s' fs transparent solid %s noborder notitle", i,
@@ -150,12 +188,12 @@ typedef struct script_job {
   rp_format fmt;
 } script_job;
 
-static int write_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
+int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   terminal(f, fmt, c->npanels > 2);
   common_style(f, c->title);
   time_axis(f, c);
   fputs("set ylabel ", f);
-  quoted(f, c->ylabel);
+  rp_gnuplot_text(f, c->ylabel);
   fputs(c->percent ? "\nset yrange [0:100]\n" : "\nset yrange [0:*]\n", f);
   fputs("set format y '%.1s%c'\n", f); /* 80.0k, 1.2M: SI prefixes keep tick labels short */
   events(f, c);
@@ -163,14 +201,14 @@ static int write_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   if (c->npanels > 1) {
     fputs("set multiplot layout ", f);
     fprintf(f, "%d,%d title ", rows, c->cols);
-    quoted(f, c->title);
+    rp_gnuplot_text(f, c->title);
     fputs(" font ',12'\n", f);
   }
   for (int k = 0; k < c->npanels; k++) {
     const rp_panel *p = &c->panels[k];
     if (c->npanels > 1) {
       fputs("set title ", f);
-      quoted(f, p->title);
+      rp_gnuplot_text(f, p->title);
       fputs(" font ',10' offset 0,1.2\n", f); /* above the events' labels */
       /* every panel has the same lines: one key, above them all, and none for a lone line */
       if (k == 0 && p->nlines > 1) fputs("set key at screen 0.01, screen 0.99 left top horizontal\n", f);
@@ -184,15 +222,15 @@ static int write_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   return ferror(f) ? -1 : 0;
 }
 
-static int write_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
+int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
   terminal(f, fmt, p->n > 10);
   common_style(f, p->title);
   fputs("set key off\nset grid xtics lc rgb '#dddddd'\nset xlabel ", f);
-  quoted(f, p->xlabel);
+  rp_gnuplot_text(f, p->xlabel);
   fprintf(f, "\nset yrange [%d:0.5]\nset ytics (", p->n > 0 ? p->n : 1);
   for (int i = 0; i < p->n; i++) {
     fputs(i ? ", " : "", f);
-    quoted(f, p->labels[i]);
+    rp_gnuplot_text(f, p->labels[i]);
     fprintf(f, " %d", i + 1);
   }
   fputs(")\nset arrow from first 0, graph 0 to first 0, graph 1 nohead lc rgb '#555555' dt 2\n$F << EOD\n", f);
@@ -204,7 +242,7 @@ static int write_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
 static int write_script(FILE *f, void *ctx, cb_err *e) {
   (void)e;
   const script_job *j = ctx;
-  return j->chart ? write_chart_script(f, j->chart, j->fmt) : write_forest_script(f, j->forest, j->fmt);
+  return j->chart ? rp_chart_script(f, j->chart, j->fmt) : rp_forest_script(f, j->forest, j->fmt);
 }
 
 /* ---- running gnuplot ---- */

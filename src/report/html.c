@@ -1,10 +1,18 @@
-/* Writing the report page (see html.h). */
+/* Writing the report page (see html.h).
+ *
+ * The rule for text in the page: every text that is not contraband's own (a path, an override,
+ * a place or category name from the results, a message) is written through rp_html_escape, in
+ * element content or in a double-quoted attribute, never anywhere else (no URL, script or style
+ * is ever made from it, so a javascript: or data: text stays text). The charts' SVG is gnuplot's,
+ * which escapes < and & in the texts it draws; their ids are contraband's own, made plain by
+ * rp_html_id. */
 #include "report/html.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "engine/calendar.h"
+#include "engine/text.h"
 
 static const char style[] =
     "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;color:#222;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}"
@@ -16,15 +24,67 @@ static const char style[] =
     "figcaption{color:#444;font-size:.9em;margin-top:.3em}.note{background:#fff6e0;border-left:4px solid #e69f00;padding:.5em .8em}"
     "code{font-size:.92em}.sig{font-weight:bold}.dflt{color:#888}details summary{cursor:pointer;font-weight:bold}";
 
-static void esc(FILE *f, const char *s) {
-  for (; s && *s; s++) switch (*s) {
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '&': fputs("&amp;", f); break;
-    case '"': fputs("&quot;", f); break;
-    default: fputc(*s, f);
-    }
+/* What stands for the character at p (len bytes, 0: an invalid byte) in the page: an entity for
+ * the five characters HTML gives meaning to, U+FFFD for a control character or an invalid byte,
+ * else NULL (the bytes as they are). */
+static const char *html_piece(const unsigned char *p, size_t len, uint32_t cp) {
+  if (!len || cb_is_control(cp)) return CB_UTF8_REPLACEMENT;
+  switch (*p) {
+  case '<': return "&lt;";
+  case '>': return "&gt;";
+  case '&': return "&amp;";
+  case '"': return "&quot;";
+  case '\'': return "&#39;";
+  default: return NULL;
+  }
 }
+
+void rp_html_escape(FILE *f, const char *s) {
+  if (!s) return;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t left = strlen(s); left > 0;) {
+    uint32_t cp = 0;
+    size_t len = cb_utf8_char(p, left, &cp);
+    const char *piece = html_piece(p, len, cp);
+    if (piece) fputs(piece, f);
+    else fwrite(p, 1, len, f);
+    len = len ? len : 1;
+    p += len;
+    left -= len;
+  }
+}
+
+char *rp_html_escape_to(char *dst, size_t cap, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = 0;
+  for (size_t left = strlen(s); left > 0;) {
+    uint32_t cp = 0;
+    size_t len = cb_utf8_char(p, left, &cp);
+    const char *piece = html_piece(p, len, cp);
+    size_t plen = piece ? strlen(piece) : len;
+    if (n + plen >= cap) break;
+    memcpy(dst + n, piece ? piece : (const char *)p, plen);
+    n += plen;
+    len = len ? len : 1;
+    p += len;
+    left -= len;
+  }
+  dst[n] = '\0';
+  return dst;
+}
+
+char *rp_html_id(char *dst, size_t cap, const char *s) {
+  size_t n = 0;
+  for (; *s && n + 1 < cap; s++) {
+    char c = *s;
+    int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    dst[n++] = plain ? c : '_';
+  }
+  dst[n] = '\0';
+  return dst;
+}
+
+static void esc(FILE *f, const char *s) { rp_html_escape(f, s); }
 
 /* Escaped texts as the cells of a row, "a</td><td>b": the caller opens and closes the row. */
 static void cells(FILE *f, const char *const *texts, int n) {
@@ -187,7 +247,7 @@ static void charts(FILE *f, const rp_page *p) {
     esc(f, r->id);
     fputs("\">", f);
     fwrite(r->svg, 1, r->len, f);
-    fprintf(f, "<figcaption>%s</figcaption></figure>\n", r->caption); /* captions are contraband's own HTML */
+    fprintf(f, "<figcaption>%s</figcaption></figure>\n", r->caption); /* contraband's own HTML, names in it escaped (charts.c) */
   }
 }
 

@@ -7,6 +7,7 @@
 #include "contraband.h"
 #include "engine/calendar.h"
 #include "engine/err.h"
+#include "engine/text.h"
 #include "io/files.h"
 #include "report/aggregate.h"
 #include "report/charts.h"
@@ -141,7 +142,11 @@ static int contexts(cb_report *R, const rp_sides *s, rp_context ctx[2]) {
   R->warning[0] = '\0';
   for (int i = 0; i < s->n; i++) {
     if (rp_context_load(&ctx[i], s->x[i], i == 0 || s->n == 1 ? R->scenario : NULL, &R->err)) return R->err.code;
-    if (!ctx[i].ok) snprintf(R->warning, sizeof R->warning, "parameters and policy events left out: %s", ctx[i].note);
+    if (!ctx[i].ok) {
+      char raw[sizeof R->warning];
+      snprintf(raw, sizeof raw, "parameters and policy events left out: %s", ctx[i].note);
+      cb_text_printable(R->warning, sizeof R->warning, raw); /* a cut may have split a character */
+    }
   }
   return s->n == 2 ? merge_events(&ctx[0], &ctx[1], &R->err) : CB_OK;
 }
@@ -227,6 +232,9 @@ static int write_bytes(FILE *f, void *ctx, cb_err *e) {
 
 static int check_plot(cb_report *R, const cb_plot_spec *q, const char *path, int *by, int *fmt) {
   if (!q->metric) return cb_err_set(&R->err, CB_EMISUSE, "a figure needs a metric");
+  if (q->title && strlen(q->title) >= RP_TITLE_MAX)
+    return cb_err_set(&R->err, CB_EPARSE, "--title is %zu bytes long; a figure's title can be at most %d bytes (of UTF-8)", strlen(q->title),
+                      RP_TITLE_MAX - 1);
   if (rp_metric_is_stock(q->metric) < 0)
     return cb_err_set(&R->err, CB_EPARSE, "metric '%s' is not one contraband writes; the metrics are listed in docs/outputs.md section 1.2", q->metric);
   *by = q->by ? rp_dim_of(q->by) : -1;
