@@ -47,6 +47,7 @@ static const expectation expected[] = {
     {"snapshot", "wrong-version.snap", CB_EPARSE, "format version 3, this contraband reads version 2"},
     {"snapshot", "other-byte-order.snap", CB_EPARSE, "another byte order"},
     {"snapshot", "foreign-layout.snap", CB_ESCHEMA, "other places, goods, routes or population sizes"},
+    {"snapshot", "buyer-market-out-of-range.snap", CB_EPARSE, "has a market, rank or held origin that does not exist"},
     {"results", "nul-in-metrics.bin", CB_EPARSE, "metrics.csv: a NUL byte at offset"},
     {"results", "seed-not-integer.bin", CB_EPARSE, "summary.json: fields 'seed', 'run' (integers) and 'overrides' (a list) are needed"},
     {"results", "bad-date.bin", CB_EPARSE, "metrics.csv:3:1: date: '2012-13-01' is not a date"},

@@ -408,17 +408,17 @@ static double japanese_over_korean(const cb_sim *S) { return orders_of(S, "jp") 
 
 /* Overrides giving every origin of every kind one value: the kind's source price (its South Korean
  * price), and with `all` also one lifetime and one perceived quality. */
-static int equalise(const cb_sim *S, int all, char sets[][96], const char **out) {
+static int equalise(const cb_sim *S, int all, char sets[][160], const char **out) {
   static const char *const quality[] = {"origins.kr.quality=0.5", "origins.jp.quality=0.5", "origins.cn.quality=0.5", "origins.kp.quality=0.5"};
   int n = 0;
   for (int k = 0; k < S->sc.n_categories; k++)
     for (int o = 0; o < S->sc.n_origins; o++) {
       const cb_sc_category *c = &S->sc.categories[k];
-      snprintf(sets[n], 96, "categories.%s.price_usd.%s=%g", c->name, S->sc.origins[o].name, c->price_usd[0]);
+      snprintf(sets[n], 160, "categories.%s.price_usd.%s=%g", c->name, S->sc.origins[o].name, c->price_usd[0]);
       out[n] = sets[n];
       n++;
       if (!all) continue;
-      snprintf(sets[n], 96, "categories.%s.lifetime_days.%s=%g", c->name, S->sc.origins[o].name, c->lifetime_days[0]);
+      snprintf(sets[n], 160, "categories.%s.lifetime_days.%s=%g", c->name, S->sc.origins[o].name, c->lifetime_days[0]);
       out[n] = sets[n];
       n++;
     }
@@ -433,7 +433,7 @@ static void pattern7_origin_preference(void **state) {
   for (size_t i = 0; i < sizeof small / sizeof *small; i++) assert_int_equal(cb_set(S, small[i]), CB_OK);
   assert_int_equal(cb_init(S), CB_OK);
   assert_string_equal(S->sc.origins[0].name, "kr");
-  static char sets[2][512][96];
+  static char sets[2][512][160];
   const char *price_only[512], *everything[512];
   int np = equalise(S, 0, sets[0], price_only), ne = equalise(S, 1, sets[1], everything);
   cb_free(S);

@@ -687,6 +687,17 @@ static void build_lines(cb_sim *S) {
   }
 }
 
+int64_t cb_buyers_first_invalid(const cb_sim *S) {
+  for (uint32_t b = 0; b < S->B.n; b++) {
+    const cb_buyer *r = cb_buyer_at(S, b);
+    if (r->market >= S->sc.n_markets || r->rank >= CB_NRANKS) return b;
+    const uint8_t *origin = cb_buyer_origin(S, b);
+    for (int k = 0; k < S->ncat; k++)
+      if (origin[k] != CB_NO_HOLDING && origin[k] >= S->norig) return b;
+  }
+  return -1;
+}
+
 void cb_buyers_recount(cb_sim *S) {
   size_t groups = (size_t)S->sc.n_markets * CB_NRANKS;
   memset(S->rank_count, 0, sizeof S->rank_count);

@@ -327,6 +327,10 @@ int cb_snapshot_from_buffer(cb_sim *S, const uint8_t *buf, size_t len, const cha
   if (io_state(&io, S)) return e->code;
   if (io.pos != io.len)
     return cb_err_set(e, CB_EPARSE, "snapshot %s: %zu bytes left over after the state; the file is corrupt", name, io.len - io.pos);
+  int64_t bad = cb_buyers_first_invalid(S);
+  if (bad >= 0)
+    return cb_err_set(e, CB_EPARSE, "snapshot %s: buyer %lld has a market, rank or held origin that does not exist; the file is corrupt",
+                      name, (long long)bad);
   S->seed = h.seed;
   S->run = h.run;
   S->rng = cb_rng_make(h.seed, h.run);

@@ -341,6 +341,9 @@ void cb_buyers_possession_month(cb_sim *S);
 int cb_buyers_has_pupil(const cb_sim *S, uint32_t b, int32_t day); /* a child of school age on day */
 void cb_buyers_confiscate(cb_sim *S, uint32_t b, int k);           /* a possession check takes the unit of kind k */
 void cb_buyers_recount(cb_sim *S);  /* buyers and holders by market and rank, from the buyers' records */
+/* The first buyer whose record names a market, rank or held origin that does not exist, or -1:
+ * a restored snapshot is checked with it before anything indexes by those fields. */
+int64_t cb_buyers_first_invalid(const cb_sim *S);
 /* traders.c */
 int cb_traders_init(cb_sim *S);
 int cb_traders_step(cb_sim *S, int32_t day);
