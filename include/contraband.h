@@ -120,6 +120,11 @@ CB_API uint64_t cb_seed(const cb_sim *S);
 CB_API int cb_crossing_count(const cb_sim *S);
 CB_API const char *cb_crossing_name(const cb_sim *S, int i);
 CB_API double cb_crossing_share(const cb_sim *S, int i);
+/* Price tiers (categories.<k>.tier, each once, in scenario order) and the units ordered in each
+ * over the recording periods closed so far (-1 for an i out of range). */
+CB_API int cb_tier_count(const cb_sim *S);
+CB_API const char *cb_tier_name(const cb_sim *S, int i);
+CB_API double cb_tier_ordered_units(const cb_sim *S, int i);
 
 CB_API int cb_errcode(const cb_sim *S);
 CB_API const char *cb_errmsg(const cb_sim *S);

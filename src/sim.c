@@ -60,6 +60,20 @@ int cb_crossing_count(const cb_sim *S) { return S->initialized ? S->sc.n_crossin
 const char *cb_crossing_name(const cb_sim *S, int i) { return i >= 0 && i < cb_crossing_count(S) ? S->sc.crossings[i].name : NULL; }
 double cb_crossing_share(const cb_sim *S, int i) { return i >= 0 && i < cb_crossing_count(S) ? cb_summary_route_share(S, i) : -1.0; }
 
+int cb_tier_count(const cb_sim *S) {
+  int n = 0;
+  while (S->initialized && cb_summary_tier_category(S, n) >= 0) n++;
+  return n;
+}
+const char *cb_tier_name(const cb_sim *S, int i) {
+  int k = i >= 0 && i < cb_tier_count(S) ? cb_summary_tier_category(S, i) : -1;
+  return k >= 0 ? S->sc.categories[k].tier : NULL;
+}
+double cb_tier_ordered_units(const cb_sim *S, int i) {
+  const char *t = cb_tier_name(S, i);
+  return t ? cb_summary_tier_units(S, t) : -1.0;
+}
+
 int cb_errcode(const cb_sim *S) { return S ? S->err.code : CB_ENOMEM; }
 const char *cb_errmsg(const cb_sim *S) { return S ? (S->err.code ? S->err.msg : "no error") : "out of memory"; }
 

@@ -418,9 +418,15 @@ static void test_compare_detects_a_known_effect(void **state) {
   assert_true(s->ci_low > 0);
   const cb_effect *share = effect_named(X, "foreign_electronics_share", "crossing=hyesan");
   assert_true(share->mean_b == 0.0 && share->ci_high < 0);
+  char sql[400];
+  /* demand by price tier, from each run's totals: both tiers are there and sum to all orders */
+  const cb_effect *luxury = effect_named(X, "ordered_units", "tier=luxury"), *standard = effect_named(X, "ordered_units", "tier=standard");
+  assert_true(luxury->mean_a > 0 && standard->mean_a > luxury->mean_a);
+  snprintf(sql, sizeof sql,
+           "SELECT round(avg(value)) FROM summaries WHERE experiment_id = 1 AND name = 'ordered_units'");
+  assert_int_equal(query_int(db, sql), (int64_t)llround(luxury->mean_a + standard->mean_a));
   /* the effect is the mean of the paired differences, as the stored totals give it */
   const cb_effect *d = effect_named(X, "delivered_units", "");
-  char sql[400];
   snprintf(sql, sizeof sql,
            "SELECT round(1000 * avg(b.value - a.value)) FROM summaries a JOIN summaries b ON a.run = b.run AND a.name = b.name"
            " WHERE a.experiment_id = 1 AND b.experiment_id = 2 AND a.name = 'delivered_units'");

@@ -39,7 +39,7 @@ static int count(const char *text, const char *what) {
 
 /* Σ value of `metric` rows whose place is `place` (NULL: any) in a metrics.csv text, or in the
  * export rows of experiment `exp`, run `run` (exp < 0: a plain metrics.csv). */
-static double sum_rows(const char *csv, int exp, int run, const char *metric, const char *place) {
+static double sum_rows_of(const char *csv, int exp, int run, const char *metric, const char *place, const char *category) {
   double total = 0;
   const char *line = strchr(csv, '\n') + 1; /* past the header */
   char buf[512];
@@ -58,11 +58,16 @@ static double sum_rows(const char *csv, int exp, int run, const char *metric, co
         if (last || n == 10) break;
       }
     int k = exp < 0 ? 0 : 2; /* export rows begin with experiment,run */
-    if ((exp < 0 || (atoi(f[0]) == exp && atoi(f[1]) == run)) && !strcmp(f[k + 1], metric) && (!place || !strcmp(f[k + 2], place)))
+    if ((exp < 0 || (atoi(f[0]) == exp && atoi(f[1]) == run)) && !strcmp(f[k + 1], metric) && (!place || !strcmp(f[k + 2], place)) &&
+        (!category || !strcmp(f[k + 5], category)))
       total += strtod(f[k + 6], NULL);
     line += len + (nl ? 1 : 0);
   }
   return total;
+}
+
+static double sum_rows(const char *csv, int exp, int run, const char *metric, const char *place) {
+  return sum_rows_of(csv, exp, run, metric, place, NULL);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -128,6 +133,9 @@ static void test_run_report_shows_the_rows_figures(void **state) {
   assert_rel(attr_in(html, "data-figure=\"delivered_units\" data-key=\"crossing=hyesan\"", "data-median"),
              sum_rows(csv, -1, 0, "delivered_units", "hyesan"), 1e-12);
   assert_rel(attr_in(html, "data-figure=\"bribes_usd\" data-key=\"\"", "data-median"), sum_rows(csv, -1, 0, "bribes_usd", NULL), 1e-6);
+  /* demand by price tier: the luxury tier is the baseline's one luxury kind */
+  assert_rel(attr_in(html, "data-figure=\"ordered_units\" data-key=\"tier=luxury\"", "data-median"),
+             sum_rows_of(csv, -1, 0, "ordered_units", NULL, "cosmetics_luxury"), 1e-12);
   /* every chart, each an inline SVG; the events, parameters (with the override) and identity */
   const char *charts[] = {"chart-route", "chart-channel", "chart-route-share", "chart-enforcement", "chart-prices-pyongyang",
                           "chart-prices-sinuiju", "chart-prices-hyesan"};

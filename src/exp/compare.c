@@ -31,6 +31,8 @@ static const struct figure_query {
      "SELECT substr(name, 27), run, value FROM summaries WHERE experiment_id = ?1 AND name LIKE 'foreign_electronics_share.%'"},
     {"price_usd_mean", "origin=", 0,
      "SELECT origin, run, avg(value) FROM metrics WHERE experiment_id = ?1 AND metric = 'price_usd' GROUP BY origin, run"},
+    {"ordered_units", "tier=", 1,
+     "SELECT substr(name, 23), run, value FROM summaries WHERE experiment_id = ?1 AND name LIKE 'ordered_units_by_tier.%'"},
     {"total", "", 1,
      "SELECT name, run, value FROM summaries WHERE experiment_id = ?1 AND name IN ('delivered_units', 'seized_units',"
      " 'bribes', 'bribes_usd', 'fines', 'fines_usd', 'confiscations', 'inspections', 'buyer_spending_usd')"},

@@ -98,6 +98,12 @@ int cb_result_encode(cb_sim *S, cb_result *r, cb_err *e) {
     snprintf(name, sizeof name, "foreign_electronics_share.%s", cb_crossing_name(S, i));
     if (cb_crossing_share(S, i) >= 0) encode_total(&tc, name, cb_crossing_share(S, i));
   }
+  /* units ordered in each price tier (summary.json's ordered_units_by_tier) */
+  for (int i = 0; i < cb_tier_count(S) && !e->code; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "ordered_units_by_tier.%s", cb_tier_name(S, i));
+    encode_total(&tc, name, cb_tier_ordered_units(S, i));
+  }
   writer w = {r, e};
   uint32_t magic = RESULT_MAGIC;
   uint64_t seed = cb_seed(S);

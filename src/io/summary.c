@@ -43,19 +43,21 @@ double cb_summary_tier_units(const cb_sim *S, const char *tier) {
   return units;
 }
 
-/* The first category of each tier writes it, so every tier appears once, in scenario order. */
+int cb_summary_tier_category(const cb_sim *S, int i) {
+  for (int k = 0; k < S->ncat; k++) {
+    int seen = 0;
+    for (int j = 0; j < k && !seen; j++) seen = strcmp(S->sc.categories[j].tier, S->sc.categories[k].tier) == 0;
+    if (!seen && i-- == 0) return k;
+  }
+  return -1;
+}
+
 static void write_tiers(const cb_sim *S, FILE *f) {
   fputs("  \"ordered_units_by_tier\": {", f);
-  int first = 1;
-  for (int k = 0; k < S->ncat; k++) {
-    const char *tier = S->sc.categories[k].tier;
-    int seen = 0;
-    for (int j = 0; j < k && !seen; j++) seen = strcmp(S->sc.categories[j].tier, tier) == 0;
-    if (seen) continue;
-    fputs(first ? "" : ", ", f);
-    first = 0;
-    cb_json_string(f, tier);
-    fprintf(f, ": %.0f", cb_summary_tier_units(S, tier));
+  for (int i = 0, k; (k = cb_summary_tier_category(S, i)) >= 0; i++) {
+    fputs(i ? ", " : "", f);
+    cb_json_string(f, S->sc.categories[k].tier);
+    fprintf(f, ": %.0f", cb_summary_tier_units(S, S->sc.categories[k].tier));
   }
   fputs("},\n", f);
 }

@@ -13,6 +13,8 @@ int cb_summary_write_json(cb_sim *S, const char *metrics_sha256, FILE *f, cb_err
 double cb_summary_route_share(const cb_sim *S, int crossing);
 /* Units ordered over the run of every kind in price tier `tier` (categories.<k>.tier). */
 double cb_summary_tier_units(const cb_sim *S, const char *tier);
+/* The first category of the i-th distinct price tier, in scenario order; -1 past the last tier. */
+int cb_summary_tier_category(const cb_sim *S, int i);
 /* Writes s as a JSON string literal that any JSON reader takes: quotes and backslashes escaped,
  * control characters (C0, DEL, C1) as \uXXXX, bytes that are not valid UTF-8 as \ufffd. */
 void cb_json_string(FILE *f, const char *s);

@@ -113,6 +113,12 @@ int rp_figures_of(const rp_experiment *x, rp_figures *fs, cb_err *e) {
       from_totals(fs, x, x->total_names[i], "foreign_electronics_share", key, 1, e);
     }
   if (!e->code) by_dim(fs, x, "price_usd", RP_DIM_ORIGIN, "origin", "price_usd_mean", e);
+  for (uint32_t i = 0; i < x->ntotals && !e->code; i++)
+    if (!strncmp(x->total_names[i], "ordered_units_by_tier.", 22)) {
+      char key[96];
+      snprintf(key, sizeof key, "tier=%s", x->total_names[i] + 22);
+      from_totals(fs, x, x->total_names[i], "ordered_units", key, 0, e);
+    }
   for (size_t i = 0; i < sizeof run_totals / sizeof *run_totals && !e->code; i++)
     from_totals(fs, x, run_totals[i], run_totals[i], "", 0, e);
   if (!e->code) spreads(fs, e);

@@ -297,6 +297,14 @@ static int summary_totals(rp_experiment *x, json_t *root, const char *file, cb_e
     if (!json_is_number(v)) return cb_err_set(e, CB_EPARSE, "%s: foreign_electronics_share_by_crossing.%s is not a number", file, name);
     if (add_total(x, e, key, 0, json_number_value(v))) return e->code;
   }
+  json_t *tiers = json_object_get(root, "ordered_units_by_tier"); /* absent in runs of 0.1.0 */
+  if (tiers && !json_is_object(tiers)) return cb_err_set(e, CB_EPARSE, "%s: 'ordered_units_by_tier' must be an object", file);
+  json_object_foreach(tiers, name, v) {
+    char key[160];
+    snprintf(key, sizeof key, "ordered_units_by_tier.%s", name);
+    if (!json_is_number(v)) return cb_err_set(e, CB_EPARSE, "%s: ordered_units_by_tier.%s is not a number", file, name);
+    if (add_total(x, e, key, 0, json_number_value(v))) return e->code;
+  }
   return CB_OK;
 }
 
