@@ -611,7 +611,7 @@ static void test_checkpoint_kinds(void **state) {
   EXPECT_SET_REJECTED("crossings.sinuiju.official_checkpoints=[cn_customs_dandong, group109_sinuiju]",
                       "crossings.sinuiju.official_checkpoints", "'group109_sinuiju' is a possession team");
   EXPECT_SET_REJECTED("markets.pyongyang.possession_checkpoints=[kp_customs_sinuiju]", "markets.pyongyang.possession_checkpoints",
-                      "list only checkpoints of kind possession");
+                      "list only checkpoints whose kind checks holdings");
 }
 
 static void test_not_a_scenario(void **state) {

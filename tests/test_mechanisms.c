@@ -42,25 +42,26 @@ static double at_place(const cb_sim *S, cb_metric_id id, const char *place) {
   return s;
 }
 
-/* Officials who always inspect, always detect and always deal are paid off every time (no
- * crackdowns, which make officials refuse); officials who never deal leave only fines and
- * confiscations. */
+/* The bribe is a bargain: officials whose deals are never found out always settle (the law only
+ * when a trader cannot pay what the official needs); officials whose every deal is found out never
+ * do, and their inspections end in fines and confiscations. */
 static void enforcement_bribe_or_law(void **state) {
   (void)state;
   const char *dealing[] = {"checkpoints.kp_customs_sinuiju.inspect_prob=1", "checkpoints.kp_customs_sinuiju.skill=1",
-                           "checkpoints.kp_customs_sinuiju.skill_sd=0", "checkpoints.kp_customs_sinuiju.accept_prob=1",
-                           "checkpoints.kp_customs_sinuiju.bribe_ask=0.05", "checkpoints.kp_customs_sinuiju.accept_sd=0",
+                           "checkpoints.kp_customs_sinuiju.skill_sd=0", "checkpoints.kp_customs_sinuiju.monitoring=0",
                            "crackdowns={}"};
-  cb_sim *A = run(dealing, 7);
+  cb_sim *A = run(dealing, 5);
   double bribes = at_place(A, CB_M_BRIBES, "kp_customs_sinuiju"), fines = at_place(A, CB_M_FINES, "kp_customs_sinuiju");
   double conf = at_place(A, CB_M_CONFISCATIONS, "kp_customs_sinuiju");
   assert_true(bribes > 1000);
   assert_true(fines + conf < 0.01 * bribes); /* only when a trader cannot pay */
+  /* both gain: with nothing at risk and the surplus split evenly, a bribe is half the expected formal
+   * penalty, far below the fines it replaced */
+  assert_true(at_place(A, CB_M_BRIBES_USD, "kp_customs_sinuiju") < 0.8 * at_place(A, CB_M_FINES_AVOIDED_USD, "kp_customs_sinuiju"));
   cb_free(A);
   const char *honest[] = {"checkpoints.kp_customs_sinuiju.inspect_prob=1", "checkpoints.kp_customs_sinuiju.skill=1",
-                          "checkpoints.kp_customs_sinuiju.accept_prob=0", "checkpoints.kp_customs_sinuiju.accept_sd=0",
-                          "checkpoints.kp_customs_sinuiju.connected_share=0"};
-  cb_sim *B = run(honest, 5);
+                          "checkpoints.kp_customs_sinuiju.monitoring=1", "checkpoints.kp_customs_sinuiju.connected_share=0"};
+  cb_sim *B = run(honest, 4);
   assert_true(at_place(B, CB_M_BRIBES, "kp_customs_sinuiju") == 0);
   assert_true(at_place(B, CB_M_FINES, "kp_customs_sinuiju") > 100);
   assert_true(at_place(B, CB_M_CONFISCATIONS, "kp_customs_sinuiju") > 100);

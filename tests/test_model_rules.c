@@ -111,95 +111,71 @@ static void test_relabel_options(void **state) {
   int kr_cos = product(S, "cosmetics", "kr"), kr_app = product(S, "appliances", "kr");
   int jp_app = product(S, "appliances", "jp"), cn_cos = product(S, "cosmetics", "cn");
   int kp_lap = product(S, "laptops", "kp");
-  assert_true(S->sc.categories[category(S, "cosmetics")].barred_foreign_label);
-  assert_false(S->sc.categories[category(S, "appliances")].barred_foreign_label);
-  int forced = -1;
-  /* disguised: relabelling is the point of the channel */
-  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_DISGUISED, &forced), 1);
-  assert_int_equal(forced, 1);
-  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_DISGUISED, &forced), 1);
-  assert_int_equal(forced, 1);
-  /* luggage: forced for cosmetics (Chinese customs refuse the label) but optional for appliances */
-  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_LUGGAGE, &forced), 1);
-  assert_int_equal(forced, 1);
-  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_LUGGAGE, &forced), 1);
-  assert_int_equal(forced, 0);
-  assert_int_equal(cb_goods_relabel_options(S, jp_app, CB_CH_LUGGAGE, &forced), 1);
-  assert_int_equal(forced, 0);
-  /* smuggled: optional */
-  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_SMUGGLED, &forced), 1);
-  assert_int_equal(forced, 0);
-  /* legal: never, and forced is reset */
-  forced = 1;
-  assert_int_equal(cb_goods_relabel_options(S, kr_app, CB_CH_LEGAL, &forced), 0);
-  assert_int_equal(forced, 0);
-  forced = 1;
-  assert_int_equal(cb_goods_relabel_options(S, kr_cos, CB_CH_LEGAL, &forced), 0);
-  assert_int_equal(forced, 0);
-  /* Chinese and domestic goods have nothing to hide in any channel */
+  /* foreign goods may be relabelled in every channel that does not declare them as what they are;
+   * no channel forces it (whether it pays is the trader's choice) */
   for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-    forced = 1;
-    assert_int_equal(cb_goods_relabel_options(S, cn_cos, ch, &forced), 0);
-    assert_int_equal(forced, 0);
-    forced = 1;
-    assert_int_equal(cb_goods_relabel_options(S, kp_lap, ch, &forced), 0);
-    assert_int_equal(forced, 0);
+    int expect = ch != CB_CH_LEGAL;
+    assert_int_equal(cb_goods_can_relabel(S, kr_cos, ch), expect);
+    assert_int_equal(cb_goods_can_relabel(S, kr_app, ch), expect);
+    assert_int_equal(cb_goods_can_relabel(S, jp_app, ch), expect);
+    /* Chinese and domestic goods have nothing to hide */
+    assert_int_equal(cb_goods_can_relabel(S, cn_cos, ch), 0);
+    assert_int_equal(cb_goods_can_relabel(S, kp_lap, ch), 0);
   }
 }
 
-static void test_violations_by_checkpoint_kind(void **state) {
+/* The baseline's rule sets (checkpoint_kinds), read through one checkpoint of each kind. */
+static void test_offences_by_checkpoint_kind(void **state) {
   (void)state;
   cb_sim *S = MAKE("simulation.seed=1");
-  int kr = product(S, "laptops", "kr"), jp = product(S, "appliances", "jp"), cn = product(S, "laptops", "cn");
-  enum { L = CB_CH_LEGAL, D = CB_CH_DISGUISED, SM = CB_CH_SMUGGLED, LU = CB_CH_LUGGAGE };
-  /* expected[kind][channel] for a foreign product and for a Chinese one */
-  static const int foreign_v[5][4] = {
-      /* cn_customs: only misdeclared exports */ {0, 1, 0, 0},
-      /* kp_customs: foreign goods coming through customs undeclared or in luggage */ {0, 1, 0, 1},
-      /* border_guard: any unofficial crossing */ {0, 0, 1, 0},
-      /* road_check: smuggled goods, and foreign goods not imported legally */ {0, 1, 1, 1},
-      /* possession teams check buyers, not consignments */ {0, 0, 0, 0}};
-  static const int chinese_v[5][4] = {{0, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 1, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}};
-  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+  int kr_lap = product(S, "laptops", "kr"), kr_cos = product(S, "cosmetics", "kr"), cn = product(S, "laptops", "cn");
+  const char *cps[4] = {"cn_customs_dandong", "kp_customs_sinuiju", "border_guard_sinuiju", "road_sinuiju_pyongyang"};
+  enum { N_ = CB_OFFENCE_NONE, A_ = CB_OFFENCE_ANY_LABEL, F_ = CB_OFFENCE_LABEL };
+  /* expected[checkpoint][channel: legal, disguised, smuggled, luggage] */
+  static const int laptop_kr[4][4] = {
+      /* Chinese customs let foreign appliances and electronics pass [RFA 2016] */ {N_, N_, N_, N_},
+      /* North Korean customs: a foreign label on goods not imported legally */ {N_, F_, N_, F_},
+      /* border guards: the unofficial crossing itself */ {N_, N_, A_, N_},
+      /* road checks: goods without papers, and foreign labels on goods not imported legally */ {N_, F_, A_, F_}};
+  static const int cosmetics_kr[4][4] = {
+      /* Chinese customs refuse foreign cosmetics [RFA 2016] */ {N_, F_, N_, F_},
+      {N_, F_, N_, F_}, {N_, N_, A_, N_}, {N_, F_, A_, F_}};
+  static const int laptop_cn[4][4] = {{N_, N_, N_, N_}, {N_, N_, N_, N_}, {N_, N_, A_, N_}, {N_, N_, A_, N_}};
+  for (int i = 0; i < 4; i++) {
+    int c = checkpoint(S, cps[i]);
     for (int ch = 0; ch < CB_NCHANNELS; ch++) {
-      if (cb_goods_violation(S, kind, ch, kr) != foreign_v[kind][ch])
-        fail_msg("kr laptops, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, kr));
-      if (cb_goods_violation(S, kind, ch, jp) != foreign_v[kind][ch])
-        fail_msg("jp appliances, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, jp));
-      if (cb_goods_violation(S, kind, ch, cn) != chinese_v[kind][ch])
-        fail_msg("cn laptops, %s at %s: got %d", cb_channel_names()[ch], cb_checkpoint_kind_names()[kind], cb_goods_violation(S, kind, ch, cn));
+      if (cb_goods_offence(S, c, ch, kr_lap) != laptop_kr[i][ch])
+        fail_msg("kr laptops, %s at %s: got %d", cb_channel_names()[ch], cps[i], cb_goods_offence(S, c, ch, kr_lap));
+      if (cb_goods_offence(S, c, ch, kr_cos) != cosmetics_kr[i][ch])
+        fail_msg("kr cosmetics, %s at %s: got %d", cb_channel_names()[ch], cps[i], cb_goods_offence(S, c, ch, kr_cos));
+      if (cb_goods_offence(S, c, ch, cn) != laptop_cn[i][ch])
+        fail_msg("cn laptops, %s at %s: got %d", cb_channel_names()[ch], cps[i], cb_goods_offence(S, c, ch, cn));
     }
-  /* the label hides violations except from border guards (any unofficial crossing is one) and
-   * road checks stopping smuggled Chinese goods */
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_BORDER_GUARD, SM, kr), 0);
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, SM, cn), 0);
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, SM, kr), 1);
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_ROAD_CHECK, D, kr), 1);
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_KP_CUSTOMS, LU, kr), 1);
-  assert_int_equal(cb_goods_label_matters(S, CB_CP_CN_CUSTOMS, D, jp), 1);
-  (void)L;
+  }
+  /* the rules are the scenario's: switch off Chinese customs' bar and foreign cosmetics pass there */
+  cb_sim *T = MAKE("simulation.seed=1", "checkpoint_kinds.cn_customs.barred_label=[]");
+  for (int ch = 0; ch < CB_NCHANNELS; ch++) assert_int_equal(cb_goods_offence(T, checkpoint(T, "cn_customs_dandong"), ch, kr_cos), N_);
 }
 
 static void test_checkpoint_sees(void **state) {
   (void)state;
+  cb_sim *S = MAKE("simulation.seed=1");
+  const char *cps[5] = {"cn_customs_dandong", "kp_customs_sinuiju", "border_guard_sinuiju", "road_sinuiju_pyongyang", "group109_pyongyang"};
   static const int sees[5][4] = {
       /* cn_customs */ {1, 1, 0, 1},
       /* kp_customs */ {1, 1, 0, 1},
       /* border_guard */ {0, 0, 1, 0},
       /* road_check */ {1, 1, 1, 1},
-      /* possession */ {0, 0, 0, 0}};
-  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+      /* possession teams check holdings, never consignments */ {0, 0, 0, 0}};
+  for (int i = 0; i < 5; i++)
     for (int ch = 0; ch < CB_NCHANNELS; ch++)
-      if (cb_checkpoint_sees(kind, ch) != sees[kind][ch])
-        fail_msg("%s sees %s: got %d, expected %d", cb_checkpoint_kind_names()[kind], cb_channel_names()[ch],
-                 cb_checkpoint_sees(kind, ch), sees[kind][ch]);
-  /* a checkpoint that does not see a channel is never asked about its violations: every violation
-   * above is of a channel its kind sees */
-  cb_sim *S = MAKE("simulation.seed=1");
-  for (int kind = CB_CP_CN_CUSTOMS; kind <= CB_CP_POSSESSION; kind++)
+      if (cb_checkpoint_sees(S, checkpoint(S, cps[i]), ch) != sees[i][ch])
+        fail_msg("%s sees %s: got %d, expected %d", cps[i], cb_channel_names()[ch], cb_checkpoint_sees(S, checkpoint(S, cps[i]), ch), sees[i][ch]);
+  /* an offence is only ever of a channel the checkpoint sees (the scenario check refuses others) */
+  for (int c = 0; c < S->sc.n_checkpoints; c++)
     for (int ch = 0; ch < CB_NCHANNELS; ch++)
       for (int p = 0; p < S->nprod; p++)
-        if (cb_goods_violation(S, kind, ch, p)) assert_true(cb_checkpoint_sees(kind, ch));
+        if (cb_goods_offence(S, c, ch, p) != CB_OFFENCE_NONE) assert_true(cb_checkpoint_sees(S, c, ch));
 }
 
 /* ---------------- routes ---------------- */
@@ -313,10 +289,10 @@ static void test_crackdown_multipliers(void **state) {
   (void)state;
   cb_sim *S = MAKE("crackdowns.a.start=2012-03-15", "crackdowns.a.end=2012-04-30",
                    "crackdowns.a.checkpoints=[kp_customs_sinuiju, border_guard_sinuiju]",
-                   "crackdowns.a.inspect_factor=3", "crackdowns.a.accept_factor=0.3", "crackdowns.a.confiscate_factor=2",
+                   "crackdowns.a.inspect_factor=3", "crackdowns.a.monitor_factor=3", "crackdowns.a.confiscate_factor=2",
                    "crackdowns.b.start=2012-04-01", "crackdowns.b.end=2012-04-10",
                    "crackdowns.b.checkpoints=[kp_customs_sinuiju, cn_customs_dandong]",
-                   "crackdowns.b.inspect_factor=2.5", "crackdowns.b.accept_factor=0.5", "crackdowns.b.confiscate_factor=1.5",
+                   "crackdowns.b.inspect_factor=2.5", "crackdowns.b.monitor_factor=2", "crackdowns.b.confiscate_factor=1.5",
                    "crackdowns.c.start=2012-04-05", "crackdowns.c.end=2012-04-05",
                    "crackdowns.c.checkpoints=[kp_customs_sinuiju]", "crackdowns.c.inspect_factor=4");
   int kps = checkpoint(S, "kp_customs_sinuiju"), bgs = checkpoint(S, "border_guard_sinuiju");
@@ -324,36 +300,36 @@ static void test_crackdown_multipliers(void **state) {
   struct {
     const char *day;
     int cp;
-    double inspect, accept, confiscate;
+    double inspect, monitor, confiscate;
   } cases[] = {
       {"2012-03-14", kps, 1, 1, 1},          /* the day before */
-      {"2012-03-15", kps, 3, 0.3, 2},        /* first day of a */
-      {"2012-03-15", bgs, 3, 0.3, 2},
+      {"2012-03-15", kps, 3, 3, 2},        /* first day of a */
+      {"2012-03-15", bgs, 3, 3, 2},
       {"2012-03-15", cnd, 1, 1, 1},
-      {"2012-04-01", kps, 7.5, 0.15, 3},     /* a and b overlap */
-      {"2012-04-01", cnd, 2.5, 0.5, 1.5},    /* b alone */
-      {"2012-04-01", bgs, 3, 0.3, 2},        /* a alone */
-      {"2012-04-05", kps, 30, 0.15, 3},      /* a, b and c (c: inspections only) */
+      {"2012-04-01", kps, 7.5, 6, 3},     /* a and b overlap */
+      {"2012-04-01", cnd, 2.5, 2, 1.5},    /* b alone */
+      {"2012-04-01", bgs, 3, 3, 2},        /* a alone */
+      {"2012-04-05", kps, 30, 6, 3},      /* a, b and c (c: inspections only) */
       {"2012-04-05", kph, 1, 1, 1},          /* never listed */
-      {"2012-04-10", cnd, 2.5, 0.5, 1.5},    /* last day of b */
+      {"2012-04-10", cnd, 2.5, 2, 1.5},    /* last day of b */
       {"2012-04-11", cnd, 1, 1, 1},
-      {"2012-04-11", kps, 3, 0.3, 2},
-      {"2012-04-30", kps, 3, 0.3, 2},        /* last day of a */
+      {"2012-04-11", kps, 3, 3, 2},
+      {"2012-04-30", kps, 3, 3, 2},        /* last day of a */
       {"2012-05-01", kps, 1, 1, 1},
       {"2012-05-01", bgs, 1, 1, 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cb_policy_apply(S, cbt_day(cases[i].day));
     int c = cases[i].cp;
-    if (fabs(S->cp_inspect[c] - cases[i].inspect) > 1e-12 || fabs(S->cp_accept[c] - cases[i].accept) > 1e-12 ||
+    if (fabs(S->cp_inspect[c] - cases[i].inspect) > 1e-12 || fabs(S->cp_monitor[c] - cases[i].monitor) > 1e-12 ||
         fabs(S->cp_confiscate[c] - cases[i].confiscate) > 1e-12)
-      fail_msg("%s at %s: inspect %g accept %g confiscate %g; expected %g %g %g", cases[i].day, S->sc.checkpoints[c].name,
-               S->cp_inspect[c], S->cp_accept[c], S->cp_confiscate[c], cases[i].inspect, cases[i].accept, cases[i].confiscate);
+      fail_msg("%s at %s: inspect %g monitor %g confiscate %g; expected %g %g %g", cases[i].day, S->sc.checkpoints[c].name,
+               S->cp_inspect[c], S->cp_monitor[c], S->cp_confiscate[c], cases[i].inspect, cases[i].monitor, cases[i].confiscate);
     /* every checkpoint not in a running crackdown is back to 1 */
     for (int k = 0; k < S->sc.n_checkpoints; k++)
       if (k != kps && k != bgs && k != cnd) {
         assert_near(S->cp_inspect[k], 1.0, 0);
-        assert_near(S->cp_accept[k], 1.0, 0);
+        assert_near(S->cp_monitor[k], 1.0, 0);
         assert_near(S->cp_confiscate[k], 1.0, 0);
       }
   }
@@ -558,7 +534,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_channels_of_the_baseline, free_sim),
       cmocka_unit_test_teardown(test_relabel_options, free_sim),
-      cmocka_unit_test_teardown(test_violations_by_checkpoint_kind, free_sim),
+      cmocka_unit_test_teardown(test_offences_by_checkpoint_kind, free_sim),
       cmocka_unit_test_teardown(test_checkpoint_sees, free_sim),
       cmocka_unit_test_teardown(test_routes_cover_every_path, free_sim),
       cmocka_unit_test_teardown(test_sanctions_flip_legal_trade, free_sim),

@@ -36,6 +36,7 @@ static const cb_metric_def defs[CB_NMETRICS] = {
     [CB_M_WON_PER_USD] = {"won_per_usd", CB_PLACE_MARKET, 0, 1, "won", "market exchange rate at the period's end"},
     [CB_M_LANDED_COST_USD] = {"landed_cost_usd", CB_PLACE_MARKET, OR | CA, 1, "USD", "traders' cost index per unit delivered: goods, transport, relabelling, bribes, fines and seized goods"},
     [CB_M_MARKUP] = {"markup", CB_PLACE_MARKET, OR | CA, 1, "share", "traders' markup over the cost index"},
+    [CB_M_FINES_AVOIDED_USD] = {"fines_avoided_usd", CB_PLACE_CHECKPOINT, 0, 0, "USD", "statutory fines of the violations a bribe settled for good (what those bribes replaced)"},
     [CB_M_SOLD_UNITS] = {"sold_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units handed to buyers (orders filled, shelf and state-shop sales)"},
 };
 

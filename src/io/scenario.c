@@ -13,7 +13,7 @@
 #include "io/files.h"
 
 static const char *const channel_names[] = {"legal", "disguised", "smuggled", "luggage", NULL};
-static const char *const checkpoint_kind_names[] = {"cn_customs", "kp_customs", "border_guard", "road_check", "possession", NULL};
+static const char *const checks_names[] = {"consignments", "holdings", NULL};
 static const char *const period_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const action_names[] = {"impose", "ease", NULL};
 static const char *const shock_names[] = {"kaesong_dependent", "all", NULL};
@@ -83,24 +83,37 @@ static const cb_field f_hubs[] = {
     DBL(cb_sc_hub, middlemen_share, 0, 1, NULL, "share", "share of middlemen based here"),
 };
 
+/* The rule set of each kind of checkpoint: the scenario, not the code, says which channels a kind
+ * sees and what is an offence there, so another pair of countries needs no code. */
+static const cb_field f_checkpoint_kinds[] = {
+    ENUM(cb_sc_checkpoint_kind, checks, checks_names, "consignments", "what checkpoints of this kind inspect: consignments passing them, or holdings of buyers in markets (possession teams)"),
+    FLAGS(cb_sc_checkpoint_kind, sees, channel_names, "[]", "channels whose consignments pass checkpoints of this kind"),
+    FLAGS(cb_sc_checkpoint_kind, any_label, channel_names, "[]", "channels that are an offence here whatever the goods' label (relabelling cannot hide it)"),
+    FLAGS(cb_sc_checkpoint_kind, foreign_label, channel_names, "[]", "channels where goods under a foreign label are an offence here (relabelling hides the label)"),
+    FLAGS(cb_sc_checkpoint_kind, barred_label, channel_names, "[]", "channels where goods of a barred_foreign_label kind under a foreign label are an offence here (relabelling hides the label)"),
+};
+
 static const cb_field f_checkpoints[] = {
-    ENUM(cb_sc_checkpoint, kind, checkpoint_kind_names, NULL, "what the checkpoint is and so which channels and violations it sees"),
+    REF(cb_sc_checkpoint, kind, "checkpoint_kinds", NULL, "kind of checkpoint (an entry of checkpoint_kinds): what it inspects and what is an offence there"),
     DBL(cb_sc_checkpoint, officials_share, 0, 1, NULL, "share", "share of all officials posted here"),
     DBL(cb_sc_checkpoint, inspect_prob, 0, 1, "0", "probability", "chance a consignment passing is inspected (consignment checkpoints)"),
     DBL(cb_sc_checkpoint, checks_per_official_day, 0, 1000, "0", "checks", "possession checks each team member makes per day (possession teams)"),
     DBL(cb_sc_checkpoint, skill, 0, 1, NULL, "probability", "mean chance an inspection finds a violation that is there"),
     DBL(cb_sc_checkpoint, skill_sd, 0, 1, "0.1", "probability", "spread of skill between officials"),
-    DBL(cb_sc_checkpoint, bribe_ask, 0, 1, NULL, "share", "mean bribe an official asks, as a share of the statutory fine"),
-    DBL(cb_sc_checkpoint, accept_prob, 0, 1, NULL, "probability", "mean chance an official takes a bribe instead of applying the law"),
-    DBL(cb_sc_checkpoint, accept_sd, 0, 1, "0.1", "probability", "spread of that chance between officials (normal, clipped to 0..1)"),
-    DBL(cb_sc_checkpoint, connected_share, 0, 1, "0", "share", "share of officials placed by cadres' networks: they always deal and ask less"),
-    DBL(cb_sc_checkpoint, connected_discount, 0, 1, "0.5", "ratio", "connected officials' ask as a share of an ordinary ask"),
+    DBL(cb_sc_checkpoint, monitoring, 0, 1, NULL, "probability", "chance a bribe taken here is found out by superiors: the official is punished and the offender faces the law as well"),
+    DBL(cb_sc_checkpoint, official_penalty_usd, 0, BIG, NULL, "USD", "median cost to an official of being found out taking a bribe (loss of post, punishment)"),
+    DBL(cb_sc_checkpoint, official_penalty_sigma, 0, 5, "1", "log-scale", "spread of that cost between officials (log-normal sigma)"),
+    DBL(cb_sc_checkpoint, bargaining_power, 0, 1, "0.5", "share", "official's share of the surplus of a deal (Nash bargaining; 0.5 splits it evenly)"),
+    DBL(cb_sc_checkpoint, reward_share, 0, 1, "0", "share", "share of the formal penalty an official gains by applying the law (bonus, credit): what a deal must beat for him"),
+    DBL(cb_sc_checkpoint, connected_share, 0, 1, "0", "share", "share of officials placed by cadres' networks"),
+    DBL(cb_sc_checkpoint, connected_shield, 0, 1, "0.2", "ratio", "multiplier on the chance a connected official's deal is found out (his patrons cover for him)"),
     DBL(cb_sc_checkpoint, confiscate_prob, 0, 1, NULL, "probability", "chance the formal penalty is confiscation rather than a fine"),
     DBL(cb_sc_checkpoint, fine_won_per_unit, 0, BIG, "0", "won", "statutory fine per unit caught, in won (converted at the day's market rate)"),
     DBL(cb_sc_checkpoint, fine_usd_per_unit, 0, BIG, "0", "USD", "statutory fine per unit caught, in dollars"),
     DBL(cb_sc_checkpoint, fine_value_share, 0, 100, "0", "share", "statutory fine as a share of the value of the goods caught (added to the per-unit fines)"),
     STR(cb_sc_checkpoint, rate_entity, "sinuiju", "exchange-rate series entity used to convert fines in won"),
 };
+
 
 static const cb_field f_crossings[] = {
     REFS(cb_sc_crossing, official_checkpoints, "checkpoints", "[]", "checkpoints met when crossing through official customs (legal, disguised, luggage)"),
@@ -221,7 +234,7 @@ static const cb_field f_crackdowns[] = {
     DATE(cb_sc_crackdown, end, NULL, "last day"),
     REFS(cb_sc_crackdown, checkpoints, "checkpoints", NULL, "checkpoints affected"),
     DBL(cb_sc_crackdown, inspect_factor, 0, 100, "1", "ratio", "multiplier on inspection chance and possession checks"),
-    DBL(cb_sc_crackdown, accept_factor, 0, 1, "1", "ratio", "multiplier on the chance officials take bribes"),
+    DBL(cb_sc_crackdown, monitor_factor, 0, 100, "1", "ratio", "multiplier on the chance a bribe is found out (checkpoints' monitoring)"),
     DBL(cb_sc_crackdown, confiscate_factor, 0, 100, "1", "ratio", "multiplier on the chance the formal penalty is confiscation"),
 };
 
@@ -256,6 +269,7 @@ static const cb_section sections[] = {
     COLL("origins", cb_sc_origin, origins, n_origins, f_origins, 1, "Where goods are made."),
     COLL("categories", cb_sc_category, categories, n_categories, f_categories, 1, "Kinds of products; with origins they form the catalogue."),
     COLL("hubs", cb_sc_hub, hubs, n_hubs, f_hubs, 1, "Chinese cities where middlemen procure goods."),
+    COLL("checkpoint_kinds", cb_sc_checkpoint_kind, checkpoint_kinds, n_checkpoint_kinds, f_checkpoint_kinds, 1, "Kinds of checkpoint and their rules: what they inspect and which channels and labels are an offence there."),
     COLL("checkpoints", cb_sc_checkpoint, checkpoints, n_checkpoints, f_checkpoints, 1, "Places where officials inspect consignments or buyers."),
     COLL("crossings", cb_sc_crossing, crossings, n_crossings, f_crossings, 1, "Border crossings into North Korea."),
     COLL("markets", cb_sc_market, markets, n_markets, f_markets, 1, "Destination markets where buyers live."),
@@ -278,7 +292,6 @@ static const cb_schema scenario_schema = {sections, N(sections)};
 /* Accessors rather than exported data: the library exports functions only. */
 const cb_schema *cb_scenario_schema(void) { return &scenario_schema; }
 const char *const *cb_channel_names(void) { return channel_names; }
-const char *const *cb_checkpoint_kind_names(void) { return checkpoint_kind_names; }
 
 /* ---- reading, with bases ---- */
 
@@ -387,24 +400,39 @@ static int check_shares(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   return CB_OK;
 }
 
+static int holdings_team(const cb_scenario *sc, int checkpoint) {
+  return sc->checkpoint_kinds[sc->checkpoints[checkpoint].kind].checks == CB_CHECKS_HOLDINGS;
+}
+
+/* Possession teams check buyers in markets, consignment checkpoints stand on routes; a kind that
+ * checks holdings has no consignment rules, and an offence must be in a channel the kind sees. */
 static int check_kinds(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   char path[256], msg[256];
+  for (int k = 0; k < sc->n_checkpoint_kinds; k++) {
+    const cb_sc_checkpoint_kind *ck = &sc->checkpoint_kinds[k];
+    uint32_t offences = ck->any_label | ck->foreign_label | ck->barred_label;
+    snprintf(path, sizeof path, "checkpoint_kinds.%s", ck->name);
+    if (ck->checks == CB_CHECKS_HOLDINGS && (ck->sees | offences))
+      return fail_at(e, t, path, NULL, "checks holdings (buyers' possessions), so it sees no channels; drop sees, any_label, foreign_label and barred_label, or make it check consignments");
+    if (offences & ~ck->sees)
+      return fail_at(e, t, path, NULL, "names an offence in a channel it does not see; add that channel to sees or drop it from the offences");
+  }
   for (int m = 0; m < sc->n_markets; m++)
     for (int j = 0; j < sc->markets[m].possession_checkpoints.n; j++) {
-      const cb_sc_checkpoint *cp = &sc->checkpoints[sc->markets[m].possession_checkpoints.idx[j]];
-      if (cp->kind == CB_CP_POSSESSION) continue;
+      int c = sc->markets[m].possession_checkpoints.idx[j];
+      if (holdings_team(sc, c)) continue;
       snprintf(path, sizeof path, "markets.%s.possession_checkpoints", sc->markets[m].name);
-      snprintf(msg, sizeof msg, "'%s' is a %s checkpoint; list only checkpoints of kind possession", cp->name, checkpoint_kind_names[cp->kind]);
+      snprintf(msg, sizeof msg, "'%s' is a %s checkpoint, which checks consignments; list only checkpoints whose kind checks holdings",
+               sc->checkpoints[c].name, sc->checkpoint_kinds[sc->checkpoints[c].kind].name);
       return fail_at(e, t, path, NULL, msg);
     }
   for (int c = 0; c < sc->n_crossings; c++) {
     const cb_reflist *lists[2] = {&sc->crossings[c].official_checkpoints, &sc->crossings[c].smuggling_checkpoints};
     for (int l = 0; l < 2; l++)
       for (int j = 0; j < lists[l]->n; j++) {
-        const cb_sc_checkpoint *cp = &sc->checkpoints[lists[l]->idx[j]];
-        if (cp->kind != CB_CP_POSSESSION) continue;
+        if (!holdings_team(sc, lists[l]->idx[j])) continue;
         snprintf(path, sizeof path, "crossings.%s.%s", sc->crossings[c].name, l ? "smuggling_checkpoints" : "official_checkpoints");
-        snprintf(msg, sizeof msg, "'%s' is a possession team; it checks buyers in markets, not consignments at crossings", cp->name);
+        snprintf(msg, sizeof msg, "'%s' is a possession team; it checks buyers in markets, not consignments at crossings", sc->checkpoints[lists[l]->idx[j]].name);
         return fail_at(e, t, path, NULL, msg);
       }
   }

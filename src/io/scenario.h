@@ -9,14 +9,13 @@
 #include "io/ytree.h"
 
 enum { CB_CH_LEGAL, CB_CH_DISGUISED, CB_CH_SMUGGLED, CB_CH_LUGGAGE, CB_NCHANNELS };
-enum { CB_CP_CN_CUSTOMS, CB_CP_KP_CUSTOMS, CB_CP_BORDER_GUARD, CB_CP_ROAD_CHECK, CB_CP_POSSESSION };
+enum { CB_CHECKS_CONSIGNMENTS, CB_CHECKS_HOLDINGS }; /* what a kind of checkpoint inspects */
 enum { CB_PERIOD_DAY, CB_PERIOD_WEEK, CB_PERIOD_MONTH, CB_PERIOD_QUARTER, CB_PERIOD_YEAR };
 enum { CB_SANCTION_IMPOSE, CB_SANCTION_EASE };
 enum { CB_SHOCK_KAESONG, CB_SHOCK_ALL };
 
-/* Names of channels and checkpoint kinds, indexed by the enums above, NULL-terminated. */
+/* Names of channels, indexed by the enum above, NULL-terminated. */
 const char *const *cb_channel_names(void);
-const char *const *cb_checkpoint_kind_names(void);
 
 typedef struct cb_sc_simulation {
   int32_t start, end;
@@ -54,12 +53,25 @@ typedef struct cb_sc_hub {
   double price_factor, middlemen_share;
 } cb_sc_hub;
 
+/* A kind of checkpoint: what it inspects and, for consignments, the rule set that says which
+ * channels it sees and what counts as a violation there (flags by channel). */
+typedef struct cb_sc_checkpoint_kind {
+  char name[CB_NAME_MAX];
+  int checks;                /* CB_CHECKS_CONSIGNMENTS or CB_CHECKS_HOLDINGS */
+  uint32_t sees;             /* channels whose consignments pass it */
+  uint32_t any_label;        /* channels that are a violation whatever the label (relabelling cannot hide it) */
+  uint32_t foreign_label;    /* channels where a foreign label is the violation (relabelling hides it) */
+  uint32_t barred_label;     /* channels where a foreign label on a barred_foreign_label kind is the violation */
+} cb_sc_checkpoint_kind;
+
 typedef struct cb_sc_checkpoint {
   char name[CB_NAME_MAX];
-  int kind;
-  double officials_share, inspect_prob, skill, skill_sd, bribe_ask, accept_prob, accept_sd, connected_share,
-      connected_discount, confiscate_prob, fine_won_per_unit, fine_usd_per_unit, fine_value_share,
-      checks_per_official_day;
+  int kind;                  /* index into checkpoint_kinds */
+  double officials_share, inspect_prob, skill, skill_sd, confiscate_prob, fine_won_per_unit, fine_usd_per_unit,
+      fine_value_share, checks_per_official_day;
+  /* the bribe as a bargain (enforcement.c) */
+  double monitoring, official_penalty_usd, official_penalty_sigma, bargaining_power, reward_share, connected_share,
+      connected_shield;
   char rate_entity[CB_STR_MAX];
 } cb_sc_checkpoint;
 
@@ -124,7 +136,7 @@ typedef struct cb_sc_crackdown {
   char name[CB_NAME_MAX];
   int32_t start, end;
   cb_reflist checkpoints;
-  double inspect_factor, accept_factor, confiscate_factor;
+  double inspect_factor, monitor_factor, confiscate_factor;
 } cb_sc_crackdown;
 
 typedef struct cb_sc_campaign {
@@ -154,12 +166,13 @@ typedef struct cb_scenario {
   cb_sc_traders traders;
   cb_sc_middlemen middlemen;
   cb_sc_market_rules market;
-  int n_origins, n_categories, n_hubs, n_checkpoints, n_crossings, n_markets, n_supply_legs,
+  int n_origins, n_categories, n_hubs, n_checkpoint_kinds, n_checkpoints, n_crossings, n_markets, n_supply_legs,
       n_delivery_legs, n_trader_types, n_sanctions, n_crackdowns, n_campaigns, n_closures,
       n_income_shocks;
   cb_sc_origin origins[CB_MAX_ENTRIES];
   cb_sc_category categories[CB_MAX_ENTRIES];
   cb_sc_hub hubs[CB_MAX_ENTRIES];
+  cb_sc_checkpoint_kind checkpoint_kinds[CB_MAX_ENTRIES];
   cb_sc_checkpoint checkpoints[CB_MAX_ENTRIES];
   cb_sc_crossing crossings[CB_MAX_ENTRIES];
   cb_sc_market markets[CB_MAX_ENTRIES];

@@ -1,17 +1,21 @@
-/* Enforcement: officials at checkpoints (Chinese customs, North Korean customs, border guards,
- * road checks) and inspection teams checking buyers' media devices (Group 109). An inspection may
- * find a violation (relabelling hides foreign labels); the official then names a bribe below the
- * statutory fine (Shleifer and Vishny's corruption with theft), and the offender pays it when it
- * beats the expected formal penalty — a fine or confiscation — and the official is willing.
- * Crackdowns raise inspections and cut willingness; connected officials deal cheaper. */
+/* Enforcement: officials at checkpoints (customs, border guards, road checks, by the rules the
+ * scenario gives each kind) and inspection teams checking buyers' holdings (Group 109). An
+ * inspection may find a violation (relabelling hides foreign labels). Whether it ends in a bribe
+ * is a bargain, not a draw: the official weighs the bribe against the chance his superiors find
+ * out (monitoring, which crackdowns raise and his patrons lower) and what that would cost him; the
+ * offender weighs it against the expected formal penalty, which he still faces if the deal comes
+ * out. The bribe splits the surplus between them (Nash bargaining), so it falls below the penalty
+ * because both gain (Shleifer and Vishny's corruption with theft), and no deal is struck when the
+ * official's risk outweighs what the offender would save. */
 #include <math.h>
 
 #include "engine/apportion.h"
 #include "model/goods.h"
 #include "model/world.h"
 
-/* Officials are spread over checkpoints by share (largest remainder), each with own skill, ask
- * and willingness; a share of them are connected to cadres' networks. */
+/* Officials are spread over checkpoints by share (largest remainder), each with own skill and cost
+ * of being found out (log-normal around the checkpoint's median); a share of them are connected to
+ * cadres' networks. */
 int cb_officials_init(cb_sim *S) {
   const cb_scenario *sc = &S->sc;
   cb_err *e = &S->err;
@@ -33,9 +37,7 @@ int cb_officials_init(cb_sim *S) {
       cb_rng_block w2 = cb_rng_words(&S->rng, CB_RNG_INIT_OFFICIAL, i, 0, 1);
       o->checkpoint = c;
       o->skill = (float)fmin(1.0, fmax(0.0, cp->skill + cp->skill_sd * cb_normal(w.v[0], w.v[1])));
-      o->ask = (float)(cp->bribe_ask * 2.0 * cb_u01(w.v[2])); /* uniform around the mean */
-      if (o->ask > 0.99f) o->ask = 0.99f;
-      o->accept = (float)fmin(1.0, fmax(0.0, cp->accept_prob + cp->accept_sd * cb_normal(w.v[3], w2.v[0])));
+      o->penalty = (float)(cp->official_penalty_usd * exp(cp->official_penalty_sigma * cb_normal(w.v[2], w.v[3])));
       o->connected = (uint8_t)(cb_u01(w2.v[1]) < cp->connected_share);
     }
   }
@@ -52,41 +54,72 @@ static double statutory_fine(const cb_sim *S, int c, double units, double unit_v
 
 typedef enum { OUT_BRIBE, OUT_FINE, OUT_CONFISCATE } outcome;
 
-/* The bargain between a detected offender and an official: pay the ask if the official deals and
- * the ask is below the expected formal penalty (and can be paid); otherwise the law applies.
- * w_deal and w_take are the draws for whether the official deals and whether the goods are taken. */
-static outcome settle(cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double can_pay,
-                      uint32_t w_deal, uint32_t w_take, double *paid) {
+/* The bargain over one detected violation, in dollars. Let E be the offender's expected formal
+ * penalty and p the chance the deal is found out; found out, the official loses the bribe and pays
+ * his penalty P_o, and the offender faces the law anyway. Against the law applying (the official
+ * then gains reward_share x E), a bribe B gains the offender (1 - p) E - B and the official
+ * (1 - p) B - p P_o - reward_share E. Both gain when B lies in [lo, hi] with
+ *   lo = (p P_o + reward_share E) / (1 - p),   hi = (1 - p) E,
+ * and the Nash bargaining solution with the official's power beta is B = lo + beta (hi - lo). */
+typedef struct bargain {
+  double expected;   /* E */
+  double found_out;  /* p */
+  double lo, hi;     /* the range of bribes both accept (lo > hi: none) */
+  double bribe;      /* the Nash bargaining outcome */
+} bargain;
+
+static bargain strike(const cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double pc) {
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
-  double pc = fmin(1.0, cp->confiscate_prob * S->cp_confiscate[c]);
-  double expected = (1.0 - pc) * fine + pc * goods_value;
-  double ask = fine * o->ask * (o->connected ? cp->connected_discount : 1.0);
-  double willing = (o->connected ? 1.0 : o->accept) * S->cp_accept[c];
-  if (cb_u01(w_deal) < willing && ask < expected && ask <= can_pay) {
-    *paid = ask;
-    return OUT_BRIBE;
+  bargain b;
+  b.expected = (1.0 - pc) * fine + pc * goods_value;
+  b.found_out = fmin(1.0, cp->monitoring * S->cp_monitor[c] * (o->connected ? cp->connected_shield : 1.0));
+  if (b.found_out >= 1.0) {
+    b.lo = INFINITY;
+    b.hi = b.bribe = 0;
+    return b;
   }
-  if (cb_u01(w_take) < pc) {
-    *paid = 0;
-    return OUT_CONFISCATE;
+  b.lo = (b.found_out * o->penalty + cp->reward_share * b.expected) / (1.0 - b.found_out);
+  b.hi = (1.0 - b.found_out) * b.expected;
+  b.bribe = b.lo + cp->bargaining_power * (b.hi - b.lo);
+  return b;
+}
+
+/* Settles a detected violation: a deal when one exists that the offender can pay (he pays what he
+ * has if that is short of the bargain but still enough for the official); then, if the deal is
+ * found out (draw w_found) or there was none, the law: confiscation (draw w_take) or the fine.
+ * Returns the outcome the law reached, or OUT_BRIBE if the deal held; *bribe and *paid get what
+ * went to the official as a bribe and to the law. */
+static outcome settle(cb_sim *S, const cb_official *o, int c, double fine, double goods_value, double can_pay,
+                      uint32_t w_found, uint32_t w_take, double *bribe, double *paid) {
+  double pc = fmin(1.0, S->sc.checkpoints[c].confiscate_prob * S->cp_confiscate[c]);
+  bargain b = strike(S, o, c, fine, goods_value, pc);
+  *bribe = *paid = 0;
+  if (b.lo < b.hi && can_pay >= b.lo) {
+    *bribe = fmin(b.bribe, can_pay);
+    if (cb_u01(w_found) >= b.found_out) return OUT_BRIBE;
   }
+  if (cb_u01(w_take) < pc) return OUT_CONFISCATE;
   *paid = fine;
   return OUT_FINE;
 }
 
-static void count_outcome(cb_sim *S, int c, outcome out, double paid, cb_official *o) {
+/* Counts a settlement: the bribe if one was paid (even a deal found out), the fine a deal that held
+ * replaced, and the law's outcome if it applied. */
+static void count_outcome(cb_sim *S, int c, outcome out, double bribe, double paid, double fine, cb_official *o) {
   cb_metrics *m = &S->metrics;
-  if (out == OUT_BRIBE) {
+  if (out == OUT_BRIBE) cb_metrics_add(m, CB_M_FINES_AVOIDED_USD, c, 0, 0, 0, fine);
+  if (bribe > 0) {
     cb_metrics_add(m, CB_M_BRIBES, c, 0, 0, 0, 1);
-    cb_metrics_add(m, CB_M_BRIBES_USD, c, 0, 0, 0, paid);
-    o->bribes_usd += paid;
-    S->L.bribes_paid += paid;
-  } else if (out == OUT_FINE) {
+    cb_metrics_add(m, CB_M_BRIBES_USD, c, 0, 0, 0, bribe);
+    o->bribes_usd += bribe;
+    S->L.bribes_paid += bribe;
+  }
+  if (out == OUT_FINE) {
     cb_metrics_add(m, CB_M_FINES, c, 0, 0, 0, 1);
     cb_metrics_add(m, CB_M_FINES_USD, c, 0, 0, 0, paid);
     o->fines_usd += paid;
     S->L.fines_paid += paid;
-  } else {
+  } else if (out == OUT_CONFISCATE) {
     cb_metrics_add(m, CB_M_CONFISCATIONS, c, 0, 0, 0, 1);
   }
 }
@@ -105,12 +138,12 @@ static cb_official *draw_official(cb_sim *S, int c, double u) {
  * Words 2 * position and 2 * position + 1 of its inspect stream decide whether it is inspected
  * and whether the inspection finds the violation; given an inspection, the first uniform divided
  * by the inspection probability is again uniform, and picks the official. Only a detected
- * violation needs a block of its own (the official's willingness to deal, confiscation).
+ * violation needs a block of its own (whether a deal is found out, confiscation).
  * Returns 1 if the consignment was confiscated, 0 if it goes on. */
 int cb_enforcement_check(cb_sim *S, uint32_t id, int c, uint32_t position, cb_rng_stream *inspect) {
   cb_consignment *k = &S->C[id];
   const cb_sc_checkpoint *cp = &S->sc.checkpoints[c];
-  if (!cb_checkpoint_sees(cp->kind, k->channel)) return 0;
+  if (!cb_checkpoint_sees(S, c, k->channel)) return 0;
   if (S->cp_count[c] == 0) return 0; /* nobody posted there */
   cb_trader *t = &S->T[k->trader];
   double p_inspect = fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
@@ -118,20 +151,22 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, uint32_t position, cb_rn
   if (u >= p_inspect) return 0;
   cb_official *o = draw_official(S, c, u / p_inspect);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
-  if (!cb_goods_violation(S, cp->kind, k->channel, k->product)) return 0;
+  int offence = cb_goods_offence(S, c, k->channel, k->product);
+  if (offence == CB_OFFENCE_NONE) return 0;
   double detect = o->skill;
-  if (k->relabel && cb_goods_label_matters(S, cp->kind, k->channel, k->product))
+  if (k->relabel && offence == CB_OFFENCE_LABEL)
     detect *= 1.0 - S->sc.categories[cb_prod_cat(S, k->product)].relabel_efficacy * k->relabel_skill;
   if (cb_u01(cb_rng_stream_word(&S->rng, inspect, 2 * position + 1)) >= detect) return 0;
   double fine = statutory_fine(S, c, k->qty, k->unit_cost, cb_prod_origin(S, k->product)), paid = 0;
   double can_pay = t->capital > 0 ? t->capital : 0;
   cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_CHECK, k->trader, k->day_bought, (inspect->base << 1) + position);
-  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, w.v[0], w.v[1], &paid);
-  count_outcome(S, c, out, paid, o);
-  t->capital -= paid;
-  k->enforcement_usd += paid;
-  if (out == OUT_BRIBE) t->bribes_usd += paid;
-  else if (out == OUT_FINE) t->fines_usd += paid;
+  double bribe;
+  outcome out = settle(S, o, c, fine, k->qty * k->unit_cost, can_pay, w.v[0], w.v[1], &bribe, &paid);
+  count_outcome(S, c, out, bribe, paid, fine, o);
+  t->capital -= bribe + paid;
+  k->enforcement_usd += bribe + paid;
+  t->bribes_usd += bribe;
+  t->fines_usd += paid;
   return out == OUT_CONFISCATE;
 }
 
@@ -186,15 +221,14 @@ static void check_buyer(cb_sim *S, int c, int m, const stop *s, int32_t day) {
   double fine = statutory_fine(S, c, 1, value, origin), paid = 0;
   double can_pay = cb_buyer_at(S, b)->savings > 0 ? cb_buyer_at(S, b)->savings : 0;
   cb_rng_block deal = cb_rng_words(&S->rng, CB_RNG_POSSESSION_DEAL, agent, day, (uint32_t)m);
-  outcome out = settle(S, o, c, fine, value, can_pay, deal.v[0], deal.v[1], &paid);
-  count_outcome(S, c, out, paid, o);
-  cb_buyer_at(S, b)->savings -= paid;
-  S->poss_month[m] += out == OUT_CONFISCATE ? value : paid;
-  if (out == OUT_BRIBE) S->L.buyer_bribes += paid;
-  else if (out == OUT_FINE) S->L.buyer_fines += paid;
-  else {
-    cb_buyers_confiscate(S, b, k);
-  }
+  double bribe;
+  outcome out = settle(S, o, c, fine, value, can_pay, deal.v[0], deal.v[1], &bribe, &paid);
+  count_outcome(S, c, out, bribe, paid, fine, o);
+  cb_buyer_at(S, b)->savings -= bribe + paid;
+  S->poss_month[m] += bribe + paid + (out == OUT_CONFISCATE ? value : 0);
+  S->L.buyer_bribes += bribe;
+  S->L.buyer_fines += paid;
+  if (out == OUT_CONFISCATE) cb_buyers_confiscate(S, b, k);
 }
 
 int cb_enforcement_possession(cb_sim *S, int32_t day) {

@@ -23,14 +23,8 @@ double cb_goods_domestic_price(const cb_sim *S, int market, int product) {
   return won / S->rate_market[market];
 }
 
-int cb_goods_relabel_options(const cb_sim *S, int product, int channel, int *forced) {
-  int o = cb_prod_origin(S, product);
-  const cb_sc_category *c = &S->sc.categories[cb_prod_cat(S, product)];
-  *forced = 0;
-  if (!cb_goods_is_foreign(S, o)) return 0; /* nothing to hide */
-  if (channel == CB_CH_LEGAL) return 0;
-  if (channel == CB_CH_DISGUISED || (channel == CB_CH_LUGGAGE && c->barred_foreign_label)) *forced = 1;
-  return 1;
+int cb_goods_can_relabel(const cb_sim *S, int product, int channel) {
+  return channel != CB_CH_LEGAL && cb_goods_is_foreign(S, cb_prod_origin(S, product));
 }
 
 int cb_goods_channel_ok(const cb_sim *S, int product, int channel) {
@@ -45,29 +39,22 @@ int cb_goods_channel_ok(const cb_sim *S, int product, int channel) {
   }
 }
 
-int cb_goods_violation(const cb_sim *S, int kind, int channel, int product) {
-  int foreign = cb_goods_is_foreign(S, cb_prod_origin(S, product));
-  switch (kind) {
-    case CB_CP_CN_CUSTOMS: return channel == CB_CH_DISGUISED;
-    case CB_CP_KP_CUSTOMS: return (channel == CB_CH_DISGUISED || channel == CB_CH_LUGGAGE) && foreign;
-    case CB_CP_BORDER_GUARD: return channel == CB_CH_SMUGGLED;
-    case CB_CP_ROAD_CHECK: return channel == CB_CH_SMUGGLED || (channel != CB_CH_LEGAL && foreign);
-    default: return 0;
-  }
+static const cb_sc_checkpoint_kind *kind_of(const cb_sim *S, int checkpoint) {
+  return &S->sc.checkpoint_kinds[S->sc.checkpoints[checkpoint].kind];
 }
 
-int cb_goods_label_matters(const cb_sim *S, int kind, int channel, int product) {
-  if (kind == CB_CP_BORDER_GUARD) return 0;
-  if (kind == CB_CP_ROAD_CHECK && channel == CB_CH_SMUGGLED && !cb_goods_is_foreign(S, cb_prod_origin(S, product))) return 0;
-  return 1;
+int cb_checkpoint_sees(const cb_sim *S, int checkpoint, int channel) {
+  const cb_sc_checkpoint_kind *k = kind_of(S, checkpoint);
+  return k->checks == CB_CHECKS_CONSIGNMENTS && (k->sees >> channel & 1u);
 }
 
-int cb_checkpoint_sees(int kind, int channel) {
-  switch (kind) {
-    case CB_CP_CN_CUSTOMS:
-    case CB_CP_KP_CUSTOMS: return channel != CB_CH_SMUGGLED;
-    case CB_CP_BORDER_GUARD: return channel == CB_CH_SMUGGLED;
-    case CB_CP_ROAD_CHECK: return 1;
-    default: return 0;
-  }
+/* An offence whatever the label comes first: relabelling cannot hide an unofficial crossing. */
+int cb_goods_offence(const cb_sim *S, int checkpoint, int channel, int product) {
+  const cb_sc_checkpoint_kind *k = kind_of(S, checkpoint);
+  uint32_t bit = 1u << channel;
+  if (k->any_label & bit) return CB_OFFENCE_ANY_LABEL;
+  if (!cb_goods_is_foreign(S, cb_prod_origin(S, product))) return CB_OFFENCE_NONE;
+  if (k->foreign_label & bit) return CB_OFFENCE_LABEL;
+  if ((k->barred_label & bit) && S->sc.categories[cb_prod_cat(S, product)].barred_foreign_label) return CB_OFFENCE_LABEL;
+  return CB_OFFENCE_NONE;
 }

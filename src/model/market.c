@@ -24,10 +24,7 @@ static double initial_cost(const cb_sim *S, int market, int product) {
     const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
     for (int ch = 0; ch < CB_NCHANNELS; ch++) {
       if (!cb_goods_channel_ok(S, product, ch)) continue;
-      int forced = 0;
-      cb_goods_relabel_options(S, product, ch, &forced);
-      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + S->sc.middlemen.commission_mean) +
-                     (forced ? c->relabel_cost_usd : 0.0);
+      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + S->sc.middlemen.commission_mean);
       double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
       double cost = goods + c->bulk * (rt->cost_per_bulk + border);
       if (ch != CB_CH_LEGAL) cost += S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;

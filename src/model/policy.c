@@ -9,7 +9,7 @@ int cb_policy_init(cb_sim *S) {
   cb_err *e = &S->err;
   S->legal_ok = cb_xcalloc(e, (size_t)S->nprod, 1);
   S->cp_inspect = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
-  S->cp_accept = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
+  S->cp_monitor = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
   S->cp_confiscate = cb_xcalloc(e, (size_t)sc->n_checkpoints, sizeof(double));
   S->closed = cb_xcalloc(e, (size_t)sc->n_crossings, sizeof(uint32_t));
   if (e->code) return e->code;
@@ -52,14 +52,14 @@ static void apply_dated(cb_sim *S, int32_t day) {
  * state never depends on what happened before today. */
 static void apply_intervals(cb_sim *S, int32_t day) {
   const cb_scenario *sc = &S->sc;
-  for (int c = 0; c < sc->n_checkpoints; c++) S->cp_inspect[c] = S->cp_accept[c] = S->cp_confiscate[c] = 1.0;
+  for (int c = 0; c < sc->n_checkpoints; c++) S->cp_inspect[c] = S->cp_monitor[c] = S->cp_confiscate[c] = 1.0;
   for (int i = 0; i < sc->n_crackdowns; i++) {
     const cb_sc_crackdown *k = &sc->crackdowns[i];
     if (day < k->start || day > k->end) continue;
     for (int j = 0; j < k->checkpoints.n; j++) {
       int c = k->checkpoints.idx[j];
       S->cp_inspect[c] *= k->inspect_factor;
-      S->cp_accept[c] *= k->accept_factor;
+      S->cp_monitor[c] *= k->monitor_factor;
       S->cp_confiscate[c] *= k->confiscate_factor;
     }
   }

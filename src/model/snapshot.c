@@ -18,7 +18,7 @@
 #include "model/world.h"
 
 #define SNAP_MAGIC "CBSNAP\r\n"
-#define SNAP_VERSION 2u
+#define SNAP_VERSION 3u
 #define SNAP_BOM 0x01020304u
 
 typedef struct snap_io {
@@ -97,7 +97,7 @@ static void io_middleman(snap_io *io, cb_middleman *m) {
 }
 
 static void io_official(snap_io *io, cb_official *o) {
-  IO(io, o->checkpoint); IO(io, o->connected); IO(io, o->skill); IO(io, o->ask); IO(io, o->accept);
+  IO(io, o->checkpoint); IO(io, o->connected); IO(io, o->skill); IO(io, o->penalty);
   IO(io, o->bribes_usd); IO(io, o->fines_usd);
 }
 

@@ -164,7 +164,7 @@ static int build_options(cb_sim *S, int type, int m, int p, cb_option_proto *lis
   double source = c->price_usd[cb_prod_origin(S, p)];
   for (int ch = 0; ch < CB_NCHANNELS; ch++) {
     if (!(S->sc.trader_types[type].channels & (1u << ch)) || !cb_goods_channel_ok(S, p, ch)) continue;
-    int forced = 0, can = cb_goods_relabel_options(S, p, ch, &forced);
+    int can = cb_goods_can_relabel(S, p, ch); /* relabelling is a choice, weighed like any other */
     for (int j = 0; j < S->nroutes_of[m]; j++) {
       int r = S->routes_of[m][j];
       const cb_route *rt = &S->routes[r];
@@ -172,7 +172,7 @@ static int build_options(cb_sim *S, int type, int m, int p, cb_option_proto *lis
       const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
       double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
       double premium = ch == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;
-      for (int rl = forced; rl <= can; rl++) {
+      for (int rl = 0; rl <= can; rl++) {
         cb_option_proto *o = &list[n++];
         o->route = (uint16_t)r;
         o->channel = (uint8_t)ch;

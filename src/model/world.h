@@ -127,8 +127,9 @@ typedef struct cb_middleman {
 
 typedef struct cb_official {
   int checkpoint;
-  uint8_t connected;
-  float skill, ask, accept;
+  uint8_t connected;     /* placed by cadres' networks: his deals are shielded from monitoring */
+  float skill;           /* chance an inspection of his finds a violation that is there */
+  float penalty;         /* what being found out taking a bribe would cost him, USD */
   double bribes_usd, fines_usd;
 } cb_official;
 
@@ -210,7 +211,7 @@ struct cb_sim {
   /* policy state of the day */
   uint8_t *legal_ok;              /* [nprod] legal import allowed */
   int sanction_order[CB_MAX_ENTRIES]; /* sanctions sorted by date */
-  double *cp_inspect, *cp_accept, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
+  double *cp_inspect, *cp_monitor, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
   uint32_t *closed;               /* [ncrossings] channels stopped */
   double campaign, income_all, income_kaesong;
 

@@ -65,8 +65,8 @@ static int collect_events(rp_context *c, const cb_scenario *sc, cb_err *e) {
   }
   for (int i = 0; i < sc->n_crackdowns && !e->code; i++) {
     const cb_sc_crackdown *k = &sc->crackdowns[i];
-    snprintf(what, sizeof what, "%d checkpoints; inspections x%g, bribes accepted x%g, confiscations x%g", k->checkpoints.n, k->inspect_factor,
-             k->accept_factor, k->confiscate_factor);
+    snprintf(what, sizeof what, "%d checkpoints; inspections x%g, bribes found out x%g, confiscations x%g", k->checkpoints.n, k->inspect_factor,
+             k->monitor_factor, k->confiscate_factor);
     add_event(c, e, "crackdown", k->name, k->start, k->end, what);
   }
   for (int i = 0; i < sc->n_campaigns && !e->code; i++) {
