@@ -44,7 +44,7 @@ static const expectation expected[] = {
     {"snapshot", "magic-only.snap", CB_EPARSE, "not a contraband snapshot"},
     {"snapshot", "header-truncated.snap", CB_EPARSE, "not a contraband snapshot"},
     {"snapshot", "not-a-snapshot.snap", CB_EPARSE, "not a contraband snapshot"},
-    {"snapshot", "wrong-version.snap", CB_EPARSE, "format version 3, this contraband reads version 2"},
+    {"snapshot", "wrong-version.snap", CB_EPARSE, "format version 99, this contraband reads version "},
     {"snapshot", "other-byte-order.snap", CB_EPARSE, "another byte order"},
     {"snapshot", "foreign-layout.snap", CB_ESCHEMA, "other places, goods, routes or population sizes"},
     {"snapshot", "buyer-market-out-of-range.snap", CB_EPARSE, "has a market, rank or held origin that does not exist"},

@@ -26,7 +26,9 @@ static double initial_cost(const cb_sim *S, int market, int product) {
       if (!cb_goods_channel_ok(S, product, ch)) continue;
       int forced = 0;
       cb_goods_relabel_options(S, product, ch, &forced);
-      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + S->sc.middlemen.commission_mean) +
+      /* the middlemen's posted terms, as a trader with no bargaining power pays them (never below their cost) */
+      double posted = fmax(S->sc.middlemen.commission_mean, S->sc.middlemen.cost_share);
+      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + posted) +
                      (forced ? c->relabel_cost_usd : 0.0);
       double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
       double cost = goods + c->bulk * (rt->cost_per_bulk + border);
