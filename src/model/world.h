@@ -141,7 +141,7 @@ typedef struct cb_consignment {
   uint16_t product, route;
   uint8_t channel, relabel, stage, live;
   int32_t day_bought, day_cross, day_arrive;
-  double unit_cost;         /* paid per unit before the border: goods, commission, relabelling, transport */
+  double unit_cost;         /* paid per unit before the border: bargained goods price, illicit premium, relabelling, transport */
   double enforcement_usd;   /* bribes and fines paid for it so far */
   float relabel_skill;
 } cb_consignment;
