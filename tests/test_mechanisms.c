@@ -184,12 +184,160 @@ static void market_prices_follow_costs(void **state) {
   cb_free(B);
 }
 
+/* A small baseline initialised but not run, with the bargaining parameters overridden: the
+ * bargain is a function of the state it is given, so it can be examined trader by trader. */
+static cb_sim *world(const char *const *set, int n) {
+  cb_sim *S = cb_new();
+  assert_int_equal(cb_read_scenario(S, "scenarios/baseline.yaml"), CB_OK);
+  const char *small[] = {"population.buyers=2000", "population.traders=100", "population.middlemen=20", "population.officials=100"};
+  for (int i = 0; i < 4; i++) assert_int_equal(cb_set(S, small[i]), CB_OK);
+  for (int i = 0; i < n; i++)
+    if (cb_set(S, set[i]) != CB_OK) fail_msg("%s: %s", set[i], cb_errmsg(S));
+  cb_set_seed(S, 5);
+  if (cb_init(S) != CB_OK) fail_msg("%s", cb_errmsg(S));
+  return S;
+}
+
+/* The first trader with a supplier in the first hub whose posted commission exceeds the
+ * middlemen's cost (so there is a margin to bargain over). */
+static uint32_t trader_with_margin(const cb_sim *S) {
+  for (uint32_t t = 0; t < S->ntraders; t++) {
+    uint32_t m = S->T[t].supply[0].middleman;
+    if (m != UINT32_MAX && S->M[m].commission > S->sc.middlemen.cost_share + 0.01) return t;
+  }
+  fail_msg("no trader with a supplier whose commission exceeds its cost");
+  return 0;
+}
+
+static const double LAPTOP_USD = 800; /* any source price: the bargain scales with it */
+
+/* Bulk: other things equal, a consignment of 50 bulk units pays a lower unit price than one of
+ * 0.1; with bulk_power 0 (the mechanism removed) both pay the same. */
+static void middlemen_bulk_discount(void **state) {
+  (void)state;
+  const char *on[] = {"middlemen.bulk_power=0.6", "middlemen.bulk_half=2"}, *off[] = {"middlemen.bulk_power=0"};
+  cb_sim *A = world(on, 2), *B = world(off, 1);
+  uint32_t t = trader_with_margin(A);
+  double small = cb_middlemen_price(A, &A->T[t], 0, LAPTOP_USD, 0.1), big = cb_middlemen_price(A, &A->T[t], 0, LAPTOP_USD, 50);
+  printf("unit price for 0.1 bulk units %.3f, for 50 %.3f USD\n", small, big);
+  assert_true(big < small - 0.5);
+  assert_near(cb_middlemen_price(B, &B->T[t], 0, LAPTOP_USD, 0.1), cb_middlemen_price(B, &B->T[t], 0, LAPTOP_USD, 50), 1e-9);
+  cb_free(A);
+  cb_free(B);
+}
+
+/* Repeat relations: the price falls with every further deal between the same pair, and a run
+ * leaves traders with deals on record (shipments count them); with repeat_power 0 deals are
+ * worth nothing. */
+static void middlemen_repeat_deals(void **state) {
+  (void)state;
+  const char *on[] = {"middlemen.repeat_power=0.6", "middlemen.repeat_half_deals=5"}, *off[] = {"middlemen.repeat_power=0"};
+  cb_sim *A = world(on, 2), *B = world(off, 1);
+  uint32_t t = trader_with_margin(A);
+  cb_trader *ta = &A->T[t], *tb = &B->T[t];
+  double last = INFINITY;
+  for (uint32_t d = 0; d <= 40; d += 5) {
+    ta->supply[0].deals = d;
+    double p = cb_middlemen_price(A, ta, 0, LAPTOP_USD, 1);
+    assert_true(p < last);
+    last = p;
+  }
+  ta->supply[0].deals = 0;
+  double first = cb_middlemen_price(A, ta, 0, LAPTOP_USD, 1);
+  printf("unit price at the first deal %.3f, after 40 deals %.3f USD\n", first, last);
+  assert_true(last < first - 0.5);
+  tb->supply[0].deals = 40;
+  double b40 = cb_middlemen_price(B, tb, 0, LAPTOP_USD, 1);
+  tb->supply[0].deals = 0;
+  assert_near(b40, cb_middlemen_price(B, tb, 0, LAPTOP_USD, 1), 1e-9);
+  cb_free(A);
+  cb_free(B);
+  /* in a run, dispatches are deals: traders come out of it with deals done */
+  cb_sim *R = run(on, 2);
+  uint64_t deals = 0;
+  for (uint32_t i = 0; i < R->ntraders_max; i++)
+    for (int h = 0; h < R->sc.n_hubs; h++) deals += R->T[i].supply[h].deals;
+  assert_true(deals > 1000);
+  cb_free(R);
+}
+
+/* Haggling: the same trader (same contacts, hence the same supplier) drawn with a higher skill
+ * pays less; a type's skill reaches its traders through the draw. */
+static void middlemen_haggling(void **state) {
+  (void)state;
+  const char *soft[] = {"trader_types.executive.haggling=0.1", "trader_types.dealer.haggling=0.1", "trader_types.traveller.haggling=0.1"};
+  const char *hard[] = {"trader_types.executive.haggling=0.8", "trader_types.dealer.haggling=0.8", "trader_types.traveller.haggling=0.8"};
+  cb_sim *A = world(soft, 3), *B = world(hard, 3);
+  uint32_t t = trader_with_margin(A);
+  assert_int_equal(A->T[t].supply[0].middleman, B->T[t].supply[0].middleman);
+  assert_true(B->T[t].haggling > A->T[t].haggling);
+  double soft_price = cb_middlemen_price(A, &A->T[t], 0, LAPTOP_USD, 1), hard_price = cb_middlemen_price(B, &B->T[t], 0, LAPTOP_USD, 1);
+  printf("unit price with haggling %.2f: %.3f USD, with %.2f: %.3f USD\n", A->T[t].haggling, soft_price, B->T[t].haggling, hard_price);
+  assert_true(hard_price < soft_price - 0.5);
+  cb_free(A);
+  cb_free(B);
+}
+
+/* The middleman's cost is a floor: with every source of power at its most the price stays at or
+ * above it, and a middleman whose posted commission is below its cost sells at cost. Over a run,
+ * what traders paid middlemen never falls below what the middlemen's goods cost them. */
+static void middlemen_price_floor(void **state) {
+  (void)state;
+  const char *strong[] = {"middlemen.cost_share=0.05", "middlemen.bulk_power=0.95", "middlemen.repeat_power=0.95",
+                          "trader_types.executive.haggling=0.95", "trader_types.dealer.haggling=0.95", "trader_types.traveller.haggling=0.95"};
+  cb_sim *A = world(strong, 6);
+  for (uint32_t t = 0; t < A->ntraders; t++) {
+    cb_trader *tr = &A->T[t];
+    for (int h = 0; h < A->sc.n_hubs; h++) {
+      if (tr->supply[h].middleman == UINT32_MAX) continue;
+      double cost = cb_middlemen_cost(A, h, LAPTOP_USD);
+      tr->supply[h].deals = 1000000;
+      double p = cb_middlemen_price(A, tr, h, LAPTOP_USD, 1e6);
+      assert_true(p >= cost);
+      if (A->M[tr->supply[h].middleman].commission <= A->sc.middlemen.cost_share) assert_near(p, cost, 1e-9);
+      else assert_true(p > cost);
+    }
+  }
+  cb_free(A);
+  cb_sim *R = run(strong, 6);
+  double earned = 0;
+  for (uint32_t i = 0; i < R->nmiddlemen; i++) {
+    assert_true(R->M[i].earnings_usd >= 0);
+    earned += R->M[i].earnings_usd;
+  }
+  assert_true(earned > 0);
+  cb_free(R);
+}
+
+/* Shipments charge the bargained price: with strong bargaining, middlemen earn less per unit
+ * they procure than with none (the run as a whole, not the price function alone). */
+static void middlemen_earn_the_bargain(void **state) {
+  (void)state;
+  const char *none[] = {"middlemen.bulk_power=0", "middlemen.repeat_power=0", "trader_types.executive.haggling=0",
+                        "trader_types.executive.haggling_spread=0", "trader_types.dealer.haggling=0", "trader_types.dealer.haggling_spread=0",
+                        "trader_types.traveller.haggling=0", "trader_types.traveller.haggling_spread=0", "middlemen.illicit_premium=0"};
+  const char *strong[] = {"middlemen.bulk_power=0.9", "middlemen.repeat_power=0.9", "trader_types.executive.haggling=0.9",
+                          "trader_types.executive.haggling_spread=0", "trader_types.dealer.haggling=0.9", "trader_types.dealer.haggling_spread=0",
+                          "trader_types.traveller.haggling=0.9", "trader_types.traveller.haggling_spread=0", "middlemen.illicit_premium=0"};
+  cb_sim *A = run(none, 9), *B = run(strong, 9);
+  double ea = 0, eb = 0;
+  for (uint32_t i = 0; i < A->nmiddlemen; i++) ea += A->M[i].earnings_usd;
+  for (uint32_t i = 0; i < B->nmiddlemen; i++) eb += B->M[i].earnings_usd;
+  double a = ea / A->L.procured, b = eb / B->L.procured;
+  printf("middlemen's earnings per unit procured: %.3f USD without bargaining power, %.3f with strong power\n", a, b);
+  assert_true(b < 0.5 * a);
+  cb_free(A);
+  cb_free(B);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(enforcement_bribe_or_law), cmocka_unit_test(possession_pretext),
       cmocka_unit_test(buyers_outside_option),    cmocka_unit_test(traders_respect_closures),
       cmocka_unit_test(traders_protection),       cmocka_unit_test(middlemen_capacity_delays),
-      cmocka_unit_test(market_prices_follow_costs),
+      cmocka_unit_test(market_prices_follow_costs), cmocka_unit_test(middlemen_bulk_discount),
+      cmocka_unit_test(middlemen_repeat_deals),     cmocka_unit_test(middlemen_haggling),
+      cmocka_unit_test(middlemen_price_floor),      cmocka_unit_test(middlemen_earn_the_bargain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,7 +150,8 @@ static const cb_field f_trader_types[] = {
     DBL(cb_sc_trader_type, capital_sigma, 0, 5, "0.5", "log-sd", "spread of starting capital (lognormal with the mean above)"),
     DBL(cb_sc_trader_type, trip_days, 1, 365, NULL, "days", "days between buying trips"),
     DBL(cb_sc_trader_type, capacity_bulk, 0.01, BIG, NULL, "bulk units", "most goods moved per trip"),
-    DBL(cb_sc_trader_type, bargaining, 0, 0.9, "0", "share", "largest discount off the source price a trader of this type wins by bargaining (each trader draws its own, up to this)"),
+    DBL(cb_sc_trader_type, haggling, 0, 0.95, "0", "share", "mean haggling skill: the share of a middleman's margin (posted price less its cost) a trader of this type would win by haggling alone"),
+    DBL(cb_sc_trader_type, haggling_spread, 0, 0.95, "0", "share", "each trader's haggling skill is drawn uniformly within this much either side of the mean (kept within 0 to 0.95)"),
     DBL(cb_sc_trader_type, stock_share, 0, 5, "0", "ratio", "units bought for the shelf per unit ordered"),
     DBL(cb_sc_trader_type, client_weight, 0, BIG, "1", "weight", "relative chance a buyer orders through a trader of this type"),
     FLAGS(cb_sc_trader_type, channels, channel_names, NULL, "channels open to this type"),
@@ -203,14 +204,19 @@ static const cb_field f_traders[] = {
 };
 
 static const cb_field f_middlemen[] = {
-    DBL(cb_sc_middlemen, commission_mean, 0, 10, NULL, "share", "mean commission on the source price"),
-    DBL(cb_sc_middlemen, commission_sd, 0, 10, "0", "share", "spread of commissions"),
-    DBL(cb_sc_middlemen, illicit_premium, 0, 10, "0", "share", "extra charge, as a share of the source price, for procuring goods that will leave China illicitly"),
+    DBL(cb_sc_middlemen, commission_mean, 0, 10, NULL, "share", "mean posted commission on the hub price: the most a middleman charges over it, before bargaining"),
+    DBL(cb_sc_middlemen, commission_sd, 0, 10, "0", "share", "spread of posted commissions"),
+    DBL(cb_sc_middlemen, illicit_premium, 0, 10, "0", "share", "extra charge, as a share of the source price, for procuring goods that will leave China illicitly (not bargained over)"),
     DBL(cb_sc_middlemen, relabel_skill_mean, 0, 1, NULL, "share", "mean quality of a middleman's relabelling (scales category efficacy)"),
     DBL(cb_sc_middlemen, relabel_skill_sd, 0, 1, "0", "share", "spread of relabelling quality"),
     DBL(cb_sc_middlemen, capacity_bulk_day, 0.01, BIG, NULL, "bulk units/day", "goods a middleman can relabel per day (more waits)"),
     DBL(cb_sc_middlemen, contacts_per_trader, 1, 16, NULL, "middlemen", "middlemen each trader knows"),
     REF(cb_sc_middlemen, relabel_as, "origins", NULL, "origin whose labels and packaging relabelled goods are given"),
+    DBL(cb_sc_middlemen, cost_share, 0, 10, "0", "share", "a middleman's own cost per unit beyond the hub price (procurement, storage, its risk), as a share of the hub price: its reservation price, below which it never sells"),
+    DBL(cb_sc_middlemen, bulk_power, 0, 0.95, "0", "share", "most of the margin a trader wins from a consignment's bulk (a volume discount); 0 switches bulk bargaining off"),
+    DBL(cb_sc_middlemen, bulk_half, 0.001, BIG, "10", "bulk units", "consignment bulk at which the trader wins half of bulk_power"),
+    DBL(cb_sc_middlemen, repeat_power, 0, 0.95, "0", "share", "most of the margin a trader wins from repeat deals with the same middleman (trust); 0 switches it off"),
+    DBL(cb_sc_middlemen, repeat_half_deals, 0.001, BIG, "5", "deals", "past deals with the middleman at which the trader wins half of repeat_power"),
 };
 
 static const cb_field f_market[] = {

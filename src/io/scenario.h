@@ -97,7 +97,7 @@ typedef struct cb_sc_leg {
 
 typedef struct cb_sc_trader_type {
   char name[CB_NAME_MAX];
-  double share, capital_usd, capital_sigma, trip_days, capacity_bulk, bargaining, stock_share, client_weight;
+  double share, capital_usd, capital_sigma, trip_days, capacity_bulk, haggling, haggling_spread, stock_share, client_weight;
   uint32_t channels;
 } cb_sc_trader_type;
 
@@ -117,7 +117,7 @@ typedef struct cb_sc_traders {
 
 typedef struct cb_sc_middlemen {
   double commission_mean, commission_sd, illicit_premium, relabel_skill_mean, relabel_skill_sd,
-      capacity_bulk_day, contacts_per_trader;
+      capacity_bulk_day, contacts_per_trader, cost_share, bulk_power, bulk_half, repeat_power, repeat_half_deals;
   int relabel_as;  /* origin whose labels relabelled goods carry */
 } cb_sc_middlemen;
 

@@ -24,7 +24,9 @@ static double initial_cost(const cb_sim *S, int market, int product) {
     const cb_sc_crossing *x = &S->sc.crossings[rt->crossing];
     for (int ch = 0; ch < CB_NCHANNELS; ch++) {
       if (!cb_goods_channel_ok(S, product, ch)) continue;
-      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + S->sc.middlemen.commission_mean);
+      /* the middlemen's posted terms, as a trader with no bargaining power pays them (never below their cost) */
+      double posted = fmax(S->sc.middlemen.commission_mean, S->sc.middlemen.cost_share);
+      double goods = source * S->sc.hubs[rt->hub].price_factor * (1.0 + posted);
       double border = ch == CB_CH_SMUGGLED ? x->smuggling_cost_per_bulk_usd : ch == CB_CH_LUGGAGE ? 0.0 : x->official_fee_per_bulk_usd;
       double cost = goods + c->bulk * (rt->cost_per_bulk + border);
       if (ch != CB_CH_LEGAL) cost += S->sc.middlemen.illicit_premium * source * S->sc.hubs[rt->hub].price_factor;

@@ -61,9 +61,14 @@ int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   c->stage = STAGE_CROSS;
   c->enforcement_usd = 0;
   c->relabel_skill = (float)m->relabel_skill;
-  double source = S->sc.categories[k].price_usd[o] * S->sc.hubs[r->hub].price_factor * (1.0 - S->T[c->trader].bargaining);
-  double premium = c->channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * source / (1.0 - S->T[c->trader].bargaining);
-  m->earnings_usd += c->qty * (source * m->commission + premium);
+  cb_trader *t = &S->T[c->trader];
+  double source = S->sc.categories[k].price_usd[o], hub_price = source * S->sc.hubs[r->hub].price_factor;
+  /* the bargained price the trader's unit cost was built on (the same state, so the same number),
+   * less what the middleman paid the hub, plus the illicit premium, which is not bargained over */
+  double goods = cb_middlemen_price(S, t, r->hub, source, c->qty * S->sc.categories[k].bulk);
+  double premium = c->channel == CB_CH_LEGAL ? 0.0 : S->sc.middlemen.illicit_premium * hub_price;
+  m->earnings_usd += c->qty * (goods - hub_price + premium);
+  cb_middlemen_deal(t, r->hub);
   c->day_bought = day;
   int32_t d0 = dispatch_day(S, c, day);
   c->day_cross = d0 + r->days_to_cross;

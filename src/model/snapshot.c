@@ -18,7 +18,7 @@
 #include "model/world.h"
 
 #define SNAP_MAGIC "CBSNAP\r\n"
-#define SNAP_VERSION 3u
+#define SNAP_VERSION 3u  /* 3: officials' penalty replaces ask and willingness; traders' haggling skill and deals per supplier replace the fixed discount */
 #define SNAP_BOM 0x01020304u
 
 typedef struct snap_io {
@@ -89,7 +89,7 @@ static void io_shelf(snap_io *io, cb_shelf *s) {
   IO(io, s->product); IO(io, s->market); IO(io, s->qty); IO(io, s->unit_cost);
 }
 
-static void io_supply(snap_io *io, cb_supply *s) { IO(io, s->middleman); IO(io, s->goods_factor); }
+static void io_supply(snap_io *io, cb_supply *s) { IO(io, s->middleman); IO(io, s->deals); }
 
 static void io_middleman(snap_io *io, cb_middleman *m) {
   IO(io, m->hub); IO(io, m->commission); IO(io, m->relabel_skill); IO(io, m->capacity); IO(io, m->busy_until);
@@ -131,7 +131,7 @@ static int io_buckets(snap_io *io, cb_buckets *b) {
 
 static int io_trader(snap_io *io, cb_sim *S, cb_trader *t) {
   IO(io, t->type); IO(io, t->active); IO(io, t->exiting);
-  IO(io, t->capital); IO(io, t->month_start_capital); IO(io, t->month_profit); IO(io, t->bargaining);
+  IO(io, t->capital); IO(io, t->month_start_capital); IO(io, t->month_profit); IO(io, t->haggling);
   IO(io, t->revenue_usd); IO(io, t->bribes_usd); IO(io, t->fines_usd);
   IO(io, t->next_trip); IO(io, t->protection); IO(io, t->top_clients); IO(io, t->in_flight);
   io_count(io, (void **)&t->orders, &t->norders, &t->cap_orders, sizeof *t->orders, 20);

@@ -211,17 +211,20 @@ int cb_traders_daily_options(cb_sim *S) {
 }
 
 typedef struct option {
-  int route, channel, relabel;
+  int route, channel, relabel, hub;
   uint32_t middleman;
-  double unit_cost, profit;
+  double unit_cost, fixed_cost, profit;  /* fixed_cost: the unit cost but the bargained goods price */
 } option;
 
 /* The option a trader takes for a product and market: a logit over expected profit, the price
  * less the unit cost times (1 + expected enforcement cost share + holding cost over the transit);
- * noise scales with the price. The expected share blends the trader's own experience with the
- * trade's (traders.gossip). Returns 0 if no option is open. */
+ * noise scales with the price. The goods part of the unit cost is the price the trader would
+ * bargain from the hub's middleman for a consignment of `bulk_units` — the intended quantity,
+ * since what it can afford depends on that price in turn (ship_group settles the quantity). The
+ * expected share blends the trader's own experience with the trade's (traders.gossip). Returns 0
+ * if no option is open. */
 static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int product, int market, double price,
-                         int32_t day, uint32_t salt, option *chosen) {
+                         double bulk_units, int32_t day, uint32_t salt, option *chosen) {
   enum { MAX_OPTIONS = CB_MAX_ENTRIES * CB_NCHANNELS * 2 };
   size_t l = option_list(S, t->type, market, product);
   int count = S->opt_count[l];
@@ -229,11 +232,14 @@ static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int 
   double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)];
   double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
   double profit[MAX_OPTIONS], cost[MAX_OPTIONS], weight[MAX_OPTIONS], best = -INFINITY;
+  double goods[CB_MAX_ENTRIES]; /* the bargained goods price per hub, found once: options share hubs */
+  for (int h = 0; h < S->sc.n_hubs; h++)
+    goods[h] = t->supply[h].middleman == UINT32_MAX ? 0.0 : cb_middlemen_price(S, t, h, source, bulk_units);
   int idx[MAX_OPTIONS], n = 0;
   for (int i = 0; i < count && n < MAX_OPTIONS; i++) {
     const cb_option_proto *p = &list[i];
     if (t->supply[p->hub].middleman == UINT32_MAX) continue; /* no middleman at that hub */
-    double unit_cost = source * t->supply[p->hub].goods_factor + p->fixed_cost;
+    double unit_cost = goods[p->hub] + p->fixed_cost;
     double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
     idx[n] = i;
     cost[n] = unit_cost;
@@ -257,6 +263,8 @@ static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int 
     }
   const cb_option_proto *p = &list[idx[k]];
   chosen->route = p->route;
+  chosen->hub = p->hub;
+  chosen->fixed_cost = p->fixed_cost;
   chosen->channel = p->channel;
   chosen->relabel = p->relabel;
   chosen->middleman = t->supply[p->hub].middleman;
@@ -303,19 +311,32 @@ static void cover_orders(cb_sim *S, cb_trader *t, group *g) {
   }
 }
 
+/* The unit cost of the chosen option for a consignment of q units of a product of this bulk. */
+static double unit_cost_for(const cb_sim *S, const cb_trader *t, const option *o, double source, double q, double bulk) {
+  return cb_middlemen_price(S, t, o->hub, source, q * bulk) + o->fixed_cost;
+}
+
 /* Buys and dispatches one product for one market; *room is the trip's remaining capacity. */
 static int ship_group(cb_sim *S, uint32_t tid, group *g, int salt, double *room, int32_t day) {
   cb_trader *t = &S->T[tid];
   double price = g->price_sum / g->uncovered;
-  option chosen, *o = &chosen;
-  if (!choose_option(S, t, tid, g->product, g->market, price, day, (uint32_t)salt, o)) return CB_OK;
-  if (o->profit < -S->sc.traders.profit_tolerance * price) return CB_OK; /* wait: it would not pay */
   double bulk = S->sc.categories[cb_prod_cat(S, g->product)].bulk;
-  double want = g->uncovered * (1.0 + ttype(S, t)->stock_share);
-  double fit = floor(*room / bulk), afford = t->capital > 0 ? floor(t->capital / o->unit_cost) : 0;
+  double source = S->sc.categories[cb_prod_cat(S, g->product)].price_usd[cb_prod_origin(S, g->product)];
+  double want = floor(g->uncovered * (1.0 + ttype(S, t)->stock_share)), fit = floor(*room / bulk);
   double q = want < fit ? want : fit;
-  if (afford < q) q = afford;
+  option chosen, *o = &chosen;
+  if (!choose_option(S, t, tid, g->product, g->market, price, (q > 1 ? q : 1) * bulk, day, (uint32_t)salt, o)) return CB_OK;
+  if (o->profit < -S->sc.traders.profit_tolerance * price) return CB_OK; /* wait: it would not pay */
+  if (t->capital <= 0) return CB_OK;
+  /* Capital may not stretch to the intended quantity; a smaller consignment bargains a higher
+   * unit price, so shrink until what is bought is paid for (the quantity falls each time). */
+  double unit = unit_cost_for(S, t, o, source, q, bulk);
+  while (q >= 1 && q * unit > t->capital) {
+    q = t->capital > 0 ? floor(t->capital / unit) : 0;
+    if (q >= 1) unit = unit_cost_for(S, t, o, source, q, bulk);
+  }
   if (q < 1) return CB_OK;
+  o->unit_cost = unit;
   uint32_t qty = (uint32_t)q;
   *room -= qty * bulk;
   t->capital -= qty * o->unit_cost;
@@ -432,7 +453,7 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   cb_rng_block w = cb_rng_words(&S->rng, CB_RNG_INIT_TRADER, tid, day, 0);
   double sig = ty->capital_sigma;
   t->capital = ty->capital_usd * exp(sig * cb_normal(w.v[0], w.v[1]) - 0.5 * sig * sig);
-  t->bargaining = ty->bargaining * cb_u01(w.v[2]);
+  t->haggling = fmin(0.95, fmax(0.0, ty->haggling + ty->haggling_spread * (2.0 * cb_u01(w.v[2]) - 1.0)));
   t->next_trip = day + 1 + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
   t->active = 1;
   t->exiting = 0;

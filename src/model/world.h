@@ -96,16 +96,18 @@ typedef struct cb_shelf {
   double unit_cost;
 } cb_shelf;
 
-/* A trader's supplier in one hub: the contact with the lowest commission (UINT32_MAX if it knows
- * nobody there) and what it pays per dollar of source price (hub price, its discount, commission). */
+/* A trader's supplier in one hub: the contact with the lowest posted commission (UINT32_MAX if it
+ * knows nobody there) and the deals the two have done, which strengthen the trader's hand in the
+ * next bargain (middlemen.c). */
 typedef struct cb_supply {
   uint32_t middleman;
-  double goods_factor;
+  uint32_t deals;
 } cb_supply;
 
 typedef struct cb_trader {
   uint8_t type, active, exiting;
-  double capital, month_start_capital, month_profit, bargaining;
+  double capital, month_start_capital, month_profit;
+  double haggling;        /* 0-1: share of a middleman's margin the trader's haggling alone would win */
   double revenue_usd, bribes_usd, fines_usd;  /* cumulative, for the ledger */
   int32_t next_trip;
   float protection;
@@ -116,13 +118,15 @@ typedef struct cb_trader {
   uint32_t nshelf, cap_shelf;
   uint32_t contacts[CB_MAX_CONTACTS];
   int ncontacts;
-  cb_supply *supply;      /* [nhubs]: where and at what factor the trader buys in each hub */
+  cb_supply *supply;      /* [nhubs]: whom the trader buys through in each hub, and their deals so far */
   uint16_t *risk;         /* [cb_risk_size]: expected enforcement cost / value, fixed point (cb_risk_get) */
 } cb_trader;
 
 typedef struct cb_middleman {
   int hub;
-  double commission, relabel_skill, capacity, busy_until, earnings_usd;
+  double commission;      /* posted commission on the hub price: the most it charges */
+  double relabel_skill, capacity, busy_until;
+  double earnings_usd;    /* what traders paid it over the hub price, illicit premiums included */
 } cb_middleman;
 
 typedef struct cb_official {
@@ -138,7 +142,7 @@ typedef struct cb_consignment {
   uint16_t product, route;
   uint8_t channel, relabel, stage, live;
   int32_t day_bought, day_cross, day_arrive;
-  double unit_cost;         /* paid per unit before the border: goods, commission, relabelling, transport */
+  double unit_cost;         /* paid per unit before the border: bargained goods price, illicit premium, relabelling, transport */
   double enforcement_usd;   /* bribes and fines paid for it so far */
   float relabel_skill;
 } cb_consignment;
@@ -360,6 +364,14 @@ int cb_traders_daily_options(cb_sim *S);
 /* middlemen.c */
 int cb_middlemen_init(cb_sim *S);
 void cb_middlemen_choose(const cb_sim *S, cb_trader *t);
+/* The bargain (see middlemen.c): the trader's power from its haggling, the consignment's bulk
+ * (bulk units) and the deals done; the middleman's cost per unit (its reservation price) for
+ * goods of source price `source` in a hub; and the bargained price per unit a trader pays its
+ * supplier in the hub for a consignment of that bulk (never below the cost). */
+double cb_middlemen_power(const cb_sim *S, double haggling, double bulk_units, double deals);
+double cb_middlemen_cost(const cb_sim *S, int hub, double source);
+double cb_middlemen_price(const cb_sim *S, const cb_trader *t, int hub, double source, double bulk_units);
+void cb_middlemen_deal(cb_trader *t, int hub);
 /* enforcement.c */
 int cb_officials_init(cb_sim *S);
 int cb_enforcement_check(cb_sim *S, uint32_t cons_id, int checkpoint, uint32_t position, cb_rng_stream *inspect);
