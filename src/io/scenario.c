@@ -120,6 +120,8 @@ static const cb_field f_crossings[] = {
     REFS(cb_sc_crossing, smuggling_checkpoints, "checkpoints", "[]", "checkpoints met when crossing unofficially (smuggled)"),
     DBL(cb_sc_crossing, official_fee_per_bulk_usd, 0, BIG, "0", "USD", "customs duties and fees per bulk unit through official customs"),
     DBL(cb_sc_crossing, smuggling_cost_per_bulk_usd, 0, BIG, NULL, "USD", "porters, boats and guides per bulk unit for an unofficial crossing"),
+    DBL(cb_sc_crossing, official_capacity, 0, BIG, "0", "bulk/day per 10k buyers", "goods official customs here can clear a day (legal, disguised, luggage), in bulk units per 10,000 simulated buyers so a smaller population keeps the same congestion; beyond it consignments queue (0: no limit)"),
+    DBL(cb_sc_crossing, smuggling_capacity, 0, BIG, "0", "bulk/day per 10k buyers", "goods the unofficial crossings here can carry a day, in bulk units per 10,000 simulated buyers; beyond it consignments queue (0: no limit)"),
 };
 
 static const cb_field f_markets[] = {

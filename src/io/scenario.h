@@ -79,6 +79,7 @@ typedef struct cb_sc_crossing {
   char name[CB_NAME_MAX];
   cb_reflist official_checkpoints, smuggling_checkpoints;
   double official_fee_per_bulk_usd, smuggling_cost_per_bulk_usd;
+  double official_capacity, smuggling_capacity; /* bulk units a day per 10,000 buyers (0: no limit) */
 } cb_sc_crossing;
 
 typedef struct cb_sc_market {

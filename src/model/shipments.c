@@ -49,6 +49,20 @@ static int32_t dispatch_day(cb_sim *S, cb_consignment *c, int32_t day) {
   return ready < day ? day : (ready > latest ? latest : ready);
 }
 
+/* The day a consignment crosses: lanes clear their capacity a day in the order consignments were
+ * dispatched, so beyond capacity goods queue; the wait is capped well inside the shipment horizon. */
+static int32_t crossing_day(cb_sim *S, const cb_consignment *c, int32_t reach) {
+  int lane = cb_lane(S->routes[c->route].crossing, c->channel);
+  double cap = cb_lane_capacity(S, lane);
+  if (cap <= 0) return reach;
+  double start = S->lane_free[lane] > reach ? S->lane_free[lane] : reach;
+  int32_t latest = reach + CB_SHIP_HORIZON / 4;
+  double free_at = start + c->qty * S->sc.categories[cb_prod_cat(S, c->product)].bulk / cap;
+  S->lane_free[lane] = free_at < latest ? free_at : latest;
+  int32_t done = (int32_t)ceil(S->lane_free[lane]) - 1;
+  return done < reach ? reach : done;
+}
+
 int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   uint32_t id;
   if (new_consignment(S, &id)) return S->err.code;
@@ -71,8 +85,8 @@ int cb_shipments_dispatch(cb_sim *S, const cb_consignment *proto, int32_t day) {
   cb_middlemen_deal(t, r->hub);
   c->day_bought = day;
   int32_t d0 = dispatch_day(S, c, day);
-  c->day_cross = d0 + r->days_to_cross;
-  c->day_arrive = d0 + r->days_to_market;
+  c->day_cross = crossing_day(S, c, d0 + r->days_to_cross);
+  c->day_arrive = c->day_cross + (r->days_to_market - r->days_to_cross);
   S->T[c->trader].in_flight++;
   S->in_transit += c->qty;
   S->L.procured += c->qty;

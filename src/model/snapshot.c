@@ -153,6 +153,7 @@ static int io_state(snap_io *io, cb_sim *S) {
   io_bytes(io, S->holders, nmp * sizeof *S->holders);
   io_bytes(io, S->poss_cost, (size_t)S->sc.n_markets * sizeof *S->poss_cost);
   io_bytes(io, S->poss_month, (size_t)S->sc.n_markets * sizeof *S->poss_month);
+  io_bytes(io, S->lane_free, (size_t)S->sc.n_crossings * 2 * sizeof *S->lane_free);
   for (uint32_t t = 0; t < S->ntraders_max && !io->e->code; t++) io_trader(io, S, &S->T[t]);
   io_bytes(io, S->trader_open, S->ntraders_max);
   uint32_t cap = S->ntraders_max;
@@ -331,6 +332,11 @@ int cb_snapshot_from_buffer(cb_sim *S, const uint8_t *buf, size_t len, const cha
   if (bad >= 0)
     return cb_err_set(e, CB_EPARSE, "snapshot %s: buyer %lld has a market, rank or held origin that does not exist; the file is corrupt",
                       name, (long long)bad);
+  /* a lane's queue ends on a real day no further ahead than consignments can be scheduled */
+  for (int l = 0; l < S->sc.n_crossings * 2; l++)
+    if (!(S->lane_free[l] >= S->start && S->lane_free[l] <= (double)S->day + CB_SHIP_HORIZON))
+      return cb_err_set(e, CB_EPARSE, "snapshot %s: crossing %s's %s lane is clear on an impossible day; the file is corrupt", name,
+                        S->sc.crossings[l / 2].name, l % 2 ? "unofficial" : "official");
   S->seed = h.seed;
   S->run = h.run;
   S->rng = cb_rng_make(h.seed, h.run);

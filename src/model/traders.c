@@ -243,7 +243,8 @@ static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int 
     double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
     idx[n] = i;
     cost[n] = unit_cost;
-    profit[n] = price - unit_cost * (1.0 + risk + hold * p->days);
+    double wait = cb_lane_wait(S, cb_lane(S->routes[p->route].crossing, p->channel), day + S->routes[p->route].days_to_cross);
+    profit[n] = price - unit_cost * (1.0 + risk + hold * (p->days + wait));
     if (profit[n] > best) best = profit[n];
     n++;
   }

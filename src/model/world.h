@@ -217,6 +217,7 @@ struct cb_sim {
   int sanction_order[CB_MAX_ENTRIES]; /* sanctions sorted by date */
   double *cp_inspect, *cp_monitor, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
   uint32_t *closed;               /* [ncrossings] channels stopped */
+  double *lane_free;              /* [ncrossings * 2]: day the official (0) / unofficial (1) lane's queue is clear */
   double campaign, income_all, income_kaesong;
 
   cb_buyers B;
@@ -323,6 +324,10 @@ int cb_goods_is_foreign(const cb_sim *S, int origin);   /* neither domestic nor 
 double cb_goods_domestic_price(const cb_sim *S, int market, int product);
 /* routes.c */
 int cb_routes_build(cb_sim *S);
+/* A crossing's two lanes: official customs (legal, disguised, luggage) and unofficial (smuggled). */
+static inline int cb_lane(int crossing, int channel) { return crossing * 2 + (channel == CB_CH_SMUGGLED); }
+double cb_lane_capacity(const cb_sim *S, int lane);          /* bulk units a day, 0 if unlimited */
+double cb_lane_wait(const cb_sim *S, int lane, double reach); /* days a consignment reaching it then would queue */
 /* policy.c */
 void cb_policy_apply(cb_sim *S, int32_t day);
 int cb_policy_init(cb_sim *S);
