@@ -259,21 +259,36 @@ static const char *const no_capacity[] = {"crossings.sinuiju.official_capacity=0
                                           "crossings.hyesan.official_capacity=0", "crossings.hyesan.smuggling_capacity=0"};
 
 /* Knock-out of geography: Hyesan given Sinuiju's distances, costs, one road check inland and
- * Sinuiju's capacities, so the two crossings differ only in their officials. */
-static const char *const mirrored[] = {
-    "supply_legs.dandong_hyesan.days=1", "supply_legs.dandong_hyesan.cost_per_bulk_usd=0.5",
-    "supply_legs.shenyang_hyesan.days=2", "supply_legs.shenyang_hyesan.cost_per_bulk_usd=1.5",
-    "delivery_legs.hyesan_pyongyang.days=1", "delivery_legs.hyesan_pyongyang.cost_per_bulk_usd=2",
-    "delivery_legs.hyesan_pyongyang.checkpoints=[road_kanggye_pyongyang]", "crossings.hyesan.smuggling_cost_per_bulk_usd=6",
-    "crossings.hyesan.official_capacity=20", "crossings.hyesan.smuggling_capacity=2"};
+ * Sinuiju's capacities, so the two crossings differ only in their officials; the second list also
+ * gives Hyesan's officials Sinuiju's numbers (the "measures" included), a full mirror. */
+#define MIRRORED_GEOGRAPHY                                                                                     \
+  "supply_legs.dandong_hyesan.days=1", "supply_legs.dandong_hyesan.cost_per_bulk_usd=0.5",                     \
+      "supply_legs.shenyang_hyesan.days=2", "supply_legs.shenyang_hyesan.cost_per_bulk_usd=1.5",               \
+      "delivery_legs.hyesan_pyongyang.days=1", "delivery_legs.hyesan_pyongyang.cost_per_bulk_usd=2",           \
+      "delivery_legs.hyesan_pyongyang.checkpoints=[road_kanggye_pyongyang]",                                   \
+      "crossings.hyesan.smuggling_cost_per_bulk_usd=6", "crossings.hyesan.official_capacity=20",               \
+      "crossings.hyesan.smuggling_capacity=2"
+static const char *const mirrored[] = {MIRRORED_GEOGRAPHY};
+static const char *const mirrored_all[] = {
+    MIRRORED_GEOGRAPHY, "checkpoints.cn_customs_changbai.inspect_prob=0.15", "checkpoints.kp_customs_hyesan.inspect_prob=0.3",
+    "checkpoints.kp_customs_hyesan.connected_share=0.5", "checkpoints.kp_customs_hyesan.confiscate_prob=0.3",
+    "checkpoints.border_guard_hyesan.inspect_prob=0.25", "checkpoints.border_guard_hyesan.skill=0.5",
+    "checkpoints.border_guard_hyesan.connected_share=0.4", "checkpoints.road_kanggye_pyongyang.inspect_prob=0.1",
+    "checkpoints.road_kanggye_pyongyang.connected_share=0.2"};
+#define NMIRRORED ((int)(sizeof mirrored / sizeof *mirrored))
+#define NMIRRORED_ALL ((int)(sizeof mirrored_all / sizeof *mirrored_all))
 
 static void pattern1_route_concentration(void **state) {
   (void)state;
   contrast c = {"share of foreign electronics delivered through Sinuiju", BASELINE, {0}, sinuiju_share, 0};
-  estimate on, off = knock_out("pattern 1", &c, "Sinuiju's geography (Hyesan made its mirror)", mirrored, 10, &on);
+  estimate on, off = knock_out("pattern 1", &c, "Sinuiju's geography and officials (Hyesan made its full mirror)", mirrored_all, NMIRRORED_ALL, &on);
   assert_above(on, 0.70);
   assert_below(on, 0.999); /* Hyesan still matters: the share is not built in */
   assert_below(off, 0.70);
+  /* geography alone (distances, costs, capacities) carries a large part of it */
+  contrast geo = {"change in that share with Hyesan given Sinuiju's geography only", {"baseline.yaml", mirrored, NMIRRORED}, BASELINE,
+                  sinuiju_share, 0};
+  assert_below(holds("pattern 1", &geo), -0.05);
 }
 
 /* ---- 2. Stopping illicit trade at Hyesan barely reduces total supply: traffic moves. Stopping
