@@ -48,6 +48,7 @@ static const expectation expected[] = {
     {"snapshot", "other-byte-order.snap", CB_EPARSE, "another byte order"},
     {"snapshot", "foreign-layout.snap", CB_ESCHEMA, "other places, goods, routes or population sizes"},
     {"snapshot", "buyer-market-out-of-range.snap", CB_EPARSE, "has a market, rank or held origin that does not exist"},
+    {"snapshot", "lane-clear-at-infinity.snap", CB_EPARSE, "lane is clear on an impossible day"},
     {"results", "nul-in-metrics.bin", CB_EPARSE, "metrics.csv: a NUL byte at offset"},
     {"results", "seed-not-integer.bin", CB_EPARSE, "summary.json: fields 'seed', 'run' (integers) and 'overrides' (a list) are needed"},
     {"results", "bad-date.bin", CB_EPARSE, "metrics.csv:3:1: date: '2012-13-01' is not a date"},
