@@ -612,6 +612,14 @@ static void test_checkpoint_kinds(void **state) {
                       "crossings.sinuiju.official_checkpoints", "'group109_sinuiju' is a possession team");
   EXPECT_SET_REJECTED("markets.pyongyang.possession_checkpoints=[kp_customs_sinuiju]", "markets.pyongyang.possession_checkpoints",
                       "list only checkpoints whose kind checks holdings");
+  /* the rule sets are checked against themselves: an offence only where the kind looks, and a
+   * possession team looks at no channel */
+  EXPECT_SET_REJECTED("checkpoint_kinds.border_guard.any_label=[smuggled, legal]", "checkpoint_kinds.border_guard",
+                      "names an offence in a channel it does not see");
+  EXPECT_SET_REJECTED("checkpoint_kinds.possession.sees=[legal]", "checkpoint_kinds.possession", "sees no channels");
+  EXPECT_SET_REJECTED("checkpoints.kp_customs_sinuiju.kind=nowhere", "checkpoints.kp_customs_sinuiju.kind", "checkpoint_kinds");
+  /* the old bribe inputs are gone, and the message says what is allowed */
+  EXPECT_SET_REJECTED("checkpoints.kp_customs_sinuiju.accept_prob=0.5", "unknown key 'accept_prob'", "monitoring");
 }
 
 static void test_not_a_scenario(void **state) {
