@@ -40,7 +40,7 @@ static void free_model(cb_sim *S) {
   free(S->M); free(S->O); free(S->cp_first); free(S->cp_count);
   free(S->P); free(S->poss_month); free(S->routes); free(S->lane_free);
   for (int m = 0; m < CB_MAX_ENTRIES; m++) free(S->routes_of[m]);
-  free(S->legal_ok); free(S->cp_inspect); free(S->cp_monitor); free(S->cp_confiscate); free(S->closed);
+  free(S->listed); free(S->cp_inspect); free(S->cp_monitor); free(S->cp_confiscate); free(S->closed);
   free(S->market_rate); free(S->cp_rate); free(S->rate_market); free(S->rate_cp);
   free(S->metric_names);
   cb_metrics_free(&S->metrics);

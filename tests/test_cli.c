@@ -356,11 +356,11 @@ static void test_end_before_start(void **state) {
 static void test_event_outside_period(void **state) {
   (void)state;
   char where[300], args[2000];
-  char *path = variant("event.yaml", "\n    date: 2016-02-10", "\n    date: 2011-02-10", "date: |2011-02-10", where, sizeof where);
+  char *path = variant("event.yaml", "\n    start: 2016-03-15", "\n    start: 2011-03-15", "start: |2011-03-15", where, sizeof where);
   snprintf(args, sizeof args, "run '%s' " POP, path);
   char *out = run_failing(exit_input, args);
   assert_contains(out, where);
-  assert_contains(out, "income_shocks.kaesong_closure.date");
+  assert_contains(out, "campaigns.kim_jong_un_patriotism.start");
   assert_contains(out, "before the simulated period");
   free(out);
   free(path);
@@ -443,8 +443,21 @@ static void test_event_end_before_start(void **state) {
 static void test_unknown_goods(void **state) {
   (void)state;
   /* a sanction naming a kind of product the catalogue does not have */
-  EXPECT_SET_REJECTED("sanctions={un: {date: 2016-03-02, action: impose, origins: [cn], categories: [cosmetics, televisions]}}",
+  EXPECT_SET_REJECTED("sanctions={un: {date: 2016-03-02, by: un, action: impose, origins: [cn], categories: [cosmetics, televisions]}}",
                       "--set #5:", "sanctions.un.categories", "'televisions'");
+}
+
+/* A measure must say who imposes it, be in force some day of the run, and name whose income it cuts. */
+static void test_malformed_measures(void **state) {
+  (void)state;
+  EXPECT_SET_REJECTED("sanctions.x={date: 2016-03-02, origins: [cn]}", "--set #5:", "sanctions.x.by", "missing");
+  EXPECT_SET_REJECTED("sanctions.x={date: 2016-03-02, by: eu, origins: [cn]}", "--set #5:", "sanctions.x.by", "'eu'", "authorities");
+  EXPECT_SET_REJECTED("sanctions.x={date: 2005-01-01, end: 2008-12-31, by: un, origins: [cn]}", "sanctions.x.end", "before the simulated period");
+  EXPECT_SET_REJECTED("sanctions.x={date: 2016-03-02, end: 2016-01-01, by: un, origins: [cn]}", "sanctions.x.end", "ends before it takes effect");
+  EXPECT_SET_REJECTED("sanctions.x={date: 2016-03-02, by: un, income_lost: 0.5}", "sanctions.x.income_lost", "no income source is named");
+  EXPECT_SET_REJECTED("sanctions.x={date: 2016-03-02, by: un, categories: [laptops]}", "sanctions.x.categories", "covers no goods");
+  EXPECT_SET_REJECTED("authorities.un.enforced_by=[possession]", "authorities.un.enforced_by", "counts listed goods in no channel");
+  EXPECT_SET_REJECTED("checkpoint_kinds.border_guard.listed_label=[legal]", "checkpoint_kinds.border_guard", "a channel it does not see");
 }
 
 /* The route network: hub -> crossing -> market. A leg pointing back (a cycle) names the wrong kind
@@ -895,7 +908,8 @@ static void test_params_lists_every_section(void **state) {
   /* and so does every section of the parameter table */
   static const char *const all[] = {"simulation", "population", "origins", "categories", "hubs", "checkpoints", "crossings",
                                     "markets", "supply_legs", "delivery_legs", "trader_types", "buyers", "traders",
-                                    "middlemen", "market", "sanctions", "crackdowns", "campaigns", "closures", "income_shocks"};
+                                    "middlemen", "market", "sanctions", "crackdowns", "campaigns", "closures", "income_shocks",
+                                    "authorities", "income_sources"};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     char head[120];
     snprintf(head, sizeof head, "\n## %s\n", all[i]);
@@ -1018,6 +1032,7 @@ int main(void) {
     cmocka_unit_test(test_negative_count),
     cmocka_unit_test(test_event_end_before_start),
     cmocka_unit_test(test_unknown_goods),
+    cmocka_unit_test(test_malformed_measures),
     cmocka_unit_test(test_route_back_edge),
     cmocka_unit_test(test_route_duplicate_leg),
     cmocka_unit_test(test_route_dead_ends),

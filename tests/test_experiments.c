@@ -19,15 +19,16 @@
 
 #define BASELINE CB_SOURCE_DIR "/scenarios/baseline.yaml"
 
-/* A small world over one year (the dated events after 2012 removed: they would fall outside). */
+/* A small world over one year, with the crackdowns, campaigns and closures removed (the standing
+ * bans of the sanctions section stay: without them South Korean goods would pass customs freely). */
 static const char *const small[] = {
     "population.buyers=2000", "population.traders=60", "population.middlemen=10", "population.officials=40",
-    "simulation.end=2012-12-31", "sanctions={}", "crackdowns={}", "campaigns={}", "closures={}", "income_shocks={}",
+    "simulation.end=2012-12-31", "crackdowns={}", "campaigns={}", "closures={}", "income_shocks={}",
 };
 #define NSMALL (int)(sizeof small / sizeof *small)
 #define SMALL_CLI                                                                                              \
   "--set population.buyers=2000 --set population.traders=60 --set population.middlemen=10 "                   \
-  "--set population.officials=40 --set simulation.end=2012-12-31 --set 'sanctions={}' --set 'crackdowns={}' " \
+  "--set population.officials=40 --set simulation.end=2012-12-31 --set 'crackdowns={}' " \
   "--set 'campaigns={}' --set 'closures={}' --set 'income_shocks={}'"
 
 typedef struct seen {
@@ -417,7 +418,8 @@ static void test_compare_detects_a_known_effect(void **state) {
   assert_true(h->ci_high < 0 && h->effect < -0.5 * h->mean_a);
   assert_true(s->ci_low > 0);
   const cb_effect *share = effect_named(X, "foreign_electronics_share", "crossing=hyesan");
-  assert_true(share->mean_b == 0.0 && share->ci_high < 0);
+  if (!(share->mean_b < 0.1 * share->mean_a && share->ci_high < 0)) fail_msg("Hyesan share %g -> %g, upper %g", share->mean_a, share->mean_b, share->ci_high);
+  /* a little remains: the declared channel stays open, and in the first year traders still try it */
   char sql[400];
   /* demand by price tier, from each run's totals: both tiers are there and sum to all orders */
   const cb_effect *luxury = effect_named(X, "ordered_units", "tier=luxury"), *standard = effect_named(X, "ordered_units", "tier=standard");

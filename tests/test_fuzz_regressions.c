@@ -32,7 +32,7 @@ static const expectation expected[] = {
     {"scenario", "alias-bomb.yaml", CB_EPARSE, "fuzz.yaml:1:4: anchors (&a) are not supported"},
     {"scenario", "bad-utf8-deep.yaml", CB_EPARSE, "unreadable text"},
     {"scenario", "long-scalar.yaml", CB_ESCHEMA, "fuzz.yaml:6:21: simulation.won_per_usd_file"},
-    {"scenario", "many-keys.yaml", CB_ESCHEMA, "fuzz.yaml:184:3: hubs"},
+    {"scenario", "many-keys.yaml", CB_ESCHEMA, "fuzz.yaml:180:3: hubs"},
     {"series", "long-line.csv", CB_EPARSE, "fuzz.csv:2:1: entity name \"kkkk"},
     {"series", "long-value.csv", CB_EPARSE, "fuzz.csv:2:14: value \"9999"},
     {"series", "nul-in-header.csv", CB_EPARSE, "fuzz.csv:1:12: line contains a NUL byte"},

@@ -26,12 +26,15 @@ static int free_sim(void **state) {
   return 0;
 }
 
-/* The baseline with few agents, every event section emptied, then the extra assignments. */
+/* The baseline with few agents, every event section emptied but the North's standing bans on
+ * South Korean and Japanese goods, then the extra assignments. */
 static cb_sim *make_sim(const char *const *extra, size_t nextra) {
   static const char *const small[] = {
       "population.buyers=2000", "population.traders=60", "population.middlemen=10", "population.officials=40",
       "sanctions={}",           "crackdowns={}",         "campaigns={}",            "closures={}",
-      "income_shocks={}"};
+      "income_shocks={}",
+      "sanctions.kp_kr.date=2000-01-01", "sanctions.kp_kr.by=kp", "sanctions.kp_kr.origins=[kr]",
+      "sanctions.kp_jp.date=2000-01-01", "sanctions.kp_jp.by=kp", "sanctions.kp_jp.origins=[jp]"};
   cb_free(current);
   cb_sim *S = current = cb_new();
   assert_non_null(S);
@@ -82,7 +85,7 @@ static void test_channels_of_the_baseline(void **state) {
   assert_false(cb_goods_is_foreign(S, origin(S, "cn")));
   assert_false(cb_goods_is_foreign(S, origin(S, "kp")));
 
-  /* South Korean cosmetics: no legal channel (banned, and Chinese customs refuse the label) */
+  /* South Korean cosmetics: no declared channel (Chinese customs refuse the label on papers) */
   assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_LEGAL), 0);
   assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_DISGUISED), 1);
   assert_int_equal(cb_goods_channel_ok(S, kr_cos, CB_CH_SMUGGLED), 1);
@@ -93,10 +96,11 @@ static void test_channels_of_the_baseline(void **state) {
   assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_LEGAL), 1);
   assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_DISGUISED), 0);
   assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_SMUGGLED), 1);
-  /* South Korean appliances and Japanese laptops under sanctions: no legal channel */
-  assert_int_equal(cb_goods_channel_ok(S, kr_app, CB_CH_LEGAL), 0);
+  /* South Korean appliances and Japanese laptops are on the North's list, yet may be declared: the
+   * list makes that an offence on the papers, a cost the trader weighs, not a closed channel */
+  assert_int_equal(cb_goods_channel_ok(S, kr_app, CB_CH_LEGAL), 1);
   assert_int_equal(cb_goods_channel_ok(S, kr_app, CB_CH_DISGUISED), 1);
-  assert_int_equal(cb_goods_channel_ok(S, jp_lap, CB_CH_LEGAL), 0);
+  assert_int_equal(cb_goods_channel_ok(S, jp_lap, CB_CH_LEGAL), 1);
   assert_int_equal(cb_goods_channel_ok(S, jp_lap, CB_CH_DISGUISED), 1);
   /* domestic goods never cross the border: no channel at all, for every category */
   for (int k = 0; k < S->ncat; k++)
@@ -134,12 +138,12 @@ static void test_offences_by_checkpoint_kind(void **state) {
   /* expected[checkpoint][channel: legal, disguised, smuggled, luggage] */
   static const int laptop_kr[4][4] = {
       /* Chinese customs let foreign appliances and electronics pass [RFA 2016] */ {N_, N_, N_, N_},
-      /* North Korean customs: a foreign label on goods not imported legally */ {N_, F_, N_, F_},
+      /* North Korean customs: goods on the North's list, declared or under their own label */ {F_, F_, N_, F_},
       /* border guards: the unofficial crossing itself */ {N_, N_, A_, N_},
-      /* road checks: goods without papers, and foreign labels on goods not imported legally */ {N_, F_, A_, F_}};
+      /* road checks: goods without papers, and listed labels on goods not declared */ {N_, F_, A_, F_}};
   static const int cosmetics_kr[4][4] = {
       /* Chinese customs refuse foreign cosmetics [RFA 2016] */ {N_, F_, N_, F_},
-      {N_, F_, N_, F_}, {N_, N_, A_, N_}, {N_, F_, A_, F_}};
+      {F_, F_, N_, F_}, {N_, N_, A_, N_}, {N_, F_, A_, F_}};
   static const int laptop_cn[4][4] = {{N_, N_, N_, N_}, {N_, N_, N_, N_}, {N_, N_, A_, N_}, {N_, N_, A_, N_}};
   for (int i = 0; i < 4; i++) {
     int c = checkpoint(S, cps[i]);
@@ -228,61 +232,97 @@ static void test_routes_cover_every_path(void **state) {
 
 /* ---------------- policy ---------------- */
 
-static void test_sanctions_flip_legal_trade(void **state) {
+static int authority(const cb_sim *S, const char *n) { return IDX(S, authorities, n_authorities, n); }
+static int listed_by(const cb_sim *S, int p, const char *who) { return (int)(S->listed[p] >> authority(S, who) & 1u); }
+
+/* Measures put goods on an authority's list and take them off; where the list binds is the
+ * authority's: the North's at its customs, Japan's nowhere on these routes. */
+static void test_sanctions_set_lists(void **state) {
   (void)state;
-  cb_sim *S = MAKE("sanctions.test.date=2013-01-01", "sanctions.test.action=ease", "sanctions.test.origins=[jp]",
-                   "sanctions.cn_laptops.date=2014-06-01", "sanctions.cn_laptops.action=impose",
-                   "sanctions.cn_laptops.origins=[cn]", "sanctions.cn_laptops.categories=[laptops]");
-  int jp = origin(S, "jp"), kr = origin(S, "kr"), cn = origin(S, "cn");
-  int jp_app = product(S, "appliances", "jp"), jp_cos = product(S, "cosmetics", "jp");
-  int cn_lap = product(S, "laptops", "cn"), cn_cam = product(S, "cameras", "cn");
+  cb_sim *S = MAKE("sanctions.jp_ban.date=2009-06-18", "sanctions.jp_ban.by=jp", "sanctions.jp_ban.origins=[jp]",
+                   "sanctions.thaw.date=2013-01-01", "sanctions.thaw.by=kp", "sanctions.thaw.action=ease", "sanctions.thaw.origins=[jp]",
+                   "sanctions.un_laptops.date=2014-06-01", "sanctions.un_laptops.end=2014-12-31", "sanctions.un_laptops.by=un",
+                   "sanctions.un_laptops.origins=[kr, jp, cn]", "sanctions.un_laptops.categories=[laptops]");
+  int kr_app = product(S, "appliances", "kr"), jp_app = product(S, "appliances", "jp"), jp_lap = product(S, "laptops", "jp");
+  int cn_lap = product(S, "laptops", "cn"), cn_cam = product(S, "cameras", "cn"), kr_lap = product(S, "laptops", "kr");
+  int kp_cust = checkpoint(S, "kp_customs_sinuiju"), cn_cust = checkpoint(S, "cn_customs_dandong");
+  /* at the start: the North's and Japan's bans, older than the run, are in force */
   for (int k = 0; k < S->ncat; k++) {
-    assert_int_equal(S->legal_ok[cb_product(S, k, jp)], 0);
-    assert_int_equal(S->legal_ok[cb_product(S, k, kr)], 0);
-    assert_int_equal(S->legal_ok[cb_product(S, k, cn)], 1);
+    assert_int_equal(listed_by(S, cb_product(S, k, origin(S, "kr")), "kp"), 1);
+    assert_int_equal(listed_by(S, cb_product(S, k, origin(S, "jp")), "kp"), 1);
+    assert_int_equal(listed_by(S, cb_product(S, k, origin(S, "jp")), "jp"), 1);
+    assert_int_equal(S->listed[cb_product(S, k, origin(S, "cn"))], 0u);
   }
-  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_LEGAL), 0);
-  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_DISGUISED), 1);
-  cb_policy_apply(S, cbt_day("2012-12-31"));
-  assert_int_equal(S->legal_ok[jp_app], 0);
+  assert_int_equal(cb_goods_offence(S, kp_cust, CB_CH_LEGAL, jp_app), CB_OFFENCE_LABEL);
+  /* Japan's list binds goods leaving Japan: Chinese customs do not apply it */
+  assert_int_equal(cb_goods_offence(S, cn_cust, CB_CH_LEGAL, jp_app), CB_OFFENCE_NONE);
+  /* the North eases: Japanese goods pass its customs declared, still on Japan's own list */
   cb_policy_apply(S, cbt_day("2013-01-01"));
-  for (int k = 0; k < S->ncat; k++) {
-    assert_int_equal(S->legal_ok[cb_product(S, k, jp)], 1); /* every category: the list was empty */
-    assert_int_equal(S->legal_ok[cb_product(S, k, kr)], 0);
-  }
-  /* legal trade opens for Japanese appliances, and disguise is no longer needed for them ... */
-  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_LEGAL), 1);
-  assert_int_equal(cb_goods_channel_ok(S, jp_app, CB_CH_DISGUISED), 0);
-  /* ... but Chinese customs still refuse Japanese cosmetics under their own label */
-  assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_LEGAL), 0);
-  assert_int_equal(cb_goods_channel_ok(S, jp_cos, CB_CH_DISGUISED), 1);
-  /* the state holds on later days without events */
-  cb_policy_apply(S, cbt_day("2013-06-01"));
-  assert_int_equal(S->legal_ok[jp_app], 1);
-  /* a ban limited to one category */
+  assert_int_equal(listed_by(S, jp_app, "kp"), 0);
+  assert_int_equal(listed_by(S, jp_app, "jp"), 1);
+  assert_int_equal(cb_goods_offence(S, kp_cust, CB_CH_LEGAL, jp_app), CB_OFFENCE_NONE);
+  assert_int_equal(cb_goods_offence(S, kp_cust, CB_CH_LEGAL, kr_app), CB_OFFENCE_LABEL);
+  /* a UN list of one kind, every origin, for half a year, applied by Chinese customs: a Chinese
+   * label hides nothing when Chinese laptops are listed too */
   cb_policy_apply(S, cbt_day("2014-06-01"));
-  assert_int_equal(S->legal_ok[cn_lap], 0);
-  assert_int_equal(S->legal_ok[cn_cam], 1);
-  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_LEGAL), 0);
-  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_DISGUISED), 0); /* nothing to disguise */
-  assert_int_equal(cb_goods_channel_ok(S, cn_lap, CB_CH_SMUGGLED), 1);
-  assert_int_equal(S->legal_ok[jp_app], 1);
+  assert_int_equal(listed_by(S, cn_lap, "un"), 1);
+  assert_int_equal(S->listed[cn_cam], 0u);
+  assert_int_equal(cb_goods_offence(S, cn_cust, CB_CH_LEGAL, cn_lap), CB_OFFENCE_ANY_LABEL);
+  assert_int_equal(cb_goods_offence(S, cn_cust, CB_CH_DISGUISED, kr_lap), CB_OFFENCE_ANY_LABEL);
+  assert_int_equal(cb_goods_offence(S, cn_cust, CB_CH_LEGAL, cn_cam), CB_OFFENCE_NONE);
+  assert_int_equal(cb_goods_offence(S, kp_cust, CB_CH_LEGAL, jp_lap), CB_OFFENCE_NONE); /* the North does not apply UN lists */
+  /* its end lifts it */
+  cb_policy_apply(S, cbt_day("2015-01-01"));
+  assert_int_equal(S->listed[cn_lap], 0u);
+  assert_int_equal(cb_goods_offence(S, cn_cust, CB_CH_LEGAL, cn_lap), CB_OFFENCE_NONE);
 }
 
 /* Sanctions apply in date order whatever their order in the file: a ban listed after an easing
  * but dated before it does not undo the easing. */
 static void test_sanctions_in_date_order(void **state) {
   (void)state;
-  cb_sim *S = MAKE("sanctions.late_ease.date=2015-01-01", "sanctions.late_ease.action=ease", "sanctions.late_ease.origins=[jp]",
-                   "sanctions.early_ban.date=2013-01-01", "sanctions.early_ban.action=impose", "sanctions.early_ban.origins=[jp]",
-                   "origins.jp.legal_trade=true");
+  cb_sim *S = MAKE("sanctions.late_ease.date=2015-01-01", "sanctions.late_ease.by=un", "sanctions.late_ease.action=ease",
+                   "sanctions.late_ease.origins=[jp]", "sanctions.early_ban.date=2013-01-01", "sanctions.early_ban.by=un",
+                   "sanctions.early_ban.origins=[jp]");
   int jp_app = product(S, "appliances", "jp");
   cb_policy_apply(S, cbt_day("2012-06-01"));
-  assert_int_equal(S->legal_ok[jp_app], 1);
+  assert_int_equal(listed_by(S, jp_app, "un"), 0);
   cb_policy_apply(S, cbt_day("2014-06-01"));
-  assert_int_equal(S->legal_ok[jp_app], 0);
+  assert_int_equal(listed_by(S, jp_app, "un"), 1);
   cb_policy_apply(S, cbt_day("2016-06-01"));
-  assert_int_equal(S->legal_ok[jp_app], 1);
+  assert_int_equal(listed_by(S, jp_app, "un"), 0);
+}
+
+/* A measure's inspection regime and income effect hold while it is in force, and compose with
+ * crackdowns and with other measures. */
+static void test_sanction_regimes(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("sanctions.cargo.date=2016-03-02", "sanctions.cargo.end=2016-12-31", "sanctions.cargo.by=un",
+                   "sanctions.cargo.inspected_at=[cn_customs_dandong]", "sanctions.cargo.inspect_factor=2", "sanctions.cargo.monitor_factor=1.5",
+                   "sanctions.coal.date=2016-11-30", "sanctions.coal.by=un", "sanctions.coal.income_sources=[fx_exports]",
+                   "sanctions.coal.income_lost=0.25", "sanctions.seafood.date=2017-08-05", "sanctions.seafood.by=un",
+                   "sanctions.seafood.income_sources=[fx_exports, kaesong]", "sanctions.seafood.income_lost=0.5",
+                   "crackdowns.c.start=2016-04-01", "crackdowns.c.end=2016-04-30", "crackdowns.c.checkpoints=[cn_customs_dandong]",
+                   "crackdowns.c.inspect_factor=3");
+  int cn = checkpoint(S, "cn_customs_dandong"), fx = IDX(S, income_sources, n_income_sources, "fx_exports");
+  int ks = IDX(S, income_sources, n_income_sources, "kaesong");
+  cb_policy_apply(S, cbt_day("2016-03-01"));
+  assert_near(S->cp_inspect[cn], 1.0, 0);
+  cb_policy_apply(S, cbt_day("2016-03-02"));
+  assert_near(S->cp_inspect[cn], 2.0, 1e-12);
+  assert_near(S->cp_monitor[cn], 1.5, 1e-12);
+  cb_policy_apply(S, cbt_day("2016-04-15"));
+  assert_near(S->cp_inspect[cn], 6.0, 1e-12); /* with the crackdown */
+  cb_policy_apply(S, cbt_day("2016-12-01"));
+  assert_near(S->income_left[fx], 0.75, 1e-12);
+  assert_near(S->income_left[ks], 1.0, 0);
+  cb_policy_apply(S, cbt_day("2017-01-01"));
+  assert_near(S->cp_inspect[cn], 1.0, 0); /* the regime ended */
+  assert_near(S->income_left[fx], 0.75, 1e-12); /* the cut did not */
+  cb_policy_apply(S, cbt_day("2017-08-05"));
+  assert_near(S->income_left[fx], 0.375, 1e-12);
+  assert_near(S->income_left[ks], 0.5, 1e-12);
+  assert_near(S->income_all, 1.0, 0);
 }
 
 static void test_crackdown_multipliers(void **state) {
@@ -381,27 +421,28 @@ static void test_closures_and_campaigns(void **state) {
 
 static void test_income_shocks(void **state) {
   (void)state;
-  cb_sim *S = MAKE("income_shocks.kaesong.date=2016-02-10", "income_shocks.kaesong.target=kaesong_dependent",
+  cb_sim *S = MAKE("income_shocks.kaesong.date=2016-02-10", "income_shocks.kaesong.sources=[kaesong]",
                    "income_shocks.kaesong.factor=1",
-                   "income_shocks.cut.date=2014-01-01", "income_shocks.cut.target=all", "income_shocks.cut.factor=0.25",
-                   "income_shocks.boom.date=2015-01-01", "income_shocks.boom.target=all", "income_shocks.boom.factor=-0.5",
-                   "income_shocks.half.date=2017-01-01", "income_shocks.half.factor=0.5");
+                   "income_shocks.cut.date=2014-01-01", "income_shocks.cut.factor=0.25",
+                   "income_shocks.boom.date=2015-01-01", "income_shocks.boom.factor=-0.5",
+                   "income_shocks.half.date=2017-01-01", "income_shocks.half.sources=[kaesong]", "income_shocks.half.factor=0.5");
+  int ks = IDX(S, income_sources, n_income_sources, "kaesong");
   assert_near(S->income_all, 1.0, 0);
-  assert_near(S->income_kaesong, 1.0, 0);
+  assert_near(S->income_left[ks], 1.0, 0);
   cb_policy_apply(S, cbt_day("2013-12-31"));
   assert_near(S->income_all, 1.0, 0);
   cb_policy_apply(S, cbt_day("2014-01-01"));
-  assert_near(S->income_all, 0.75, 1e-12);
-  assert_near(S->income_kaesong, 1.0, 0);
+  assert_near(S->income_all, 0.75, 1e-12); /* no source named: every buyer's whole income */
+  assert_near(S->income_left[ks], 1.0, 0);
   cb_policy_apply(S, cbt_day("2014-01-02"));
-  assert_near(S->income_all, 0.75, 1e-12); /* applied once, on its date only */
+  assert_near(S->income_all, 0.75, 1e-12); /* applied once, whatever the day asked */
   cb_policy_apply(S, cbt_day("2015-01-01"));
   assert_near(S->income_all, 1.125, 1e-12); /* a negative factor is a gain */
   cb_policy_apply(S, cbt_day("2016-02-10"));
-  assert_near(S->income_kaesong, 0.0, 0);  /* Kaesong's share of income is lost */
+  assert_near(S->income_left[ks], 0.0, 0);  /* Kaesong's share of income is lost */
   assert_near(S->income_all, 1.125, 1e-12);
   cb_policy_apply(S, cbt_day("2017-01-01"));
-  assert_near(S->income_kaesong, 0.0, 0);  /* and cannot fall below nothing (default target) */
+  assert_near(S->income_left[ks], 0.0, 0);  /* and cannot fall below nothing */
   assert_near(S->income_all, 1.125, 1e-12);
 }
 
@@ -409,16 +450,16 @@ static void test_income_shocks(void **state) {
  * state and the first cb_step must not apply the same events a second time. */
 static void test_event_on_first_day_applies_once(void **state) {
   (void)state;
-  cb_sim *S = MAKE("income_shocks.first.date=2012-01-01", "income_shocks.first.target=all",
-                   "income_shocks.first.factor=0.5", "sanctions.open.date=2012-01-01", "sanctions.open.action=ease",
+  cb_sim *S = MAKE("income_shocks.first.date=2012-01-01",
+                   "income_shocks.first.factor=0.5", "sanctions.open.date=2012-01-01", "sanctions.open.by=kp", "sanctions.open.action=ease",
                    "sanctions.open.origins=[jp]");
   assert_near(S->income_all, 0.5, 1e-12);
-  assert_int_equal(S->legal_ok[product(S, "laptops", "jp")], 1);
+  assert_int_equal(S->listed[product(S, "laptops", "jp")], 0u);
   int rc = cb_step(S);
   if (rc != CB_OK) fail_msg("cb_step: %s", cb_errmsg(S));
   assert_int_equal(S->day, S->start + 1);
   assert_near(S->income_all, 0.5, 1e-12);
-  assert_int_equal(S->legal_ok[product(S, "laptops", "jp")], 1);
+  assert_int_equal(S->listed[product(S, "laptops", "jp")], 0u);
 }
 
 /* ---------------- market ---------------- */
@@ -537,7 +578,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_offences_by_checkpoint_kind, free_sim),
       cmocka_unit_test_teardown(test_checkpoint_sees, free_sim),
       cmocka_unit_test_teardown(test_routes_cover_every_path, free_sim),
-      cmocka_unit_test_teardown(test_sanctions_flip_legal_trade, free_sim),
+      cmocka_unit_test_teardown(test_sanctions_set_lists, free_sim),
+      cmocka_unit_test_teardown(test_sanction_regimes, free_sim),
       cmocka_unit_test_teardown(test_sanctions_in_date_order, free_sim),
       cmocka_unit_test_teardown(test_crackdown_multipliers, free_sim),
       cmocka_unit_test_teardown(test_closures_and_campaigns, free_sim),

@@ -145,7 +145,7 @@ static void test_run_report_shows_the_rows_figures(void **state) {
     if (!strstr(html, tag)) fail_msg("no chart %s", charts[i]);
   }
   assert_int_equal(count(html, "<figure class=\"chart\""), 7);
-  assert_non_null(strstr(html, "<td>kaesong_closure</td>"));
+  assert_non_null(strstr(html, "<td>kr_kaesong_closure_2016</td>"));
   assert_non_null(strstr(html, "<code>population.buyers</code></td><td><code>4000</code>"));
   assert_non_null(strstr(html, "<code>--set population.buyers=4000</code>"));
   char *summary = cbt_summary_core(run_dir);

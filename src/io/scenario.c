@@ -16,7 +16,6 @@ static const char *const channel_names[] = {"legal", "disguised", "smuggled", "l
 static const char *const checks_names[] = {"consignments", "holdings", NULL};
 static const char *const period_names[] = {"day", "week", "month", "quarter", "year", NULL};
 static const char *const action_names[] = {"impose", "ease", NULL};
-static const char *const shock_names[] = {"kaesong_dependent", "all", NULL};
 
 #define BIG 1e12
 #define FLD(T, f, ty, lo, hi, def, unit, doc) {#f, ty, offsetof(T, f), lo, hi, def, NULL, NULL, unit, doc}
@@ -54,7 +53,6 @@ static const cb_field f_origins[] = {
     DBL(cb_sc_origin, penalty_factor, 0, 100, "1", "ratio", "multiplier on statutory fines when goods of this origin are caught"),
     BOOL(cb_sc_origin, domestic, "false", "made in North Korea and sold in state shops (no border crossing)"),
     BOOL(cb_sc_origin, kp_banned, "false", "North Korea bans these goods outright: possession checks count any item of this origin, not only media devices"),
-    BOOL(cb_sc_origin, legal_trade, "true", "legal import allowed at the start (sanctions events change it)"),
 };
 
 static const cb_field f_categories[] = {
@@ -91,6 +89,15 @@ static const cb_field f_checkpoint_kinds[] = {
     FLAGS(cb_sc_checkpoint_kind, any_label, channel_names, "[]", "channels that are an offence here whatever the goods' label (relabelling cannot hide it)"),
     FLAGS(cb_sc_checkpoint_kind, foreign_label, channel_names, "[]", "channels where goods under a foreign label are an offence here (relabelling hides the label)"),
     FLAGS(cb_sc_checkpoint_kind, barred_label, channel_names, "[]", "channels where goods of a barred_foreign_label kind under a foreign label are an offence here (relabelling hides the label)"),
+    FLAGS(cb_sc_checkpoint_kind, listed_label, channel_names, "[]", "channels where goods on the list of an authority this kind enforces (authorities.*.enforced_by) are an offence here; declared (legal) goods show it on their papers, and relabelling hides it unless the label given is listed too"),
+};
+
+static const cb_field f_authorities[] = {
+    REFS(cb_sc_authority, enforced_by, "checkpoint_kinds", "[]", "kinds of checkpoint that apply this authority's goods lists (none: its lists bind nowhere on the modelled routes)"),
+};
+
+static const cb_field f_income_sources[] = {
+    DBL(cb_sc_income_source, share_mean, 0, 1, NULL, "share", "mean share of a buyer's hard-currency income from this source (exponential between buyers; a buyer's shares are scaled down if they sum above 1)"),
 };
 
 static const cb_field f_checkpoints[] = {
@@ -166,7 +173,6 @@ static const cb_field f_buyers[] = {
     DBL(cb_sc_buyers, rank3_share, 0, 1, NULL, "share", "share of buyers of top rank"),
     DBL(cb_sc_buyers, rank_income_step, 1, 100, NULL, "ratio", "income multiplier per rank step"),
     DBL(cb_sc_buyers, income_growth_per_year, -0.5, 1, "0", "share/year", "growth of hard-currency incomes"),
-    DBL(cb_sc_buyers, kaesong_share_mean, 0, 1, "0", "share", "mean share of income that depends on Kaesong's hard currency"),
     DBL(cb_sc_buyers, spend_share, 0, 1, NULL, "share", "share of income put aside for these goods"),
     DBL(cb_sc_buyers, savings_cap_months, 0.1, 1200, "12", "months", "savings for goods beyond this many months of the set-aside are spent on other things"),
     DBL(cb_sc_buyers, review_days, 1, 3650, NULL, "days", "mean days between a buyer's reviews of wants"),
@@ -231,10 +237,17 @@ static const cb_field f_market[] = {
 };
 
 static const cb_field f_sanctions[] = {
-    DATE(cb_sc_sanction, date, NULL, "when it takes effect"),
-    ENUM(cb_sc_sanction, action, action_names, NULL, "impose (legal import banned) or ease (allowed)"),
-    REFS(cb_sc_sanction, origins, "origins", NULL, "origins covered"),
-    REFS(cb_sc_sanction, categories, "categories", "[]", "categories covered (empty: all)"),
+    DATE(cb_sc_sanction, date, NULL, "when it takes effect (may be before the run: a measure already in force)"),
+    DATE(cb_sc_sanction, end, "9999-12-31", "last day in force (default: never lifted)"),
+    REF(cb_sc_sanction, by, "authorities", NULL, "the state or body imposing it: where its goods list binds is that authority's enforced_by"),
+    ENUM(cb_sc_sanction, action, action_names, "impose", "impose (put the goods on the authority's list) or ease (take them off)"),
+    REFS(cb_sc_sanction, origins, "origins", "[]", "goods list: origins whose goods it covers (empty: no goods)"),
+    REFS(cb_sc_sanction, categories, "categories", "[]", "goods list: categories covered, of those origins (empty: every category)"),
+    REFS(cb_sc_sanction, inspected_at, "checkpoints", "[]", "inspection regime: checkpoints whose inspections it steps up while in force"),
+    DBL(cb_sc_sanction, inspect_factor, 0, 100, "1", "ratio", "multiplier on inspection chance at inspected_at"),
+    DBL(cb_sc_sanction, monitor_factor, 0, 100, "1", "ratio", "multiplier on the chance a bribe is found out at inspected_at"),
+    REFS(cb_sc_sanction, income_sources, "income_sources", "[]", "income effect: sources of buyers' hard currency it cuts"),
+    DBL(cb_sc_sanction, income_lost, 0, 1, "0", "share", "share of those sources' income lost while it is in force"),
 };
 
 static const cb_field f_crackdowns[] = {
@@ -261,7 +274,7 @@ static const cb_field f_closures[] = {
 
 static const cb_field f_income_shocks[] = {
     DATE(cb_sc_income_shock, date, NULL, "when incomes change"),
-    ENUM(cb_sc_income_shock, target, shock_names, "kaesong_dependent", "whose income: the Kaesong-dependent share of each buyer's, or all"),
+    REFS(cb_sc_income_shock, sources, "income_sources", "[]", "income sources hit (empty: every buyer's whole income)"),
     DBL(cb_sc_income_shock, factor, -1, 10, NULL, "share", "share of the targeted income lost (negative: gained)"),
 };
 
@@ -278,17 +291,19 @@ static const cb_section sections[] = {
     COLL("categories", cb_sc_category, categories, n_categories, f_categories, 1, "Kinds of products; with origins they form the catalogue."),
     COLL("hubs", cb_sc_hub, hubs, n_hubs, f_hubs, 1, "Chinese cities where middlemen procure goods."),
     COLL("checkpoint_kinds", cb_sc_checkpoint_kind, checkpoint_kinds, n_checkpoint_kinds, f_checkpoint_kinds, 1, "Kinds of checkpoint and their rules: what they inspect and which channels and labels are an offence there."),
+    COLL("authorities", cb_sc_authority, authorities, n_authorities, f_authorities, 0, "States and bodies that impose sanctions, and the kinds of checkpoint that apply their goods lists."),
     COLL("checkpoints", cb_sc_checkpoint, checkpoints, n_checkpoints, f_checkpoints, 1, "Places where officials inspect consignments or buyers."),
     COLL("crossings", cb_sc_crossing, crossings, n_crossings, f_crossings, 1, "Border crossings into North Korea."),
     COLL("markets", cb_sc_market, markets, n_markets, f_markets, 1, "Destination markets where buyers live."),
     COLL("supply_legs", cb_sc_leg, supply_legs, n_supply_legs, f_supply_legs, 1, "Transport from a hub to a crossing."),
     COLL("delivery_legs", cb_sc_leg, delivery_legs, n_delivery_legs, f_delivery_legs, 1, "Transport from a crossing to a market."),
     COLL("trader_types", cb_sc_trader_type, trader_types, n_trader_types, f_trader_types, 1, "Kinds of traders."),
+    COLL("income_sources", cb_sc_income_source, income_sources, n_income_sources, f_income_sources, 0, "Sources of buyers' hard currency that sanctions and shocks can cut."),
     SINGLE("buyers", cb_sc_buyers, buyers, f_buyers, 1, "Buyers' incomes and preferences."),
     SINGLE("traders", cb_sc_traders, traders, f_traders, 1, "Traders' learning, choice and entry."),
     SINGLE("middlemen", cb_sc_middlemen, middlemen, f_middlemen, 1, "Middlemen's terms."),
     SINGLE("market", cb_sc_market_rules, market, f_market, 1, "Price formation."),
-    COLL("sanctions", cb_sc_sanction, sanctions, n_sanctions, f_sanctions, 0, "Dated bans and easings of legal trade."),
+    COLL("sanctions", cb_sc_sanction, sanctions, n_sanctions, f_sanctions, 0, "Dated measures: goods lists imposed or eased by an authority, inspection regimes, cuts in buyers' hard currency."),
     COLL("crackdowns", cb_sc_crackdown, crackdowns, n_crackdowns, f_crackdowns, 0, "Periods of stricter enforcement (national events, sanctions enforcement)."),
     COLL("campaigns", cb_sc_campaign, campaigns, n_campaigns, f_campaigns, 0, "Buy-domestic campaigns."),
     COLL("closures", cb_sc_closure, closures, n_closures, f_closures, 0, "Channels stopped at a crossing for a period."),
@@ -418,13 +433,21 @@ static int check_kinds(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   char path[256], msg[256];
   for (int k = 0; k < sc->n_checkpoint_kinds; k++) {
     const cb_sc_checkpoint_kind *ck = &sc->checkpoint_kinds[k];
-    uint32_t offences = ck->any_label | ck->foreign_label | ck->barred_label;
+    uint32_t offences = ck->any_label | ck->foreign_label | ck->barred_label | ck->listed_label;
     snprintf(path, sizeof path, "checkpoint_kinds.%s", ck->name);
     if (ck->checks == CB_CHECKS_HOLDINGS && (ck->sees | offences))
-      return fail_at(e, t, path, NULL, "checks holdings (buyers' possessions), so it sees no channels; drop sees, any_label, foreign_label and barred_label, or make it check consignments");
+      return fail_at(e, t, path, NULL, "checks holdings (buyers' possessions), so it sees no channels; drop sees, any_label, foreign_label, barred_label and listed_label, or make it check consignments");
     if (offences & ~ck->sees)
       return fail_at(e, t, path, NULL, "names an offence in a channel it does not see; add that channel to sees or drop it from the offences");
   }
+  for (int a = 0; a < sc->n_authorities; a++)
+    for (int j = 0; j < sc->authorities[a].enforced_by.n; j++) {
+      const cb_sc_checkpoint_kind *ck = &sc->checkpoint_kinds[sc->authorities[a].enforced_by.idx[j]];
+      if (ck->listed_label) continue;
+      snprintf(path, sizeof path, "authorities.%s.enforced_by", sc->authorities[a].name);
+      snprintf(msg, sizeof msg, "'%s' counts listed goods in no channel, so it could not apply this authority's lists; give that kind a listed_label or drop it here", ck->name);
+      return fail_at(e, t, path, NULL, msg);
+    }
   for (int m = 0; m < sc->n_markets; m++)
     for (int j = 0; j < sc->markets[m].possession_checkpoints.n; j++) {
       int c = sc->markets[m].possession_checkpoints.idx[j];
@@ -505,11 +528,32 @@ static int check_network(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   return CB_OK;
 }
 
+/* A measure may predate the run (it is then in force from the start) but must be in force some
+ * day of it; an income effect must say whose income it cuts. */
+static int check_sanction(const cb_scenario *sc, const cb_ytree *t, const cb_sc_sanction *s, cb_err *e) {
+  char path[256];
+  if (check_period(sc, t, "sanctions", s->name, "end", s->end, e)) return e->code;
+  snprintf(path, sizeof path, "sanctions.%s.end", s->name);
+  if (s->end < s->date) return fail_at(e, t, path, NULL, "ends before it takes effect; set end on or after date");
+  snprintf(path, sizeof path, "sanctions.%s.income_lost", s->name);
+  if (s->income_lost > 0 && s->income_sources.n == 0)
+    return fail_at(e, t, path, NULL, "is set but no income source is named; list the income_sources it cuts");
+  snprintf(path, sizeof path, "sanctions.%s.categories", s->name);
+  if (s->categories.n && !s->origins.n)
+    return fail_at(e, t, path, NULL, "lists categories but no origins, so it covers no goods; name the origins whose goods it covers");
+  return CB_OK;
+}
+
 static int check_events(const cb_scenario *sc, const cb_ytree *t, cb_err *e) {
   if (sc->sim.end < sc->sim.start)
     return fail_at(e, t, "simulation.end", NULL, "is before simulation.start; set end after start");
   for (int i = 0; i < sc->n_sanctions; i++)
-    if (check_period(sc, t, "sanctions", sc->sanctions[i].name, "date", sc->sanctions[i].date, e)) return e->code;
+    if (check_sanction(sc, t, &sc->sanctions[i], e)) return e->code;
+  if (sc->n_income_sources > CB_MAX_SOURCES) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "has %d entries; at most %d income sources are allowed, merge some", sc->n_income_sources, CB_MAX_SOURCES);
+    return fail_at(e, t, "income_sources", NULL, msg);
+  }
   for (int i = 0; i < sc->n_income_shocks; i++)
     if (check_period(sc, t, "income_shocks", sc->income_shocks[i].name, "date", sc->income_shocks[i].date, e)) return e->code;
   for (int i = 0; i < sc->n_crackdowns; i++)

@@ -12,7 +12,7 @@ enum { CB_CH_LEGAL, CB_CH_DISGUISED, CB_CH_SMUGGLED, CB_CH_LUGGAGE, CB_NCHANNELS
 enum { CB_CHECKS_CONSIGNMENTS, CB_CHECKS_HOLDINGS }; /* what a kind of checkpoint inspects */
 enum { CB_PERIOD_DAY, CB_PERIOD_WEEK, CB_PERIOD_MONTH, CB_PERIOD_QUARTER, CB_PERIOD_YEAR };
 enum { CB_SANCTION_IMPOSE, CB_SANCTION_EASE };
-enum { CB_SHOCK_KAESONG, CB_SHOCK_ALL };
+#define CB_MAX_SOURCES 6 /* named income sources (a buyer keeps a byte per source) */
 
 /* Names of channels, indexed by the enum above, NULL-terminated. */
 const char *const *cb_channel_names(void);
@@ -32,7 +32,7 @@ typedef struct cb_sc_population {
 typedef struct cb_sc_origin {
   char name[CB_NAME_MAX];
   double quality, penalty_factor;
-  int domestic, kp_banned, legal_trade;
+  int domestic, kp_banned;
 } cb_sc_origin;
 
 typedef struct cb_sc_category {
@@ -62,7 +62,21 @@ typedef struct cb_sc_checkpoint_kind {
   uint32_t any_label;        /* channels that are a violation whatever the label (relabelling cannot hide it) */
   uint32_t foreign_label;    /* channels where a foreign label is the violation (relabelling hides it) */
   uint32_t barred_label;     /* channels where a foreign label on a barred_foreign_label kind is the violation */
+  uint32_t listed_label;     /* channels where goods on a list it enforces (authorities.*.enforced_by) are the violation */
 } cb_sc_checkpoint_kind;
+
+/* A state or body that imposes sanctions; its lists bind only where checkpoints of the kinds it
+ * names stand (Japan's export ban binds goods leaving Japan, not Japanese brands bought in China). */
+typedef struct cb_sc_authority {
+  char name[CB_NAME_MAX];
+  cb_reflist enforced_by;    /* checkpoint kinds that apply its goods lists */
+} cb_sc_authority;
+
+/* A source of buyers' hard currency that events can cut (Kaesong, foreign-currency firms' exports). */
+typedef struct cb_sc_income_source {
+  char name[CB_NAME_MAX];
+  double share_mean;         /* mean share of a buyer's income from it */
+} cb_sc_income_source;
 
 typedef struct cb_sc_checkpoint {
   char name[CB_NAME_MAX];
@@ -104,7 +118,7 @@ typedef struct cb_sc_trader_type {
 
 typedef struct cb_sc_buyers {
   double income_usd_month, income_sigma, rank2_share, rank3_share, rank_income_step,
-      income_growth_per_year, kaesong_share_mean, spend_share, review_days, upgrade_prob,
+      income_growth_per_year, spend_share, review_days, upgrade_prob,
       quality_weight, durability_weight, status_weight, price_weight, campaign_weight,
       campaign_fx_scale_usd, possession_weight, outside_utility, order_timeout_days, children_share,
       savings_cap_months, diffusion, veblen_weight, veblen_cap_months, school_age_from, school_age_to,
@@ -126,11 +140,18 @@ typedef struct cb_sc_market_rules {
   double markup_normal, scarcity_elasticity, markup_min, markup_max, backlog_memory_weeks, cost_smoothing;
 } cb_sc_market_rules;
 
+/* A dated measure: a goods list an authority bans or lifts, the inspection regime it brings, and
+ * the hard currency it cuts, each optional. */
 typedef struct cb_sc_sanction {
   char name[CB_NAME_MAX];
-  int32_t date;
-  int action;
-  cb_reflist origins, categories;
+  int32_t date, end;            /* in force from date to end, inclusive */
+  int by;                       /* index into authorities */
+  int action;                   /* CB_SANCTION_IMPOSE puts the goods on the authority's list, EASE takes them off */
+  cb_reflist origins, categories; /* the goods list: these origins' goods of these categories (none: no goods) */
+  cb_reflist inspected_at;      /* checkpoints whose inspections it steps up */
+  double inspect_factor, monitor_factor;
+  cb_reflist income_sources;    /* sources of buyers' income it cuts */
+  double income_lost;           /* share of those sources' income lost */
 } cb_sc_sanction;
 
 typedef struct cb_sc_crackdown {
@@ -156,7 +177,7 @@ typedef struct cb_sc_closure {
 typedef struct cb_sc_income_shock {
   char name[CB_NAME_MAX];
   int32_t date;
-  int target;
+  cb_reflist sources;           /* income sources hit (none: every buyer's whole income) */
   double factor;
 } cb_sc_income_shock;
 
@@ -167,13 +188,15 @@ typedef struct cb_scenario {
   cb_sc_traders traders;
   cb_sc_middlemen middlemen;
   cb_sc_market_rules market;
-  int n_origins, n_categories, n_hubs, n_checkpoint_kinds, n_checkpoints, n_crossings, n_markets, n_supply_legs,
+  int n_origins, n_categories, n_hubs, n_checkpoint_kinds, n_authorities, n_income_sources, n_checkpoints, n_crossings, n_markets, n_supply_legs,
       n_delivery_legs, n_trader_types, n_sanctions, n_crackdowns, n_campaigns, n_closures,
       n_income_shocks;
   cb_sc_origin origins[CB_MAX_ENTRIES];
   cb_sc_category categories[CB_MAX_ENTRIES];
   cb_sc_hub hubs[CB_MAX_ENTRIES];
   cb_sc_checkpoint_kind checkpoint_kinds[CB_MAX_ENTRIES];
+  cb_sc_authority authorities[CB_MAX_ENTRIES];
+  cb_sc_income_source income_sources[CB_MAX_ENTRIES];
   cb_sc_checkpoint checkpoints[CB_MAX_ENTRIES];
   cb_sc_crossing crossings[CB_MAX_ENTRIES];
   cb_sc_market markets[CB_MAX_ENTRIES];

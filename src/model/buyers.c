@@ -62,11 +62,13 @@ static int32_t next_review_gap(const cb_sim *S, cb_rng_stream *draws) {
   return gap < CB_REVIEW_HORIZON - 1 ? gap : CB_REVIEW_HORIZON - 1;
 }
 
-/* Monthly hard-currency income of buyer b on a day: growth, then the income shocks so far. */
+/* Monthly hard-currency income of buyer b on a day: growth, then what sanctions and shocks have
+ * left of each of its income sources and of the whole. */
 static double income_on(const cb_sim *S, uint32_t b) {
-  double k = cb_buyer_at(S, b)->kaesong;
-  double shock = S->income_all * ((1.0 - k) + k * S->income_kaesong);
-  return cb_buyer_at(S, b)->income * S->growth_today * shock;
+  const cb_buyer *r = cb_buyer_at(S, b);
+  double kept = 1.0;
+  for (int s = 0; s < S->sc.n_income_sources; s++) kept -= r->source[s] / 255.0 * (1.0 - S->income_left[s]);
+  return r->income * S->growth_today * S->income_all * fmax(0.0, kept);
 }
 
 int cb_buyers_has_pupil(const cb_sim *S, uint32_t b, int32_t day) {
@@ -732,6 +734,22 @@ static double bass_share(double p, double q, double years) {
   return (1.0 - e) / (1.0 + q / p * e);
 }
 
+/* Each income source's share of the buyer's income, exponential around the source's mean and
+ * scaled down together if they would sum above the whole. The first two sources use the spare
+ * words of the buyer's two initial blocks; any others a block of their own. */
+static void draw_sources(const cb_sim *S, uint32_t b, cb_buyer *r, uint32_t word0, uint32_t word1) {
+  int n = S->sc.n_income_sources;
+  double share[CB_MAX_SOURCES], sum = 0;
+  cb_rng_block more = {{0}};
+  if (n > 2) more = cb_rng_words(&S->rng, CB_RNG_INIT_BUYER, b, 0, 2);
+  for (int s = 0; s < n; s++) {
+    uint32_t w = s == 0 ? word0 : s == 1 ? word1 : more.v[s - 2];
+    share[s] = fmin(1.0, cb_exponential(w, S->sc.income_sources[s].share_mean));
+    sum += share[s];
+  }
+  for (int s = 0; s < n; s++) r->source[s] = (uint8_t)lround(255.0 * (sum > 1.0 ? share[s] / sum : share[s]));
+}
+
 static void draw_buyer(cb_sim *S, uint32_t b) {
   const cb_sc_buyers *p = &S->sc.buyers;
   cb_buyer *r = cb_buyer_at(S, b);
@@ -743,8 +761,7 @@ static void draw_buyer(cb_sim *S, uint32_t b) {
   r->trader = CB_NO_TRADER;
   double z = cb_normal(w.v[1], w.v[2]);
   r->income = (float)(p->income_usd_month * pow(p->rank_income_step, rank) * exp(p->income_sigma * z));
-  double ks = cb_exponential(w.v[3], p->kaesong_share_mean);
-  r->kaesong = (float)(ks < 1.0 ? ks : 1.0);
+  draw_sources(S, b, r, w.v[3], w2.v[3]);
   r->child_born = CB_NO_CHILD;
   if (cb_u01(w2.v[0]) < p->children_share) {
     double age = p->child_age_min + (p->child_age_max - p->child_age_min) * cb_u01(w2.v[2]);

@@ -146,14 +146,17 @@ int cb_enforcement_check(cb_sim *S, uint32_t id, int c, uint32_t position, cb_rn
   if (!cb_checkpoint_sees(S, c, k->channel)) return 0;
   if (S->cp_count[c] == 0) return 0; /* nobody posted there */
   cb_trader *t = &S->T[k->trader];
-  double p_inspect = fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
+  int offence = cb_goods_offence(S, c, k->channel, k->product);
+  /* Goods declared as what they are show an offence on their papers: every such consignment is
+   * stopped and nothing needs finding; what remains is the official's choice, the bargain. */
+  int on_papers = k->channel == CB_CH_LEGAL && offence != CB_OFFENCE_NONE;
+  double p_inspect = on_papers ? 1.0 : fmin(1.0, cp->inspect_prob * S->cp_inspect[c]) * (1.0 - t->protection * S->sc.traders.protection_effect);
   double u = cb_u01(cb_rng_stream_word(&S->rng, inspect, 2 * position));
   if (u >= p_inspect) return 0;
   cb_official *o = draw_official(S, c, u / p_inspect);
   cb_metrics_add(&S->metrics, CB_M_INSPECTIONS, c, 0, 0, 0, 1);
-  int offence = cb_goods_offence(S, c, k->channel, k->product);
   if (offence == CB_OFFENCE_NONE) return 0;
-  double detect = o->skill;
+  double detect = on_papers ? 1.0 : o->skill;
   if (k->relabel && offence == CB_OFFENCE_LABEL)
     detect *= 1.0 - S->sc.categories[cb_prod_cat(S, k->product)].relabel_efficacy * k->relabel_skill;
   if (cb_u01(cb_rng_stream_word(&S->rng, inspect, 2 * position + 1)) >= detect) return 0;

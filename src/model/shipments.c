@@ -183,7 +183,7 @@ int cb_shipments_step(cb_sim *S, int32_t day) {
     if (i + 2 < due->n) __builtin_prefetch(&S->T[S->C[due->ids[i + 2]].trader]);
     if (i + 1 < due->n) {
       const cb_consignment *nx = &S->C[due->ids[i + 1]];
-      __builtin_prefetch(&S->T[nx->trader].risk[cb_risk_index(S, nx->route, nx->channel, nx->relabel, cb_prod_cat(S, nx->product))], 1);
+      __builtin_prefetch(&S->T[nx->trader].risk[cb_risk_index_of(S, nx)], 1);
     }
     if (c->stage == STAGE_CROSS) {
       if (!cross(S, id)) continue;

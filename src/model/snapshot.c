@@ -18,7 +18,7 @@
 #include "model/world.h"
 
 #define SNAP_MAGIC "CBSNAP\r\n"
-#define SNAP_VERSION 3u  /* 3: officials' penalty replaces ask and willingness; traders' haggling skill and deals per supplier replace the fixed discount */
+#define SNAP_VERSION 4u  /* 4: buyers keep a share per income source; 3: officials' penalty replaces ask and willingness; traders' haggling skill and deals per supplier replace the fixed discount */
 #define SNAP_BOM 0x01020304u
 
 typedef struct snap_io {
@@ -343,9 +343,9 @@ int cb_snapshot_from_buffer(cb_sim *S, const uint8_t *buf, size_t len, const cha
   /* the day's trip options follow the policy; rebuild them for this scenario */
   free(S->opt_protos);
   S->opt_protos = NULL;
-  free(S->opt_count); free(S->opt_legal); free(S->opt_closed);
+  free(S->opt_count); free(S->opt_listed); free(S->opt_closed);
   S->opt_count = NULL;
-  S->opt_legal = NULL;
+  S->opt_listed = NULL;
   S->opt_closed = NULL;
   cb_buyers_recount(S); /* by rank, from the restored buyers */
   snprintf(S->forked_from, sizeof S->forked_from, "%s", name);

@@ -138,7 +138,7 @@ void cb_traders_lost(cb_sim *S, const cb_consignment *c, int market) {
  * its value (1 + that share when it was seized). */
 void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
   cb_trader *t = &S->T[c->trader];
-  int i = cb_risk_index(S, c->route, c->channel, c->relabel, cb_prod_cat(S, c->product));
+  int i = cb_risk_index_of(S, c);
   double lr = S->sc.traders.learning_rate;
   t->risk[i] = cb_risk_put((1.0 - lr) * cb_risk_get(t->risk[i]) + lr * cost_share);
   double value = c->qty * c->unit_cost;
@@ -151,7 +151,7 @@ void cb_traders_learn(cb_sim *S, const cb_consignment *c, double cost_share) {
 /* The options open for each trader type, market and product today — route, channel (among those
  * the type uses), relabelling — with the part of the unit cost that is the same for every trader
  * (relabelling, the middleman's premium for illicit goods, transport and border costs). They
- * change only with the policy state that opens and closes channels (legal imports, closed
+ * change only with the policy state that opens and closes channels (goods lists, closed
  * crossings), so they are rebuilt only on a day that state differs from the one they were built
  * for; a trader then adds its own goods price (source x its hub factor) and expected risk. */
 static size_t option_list(const cb_sim *S, int type, int market, int product) {
@@ -180,7 +180,7 @@ static int build_options(cb_sim *S, int type, int m, int p, cb_option_proto *lis
         o->hub = (uint8_t)rt->hub;
         o->days = rt->days_to_market;
         o->fixed_cost = (rl ? c->relabel_cost_usd : 0.0) + premium + c->bulk * (rt->cost_per_bulk + border);
-        o->risk_index = cb_risk_index(S, r, ch, rl, cat);
+        o->risk_index = cb_risk_index(S, r, ch, cb_risk_slot(S, p, ch, rl), cat);
       }
     }
   }
@@ -189,17 +189,18 @@ static int build_options(cb_sim *S, int type, int m, int p, cb_option_proto *lis
 
 int cb_traders_daily_options(cb_sim *S) {
   int nt = S->sc.n_trader_types, nm = S->sc.n_markets, per = S->nroutes * CB_NCHANNELS * 2;
-  size_t lists = (size_t)nt * (size_t)nm * (size_t)S->nprod, closed_bytes = (size_t)S->sc.n_crossings * sizeof *S->closed;
+  size_t lists = (size_t)nt * (size_t)nm * (size_t)S->nprod, closed_bytes = (size_t)S->sc.n_crossings * sizeof *S->closed,
+         listed_bytes = (size_t)S->nprod * sizeof *S->listed;
   if (!S->opt_protos) {
     S->opt_protos = cb_xcalloc(&S->err, lists * (size_t)per, sizeof *S->opt_protos);
     S->opt_count = cb_xcalloc(&S->err, lists, sizeof(int));
-    S->opt_legal = cb_xcalloc(&S->err, (size_t)S->nprod, 1);
+    S->opt_listed = cb_xcalloc(&S->err, (size_t)S->nprod, sizeof *S->opt_listed);
     S->opt_closed = cb_xcalloc(&S->err, (size_t)S->sc.n_crossings, sizeof *S->closed);
     if (S->err.code) return S->err.code;
-  } else if (!memcmp(S->opt_legal, S->legal_ok, (size_t)S->nprod) && !memcmp(S->opt_closed, S->closed, closed_bytes)) {
+  } else if (!memcmp(S->opt_listed, S->listed, listed_bytes) && !memcmp(S->opt_closed, S->closed, closed_bytes)) {
     return CB_OK;
   }
-  memcpy(S->opt_legal, S->legal_ok, (size_t)S->nprod);
+  memcpy(S->opt_listed, S->listed, listed_bytes);
   memcpy(S->opt_closed, S->closed, closed_bytes);
   for (int type = 0; type < nt; type++)
     for (int m = 0; m < nm; m++)
@@ -470,15 +471,17 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   cb_middlemen_choose(S, t);
 }
 
-/* Everyone's prior: illicit options are expected to cost risk_prior of the goods' value. A trader
- * entering later starts from what the trade as a whole has learned (the pooled estimate). */
+/* Everyone's prior: an option that breaks a rule somewhere (every illicit channel, and goods
+ * declared while on a list) is expected to cost risk_prior of the goods' value; declaring goods
+ * no list holds, nothing. */
+static double prior_of(const cb_sim *S, int index) {
+  return cb_risk_channel(index) == CB_CH_LEGAL && index % 2 == 0 ? 0.0 : S->sc.traders.risk_prior;
+}
+
+/* A trader entering later starts from what the trade as a whole has learned (the pooled estimate). */
 static void prior_risk(cb_sim *S, cb_trader *t, int pooled) {
   int nr = cb_risk_size(S);
-  for (int i = 0; i < nr; i++) {
-    int ch = cb_risk_channel(i);
-    double prior = ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior;
-    t->risk[i] = cb_risk_put(pooled ? S->risk_pooled[i] : prior);
-  }
+  for (int i = 0; i < nr; i++) t->risk[i] = cb_risk_put(pooled ? S->risk_pooled[i] : prior_of(S, i));
 }
 
 static void assign_types(cb_sim *S) {
@@ -505,10 +508,7 @@ int cb_traders_init(cb_sim *S) {
   S->group_of = cb_xmalloc(e, (size_t)S->sc.n_markets * (size_t)S->nprod * sizeof(int));
   if (e->code) return e->code;
   for (int i = 0; i < S->sc.n_markets * S->nprod; i++) S->group_of[i] = -1;
-  for (size_t i = 0; i < nr; i++) {
-    int ch = cb_risk_channel((int)i);
-    S->risk_pooled[i] = (float)(ch == CB_CH_LEGAL ? 0.0 : S->sc.traders.risk_prior);
-  }
+  for (size_t i = 0; i < nr; i++) S->risk_pooled[i] = (float)prior_of(S, (int)i);
   S->supply = cb_xcalloc(e, (size_t)S->ntraders_max * (size_t)S->sc.n_hubs, sizeof *S->supply);
   S->trader_open = cb_xcalloc(e, S->ntraders_max, 1);
   S->placed_count = cb_xcalloc(e, (size_t)S->ntraders_max + 1, sizeof(uint32_t));
@@ -540,7 +540,7 @@ void cb_traders_free(cb_sim *S) {
   free(S->trader_open); free(S->placed); free(S->placed_sorted); free(S->placed_count); free(S->sales);
   cb_buckets_free(&S->trips);
   free(S->pool_cost); free(S->pool_value); free(S->pool_cost_all); free(S->pool_value_all); free(S->risk_pooled); free(S->group_of); free(S->opt_protos); free(S->opt_count);
-  free(S->opt_legal); free(S->opt_closed);
+  free(S->opt_listed); free(S->opt_closed);
 }
 
 void cb_traders_rebuild_active(cb_sim *S) {

@@ -47,14 +47,14 @@ typedef struct cb_route {
 typedef struct cb_buyer {
   double savings;         /* hard currency put aside for goods, USD (escrowed orders excluded) */
   float income;           /* monthly hard-currency income at the start, USD */
-  float kaesong;          /* share of that income which depends on Kaesong */
+  uint8_t source[CB_MAX_SOURCES]; /* share of that income from each income source, in 1/255ths */
   int32_t last_accrual;   /* day income was last added */
   uint32_t trader;        /* trader the buyer orders through */
   uint32_t pending;       /* bit per category: an order is open */
   uint32_t adopted;       /* bit per category: the buyer has come to want it (Bass diffusion) */
   uint32_t potential;     /* bit per category: the buyer is among those who could ever want it */
   int32_t child_born;     /* day the buyer's child was born, CB_NO_CHILD if none */
-  uint8_t market, rank, pad[2];
+  uint8_t market, rank;
 } cb_buyer;
 #define CB_NO_CHILD INT32_MIN
 #define CB_NRANKS 3
@@ -213,12 +213,15 @@ struct cb_sim {
   int *routes_of[CB_MAX_ENTRIES];
 
   /* policy state of the day */
-  uint8_t *legal_ok;              /* [nprod] legal import allowed */
+  uint32_t *listed;               /* [nprod] bit per authority whose goods list holds the product today */
+  uint32_t kind_enforces[CB_MAX_ENTRIES]; /* per checkpoint kind: bit per authority whose lists it applies */
+  uint32_t enforced_any;          /* authorities whose lists some kind applies */
   int sanction_order[CB_MAX_ENTRIES]; /* sanctions sorted by date */
-  double *cp_inspect, *cp_monitor, *cp_confiscate; /* [ncheckpoints] crackdown multipliers */
+  double *cp_inspect, *cp_monitor, *cp_confiscate; /* [ncheckpoints] crackdown and sanction multipliers */
   uint32_t *closed;               /* [ncrossings] channels stopped */
   double *lane_free;              /* [ncrossings * 2]: day the official (0) / unofficial (1) lane's queue is clear */
-  double campaign, income_all, income_kaesong;
+  double campaign, income_all;    /* campaign strength; what is left of every buyer's whole income */
+  double income_left[CB_MAX_SOURCES]; /* what is left of each income source's hard currency */
 
   cb_buyers B;
   cb_buckets reviews;
@@ -275,7 +278,7 @@ struct cb_sim {
   int *group_of;                            /* [nmarkets * nprod] scratch for trip planning, -1 = unused */
   cb_option_proto *opt_protos;              /* [nmarkets * nprod * nroutes * channels * 2] today's options */
   int *opt_count;                           /* [nmarkets * nprod] */
-  uint8_t *opt_legal;                       /* [nprod] legal_ok the options were built for */
+  uint32_t *opt_listed;                     /* [nprod] listed the options were built for */
   uint32_t *opt_closed;                     /* [ncrossings] closed the options were built for */
   double *poss_month;             /* [nmarkets] possession penalties paid this month, USD */
   const char **metric_names;      /* names of places, origins and categories for metrics.csv */
@@ -305,6 +308,13 @@ static inline int cb_risk_index(const cb_sim *S, int route, int channel, int rel
   return ((cat * S->nroutes + route) * CB_NCHANNELS + channel) * 2 + relabel;
 }
 static inline int cb_risk_channel(int index) { return (index / 2) % CB_NCHANNELS; }
+/* An option's learned-risk slot (the last index above): relabelled or not, except in the
+ * declared (legal) channel, which cannot relabel; there it says whether the goods are on a list
+ * some checkpoint applies, so declared goods that show an offence on their papers and goods that
+ * pass freely learn apart. */
+static inline int cb_risk_slot(const cb_sim *S, int product, int channel, int relabel) {
+  return channel == CB_CH_LEGAL ? (S->listed[product] & S->enforced_any) != 0 : relabel;
+}
 /* A trader's learned risk is kept in 16 bits, in steps of 1/16384 of the goods' value up to 4
  * (a seizure costs 1 plus what was paid on the way): half the memory of a float per option, far
  * finer than what learning can tell apart. */
@@ -314,6 +324,8 @@ static inline uint16_t cb_risk_put(double r) {
   double q = r * CB_RISK_SCALE + 0.5;
   return (uint16_t)(q < 0 ? 0 : q > 65535.0 ? 65535.0 : q);
 }
+/* The learned-risk entry a consignment's outcome teaches (and a trader's plan for it read). */
+#define cb_risk_index_of(S, k) cb_risk_index((S), (k)->route, (k)->channel, cb_risk_slot((S), (k)->product, (k)->channel, (k)->relabel), cb_prod_cat((S), (k)->product))
 static inline int cb_risk_size(const cb_sim *S) { return S->nroutes * CB_NCHANNELS * 2 * S->ncat; }
 
 /* ---- module entry points (each in its own file under src/model/) ---- */

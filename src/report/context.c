@@ -54,14 +54,31 @@ static void ref_names(char *buf, size_t cap, const cb_reflist *l, const char *ba
   }
 }
 
+/* What a measure does, in words: its goods list, inspection regime and income effect. */
+static void sanction_what(char *what, size_t cap, const cb_scenario *sc, const cb_sc_sanction *s) {
+  char list[128], cats[128];
+  size_t n = 0;
+  what[0] = '\0';
+  if (s->origins.n) {
+    ref_names(list, sizeof list, &s->origins, sc->origins[0].name, sizeof sc->origins[0], "");
+    ref_names(cats, sizeof cats, &s->categories, sc->categories[0].name, sizeof sc->categories[0], "every category");
+    n += (size_t)snprintf(what + n, cap - n, "%s lists %s goods (%.60s; %.60s)", sc->authorities[s->by].name, s->action ? "lift" : "ban",
+                          list, cats);
+  }
+  if (n < cap && s->inspected_at.n)
+    n += (size_t)snprintf(what + n, cap - n, "%s%d checkpoints inspect x%g", n ? "; " : "", s->inspected_at.n, s->inspect_factor);
+  if (n < cap && s->income_lost > 0) {
+    ref_names(list, sizeof list, &s->income_sources, sc->income_sources[0].name, sizeof sc->income_sources[0], "");
+    snprintf(what + n, cap - n, "%sincome from %.60s cut by %g", n ? "; " : "", list, s->income_lost);
+  }
+}
+
 static int collect_events(rp_context *c, const cb_scenario *sc, cb_err *e) {
-  char what[192], list[128], cats[128];
+  char what[192], list[128];
   for (int i = 0; i < sc->n_sanctions && !e->code; i++) {
     const cb_sc_sanction *s = &sc->sanctions[i];
-    ref_names(list, sizeof list, &s->origins, sc->origins[0].name, sizeof sc->origins[0], "every origin");
-    ref_names(cats, sizeof cats, &s->categories, sc->categories[0].name, sizeof sc->categories[0], "every category");
-    snprintf(what, sizeof what, "%s legal import: %.80s; %.80s", s->action ? "ease" : "impose", list, cats);
-    add_event(c, e, "sanction", s->name, s->date, s->date, what);
+    sanction_what(what, sizeof what, sc, s);
+    add_event(c, e, "sanction", s->name, s->date < sc->sim.start ? sc->sim.start : s->date, s->end < sc->sim.end ? s->end : sc->sim.end, what);
   }
   for (int i = 0; i < sc->n_crackdowns && !e->code; i++) {
     const cb_sc_crackdown *k = &sc->crackdowns[i];
@@ -80,7 +97,8 @@ static int collect_events(rp_context *c, const cb_scenario *sc, cb_err *e) {
   }
   for (int i = 0; i < sc->n_income_shocks && !e->code; i++) {
     const cb_sc_income_shock *k = &sc->income_shocks[i];
-    snprintf(what, sizeof what, "income of %s cut by %g", k->target ? "every buyer" : "Kaesong-dependent buyers", k->factor);
+    ref_names(list, sizeof list, &k->sources, sc->income_sources[0].name, sizeof sc->income_sources[0], "every buyer's whole income");
+    snprintf(what, sizeof what, "income from %.100s cut by %g", list, k->factor);
     add_event(c, e, "income shock", k->name, k->date, k->date, what);
   }
   return e->code;
