@@ -462,6 +462,23 @@ static void test_event_on_first_day_applies_once(void **state) {
   assert_int_equal(S->listed[product(S, "laptops", "jp")], 0u);
 }
 
+/* A buyer keeps a byte per income source, so a scenario may name at most CB_MAX_SOURCES of them. */
+static void test_scenario_limits(void **state) {
+  (void)state;
+  cb_sim *S = cb_new();
+  assert_non_null(S);
+  if (cb_read_scenario(S, BASELINE)) fail_msg("%s", cb_errmsg(S));
+  char set[64];
+  for (int i = 0; i < CB_MAX_SOURCES - 1; i++) {
+    snprintf(set, sizeof set, "income_sources.extra%d.share_mean=0.01", i);
+    if (cb_set(S, set)) fail_msg("cb_set %s: %s", set, cb_errmsg(S));
+  }
+  int rc = cb_init(S); /* the baseline's two and five more: one too many */
+  assert_int_not_equal(rc, CB_OK);
+  assert_non_null(strstr(cb_errmsg(S), "at most 6 income sources"));
+  cb_free(S);
+}
+
 /* ---------------- market ---------------- */
 
 /* Opening cost of a legally imported product: the cheapest legal route to the market, with the
@@ -584,6 +601,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_crackdown_multipliers, free_sim),
       cmocka_unit_test_teardown(test_closures_and_campaigns, free_sim),
       cmocka_unit_test_teardown(test_income_shocks, free_sim),
+      cmocka_unit_test(test_scenario_limits),
       cmocka_unit_test_teardown(test_event_on_first_day_applies_once, free_sim),
       cmocka_unit_test_teardown(test_market_prices, free_sim),
       cmocka_unit_test_teardown(test_non_finite_metric_refused, free_sim),
