@@ -70,13 +70,13 @@ int cbf_results(const uint8_t *data, size_t size, cb_err *e) {
   char sha[65] = "";
   memcpy(copy, data, jlen);
   copy[jlen] = '\0';
-  int rc = rp_summary_parse(&x, copy, jlen, "summary.json", sha, e);
+  int rc = cb_rp_summary_parse(&x, copy, jlen, "summary.json", sha, e);
   cb_err metrics = {0};
   memcpy(copy, csv, clen);
   copy[clen] = '\0';
-  int rc2 = rp_metrics_parse(&x, copy, clen, "metrics.csv", &metrics);
+  int rc2 = cb_rp_metrics_parse(&x, copy, clen, "metrics.csv", &metrics);
   if (rc == CB_OK && rc2 != CB_OK) *e = metrics;
-  rp_experiment_free(&x);
+  cb_rp_experiment_free(&x);
   free(copy);
   return rc ? rc : rc2;
 }
@@ -160,7 +160,7 @@ static int gp_build(gp_figures *g, const char *const t[GP_TEXTS], cb_err *e) {
   const char *dates[3] = {"2012-01-01", "2013-06-01", "2015-12-31"};
   for (int d = 0; d < 3; d++) cb_parse_date(dates[d], &g->days[d]);
   rp_chart *c = &g->chart;
-  if (rp_chart_init(c, 2, 2, e)) return e->code;
+  if (cb_rp_chart_init(c, 2, 2, e)) return e->code;
   snprintf(c->title, sizeof c->title, "%s", t[0]);
   snprintf(c->ylabel, sizeof c->ylabel, "%s", t[1]);
   c->days = g->days;
@@ -180,7 +180,7 @@ static int gp_build(gp_figures *g, const char *const t[GP_TEXTS], cb_err *e) {
     for (int i = 0; i < 2 && !e->code; i++) {
       double runs[6] = {1, 2 + i, 3 + k, 2, 3, 5}; /* two runs of three periods */
       rp_band b;
-      if (!rp_band_of(runs, 2, 3, &b, e)) rp_panel_add(&c->panels[k], t[4 + 2 * k + i], &b, i, k, e);
+      if (!cb_rp_band_of(runs, 2, 3, &b, e)) cb_rp_panel_add(&c->panels[k], t[4 + 2 * k + i], &b, i, k, e);
     }
   }
   rp_forest *p = &g->forest;
@@ -201,7 +201,7 @@ static char *gp_scripts(const gp_figures *g, size_t *len, cb_err *e) {
   char *buf = NULL;
   FILE *f = open_memstream(&buf, len);
   if (!f) return cb_err_set(e, CB_ENOMEM, "fuzz: open_memstream failed"), NULL;
-  int bad = rp_chart_script(f, &g->chart, RP_FMT_SVG) || rp_forest_script(f, &g->forest, RP_FMT_SVG);
+  int bad = cb_rp_chart_script(f, &g->chart, RP_FMT_SVG) || cb_rp_forest_script(f, &g->forest, RP_FMT_SVG);
   if (fclose(f) || bad) {
     free(buf);
     return cb_err_set(e, CB_ENOMEM, "fuzz: writing the scripts failed"), NULL;
@@ -313,16 +313,16 @@ int cbf_gnuplot(const uint8_t *data, size_t size, int render, cb_err *e) {
   if (!e->code && render) {
     char *img = NULL;
     size_t len = 0;
-    if (!rp_chart_render(&g[0].chart, RP_FMT_SVG, "", &img, &len, e)) {
+    if (!cb_rp_chart_render(&g[0].chart, RP_FMT_SVG, "", &img, &len, e)) {
       free(img);
       img = NULL;
-      rp_forest_render(&g[0].forest, RP_FMT_SVG, "", &img, &len, e);
+      cb_rp_forest_render(&g[0].forest, RP_FMT_SVG, "", &img, &len, e);
     }
     free(img);
   }
   if (g) {
-    rp_chart_free(&g[0].chart);
-    rp_chart_free(&g[1].chart);
+    cb_rp_chart_free(&g[0].chart);
+    cb_rp_chart_free(&g[1].chart);
   }
   free(g);
   free(hostile);

@@ -21,8 +21,8 @@ int cbf_scenario(const uint8_t *data, size_t size, cb_err *e);
 int cbf_series(const uint8_t *data, size_t size, cb_err *e);
 
 /* The readers of a run folder for reports: the bytes up to a first NUL as summary.json
- * (rp_summary_parse), the bytes after it as metrics.csv (rp_metrics_parse); without a NUL, the
- * same bytes as both. The check that the two belong together (metrics_sha256) is left out, or
+ * (cb_rp_summary_parse), the bytes after it as metrics.csv (cb_rp_metrics_parse); without a NUL,
+ * the same bytes as both. The check that the two belong together (metrics_sha256) is left out, or
  * almost no input would reach the CSV reader; tests/test_report.c covers it. */
 int cbf_results(const uint8_t *data, size_t size, cb_err *e);
 
@@ -50,16 +50,16 @@ int cbf_snapshot(const char *scenario, const uint8_t *data, size_t size, cb_err 
 /* The gnuplot script writer: the bytes, split at NUL bytes, are the texts of a chart (its title,
  * y label, two panels' titles, four lines' labels, the reference line's label, two events'
  * labels) and of an interval plot (title, x label, three row labels), taken in that order and
- * reused from the first when there are fewer. Both scripts are written (rp_chart_script,
- * rp_forest_script) and checked against the rule stated in src/report/gnuplot.c:
+ * reused from the first when there are fewer. Both scripts are written (cb_rp_chart_script,
+ * cb_rp_forest_script) and checked against the rule stated in src/report/gnuplot.c:
  *   - every single-quoted literal closes on its line and holds no control character and no byte
  *     that is not valid UTF-8;
  *   - outside the literals there is no backquote, '@', double quote or "system";
  *   - outside the literals the script is byte for byte the script of the same chart with every
  *     text empty: no byte of the input reaches gnuplot except inside a literal.
  * A broken rule is CB_EMISUSE with what was found and where. With render set, the chart and the
- * plot are then also drawn by the real gnuplot (rp_chart_render, rp_forest_render; SVG), whose
- * result is returned. */
+ * plot are then also drawn by the real gnuplot (cb_rp_chart_render, cb_rp_forest_render; SVG),
+ * whose result is returned. */
 int cbf_gnuplot(const uint8_t *data, size_t size, int render, cb_err *e);
 /* The first two of those checks on any script (len bytes): CB_OK, or CB_EMISUSE saying what. */
 int cbf_gnuplot_check_script(const char *script, size_t len, cb_err *e);

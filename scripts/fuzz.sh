@@ -4,8 +4,8 @@
 #   fuzz_series    CSV text -> cb_series_parse
 #   fuzz_override  --set assignments -> cb_ytree_override on the baseline -> cb_scenario_bind
 #   fuzz_snapshot  snapshot bytes -> cb_snapshot_from_buffer on a tiny initialised simulation
-#   fuzz_results   summary.json NUL metrics.csv -> rp_summary_parse, rp_metrics_parse (report readers)
-#   fuzz_gnuplot   chart texts split at NUL -> rp_chart_script, rp_forest_script, checked: no byte of
+#   fuzz_results   summary.json NUL metrics.csv -> cb_rp_summary_parse, cb_rp_metrics_parse (report readers)
+#   fuzz_gnuplot   chart texts split at NUL -> cb_rp_chart_script, cb_rp_forest_script, checked: no byte of
 #                  the texts outside a single-quoted literal (a broken rule aborts: a finding)
 #
 #   bash scripts/fuzz.sh [SECONDS]      # each target for SECONDS (default 60), two at a time

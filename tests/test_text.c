@@ -60,21 +60,21 @@ static void expect_written(void (*write)(FILE *, const char *), const char *s, c
 
 static void test_gnuplot_literals(void **state) {
   (void)state;
-  expect_written(rp_gnuplot_text, "plain", "'plain'");
-  expect_written(rp_gnuplot_text, "a`touch marker`b @x system(\"ls\") \\", "'a`touch marker`b @x system(\"ls\") \\'");
-  expect_written(rp_gnuplot_text, "it's", "'it''s'");
+  expect_written(cb_rp_gnuplot_text, "plain", "'plain'");
+  expect_written(cb_rp_gnuplot_text, "a`touch marker`b @x system(\"ls\") \\", "'a`touch marker`b @x system(\"ls\") \\'");
+  expect_written(cb_rp_gnuplot_text, "it's", "'it''s'");
   /* gnuplot takes '' as a quote only after another character: U+200B before the others */
-  expect_written(rp_gnuplot_text, "'", "'\xE2\x80\x8B'''");
-  expect_written(rp_gnuplot_text, "a''b", "'a''\xE2\x80\x8B''b'");
-  expect_written(rp_gnuplot_text, "line\nbreak\r\x1b[1m\x7f\xc2\x9b.", "'line break  [1m  .'");
-  expect_written(rp_gnuplot_text, "\xff\xc0\xaf \xed\xa0\x80 \xe2\x82", "'\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD'");
-  expect_written(rp_gnuplot_text, "Pr\xc3\xa9is \xed\x8f\x89\xec\x96\x91", "'Pr\xc3\xa9is \xed\x8f\x89\xec\x96\x91'");
+  expect_written(cb_rp_gnuplot_text, "'", "'\xE2\x80\x8B'''");
+  expect_written(cb_rp_gnuplot_text, "a''b", "'a''\xE2\x80\x8B''b'");
+  expect_written(cb_rp_gnuplot_text, "line\nbreak\r\x1b[1m\x7f\xc2\x9b.", "'line break  [1m  .'");
+  expect_written(cb_rp_gnuplot_text, "\xff\xc0\xaf \xed\xa0\x80 \xe2\x82", "'\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD'");
+  expect_written(cb_rp_gnuplot_text, "Pr\xc3\xa9is \xed\x8f\x89\xec\x96\x91", "'Pr\xc3\xa9is \xed\x8f\x89\xec\x96\x91'");
   /* a megabyte of text: cut at 1 KiB, at a character's end, with an ellipsis */
   size_t n = 1 << 20;
   char *big = malloc(n + 1);
   for (size_t i = 0; i < n; i += 2) memcpy(big + i, "\xc3\xa9", 2); /* é */
   big[n] = '\0';
-  char *got = written(rp_gnuplot_text, big);
+  char *got = written(cb_rp_gnuplot_text, big);
   assert_int_equal(strlen(got), 1 + RP_GNUPLOT_TEXT_MAX + 3 + 1);
   assert_memory_equal(got + 1 + RP_GNUPLOT_TEXT_MAX, "\xE2\x80\xA6'", 4);
   free(got);
@@ -83,13 +83,13 @@ static void test_gnuplot_literals(void **state) {
 
 static void test_html_text(void **state) {
   (void)state;
-  expect_written(rp_html_escape, "<a href='javascript:alert(1)'>&\"</a>", "&lt;a href=&#39;javascript:alert(1)&#39;&gt;&amp;&quot;&lt;/a&gt;");
-  expect_written(rp_html_escape, "x\x1b[31m\xff", "x\xEF\xBF\xBD[31m\xEF\xBF\xBD");
+  expect_written(cb_rp_html_escape, "<a href='javascript:alert(1)'>&\"</a>", "&lt;a href=&#39;javascript:alert(1)&#39;&gt;&amp;&quot;&lt;/a&gt;");
+  expect_written(cb_rp_html_escape, "x\x1b[31m\xff", "x\xEF\xBF\xBD[31m\xEF\xBF\xBD");
   char buf[32];
-  assert_string_equal(rp_html_escape_to(buf, sizeof buf, "<b>"), "&lt;b&gt;");
-  assert_string_equal(rp_html_escape_to(buf, 7, "a&b"), "a&amp;"); /* cut between pieces, never inside one */
-  assert_string_equal(rp_html_escape_to(buf, 6, "a&b"), "a");
-  assert_string_equal(rp_html_id(buf, sizeof buf, "chart-prices-a\" onload=\"x"), "chart-prices-a__onload__x");
+  assert_string_equal(cb_rp_html_escape_to(buf, sizeof buf, "<b>"), "&lt;b&gt;");
+  assert_string_equal(cb_rp_html_escape_to(buf, 7, "a&b"), "a&amp;"); /* cut between pieces, never inside one */
+  assert_string_equal(cb_rp_html_escape_to(buf, 6, "a&b"), "a");
+  assert_string_equal(cb_rp_html_id(buf, sizeof buf, "chart-prices-a\" onload=\"x"), "chart-prices-a__onload__x");
 }
 
 static void test_json_strings_always_parse(void **state) {

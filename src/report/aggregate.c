@@ -10,15 +10,16 @@
 
 static const char *const dim_names[RP_NDIMS] = {"place", "channel", "origin", "category"};
 
-const char *rp_dim_name(rp_dim d) { return dim_names[d]; }
+const char *cb_rp_dim_name(rp_dim d) { return dim_names[d]; }
 
-int rp_dim_of(const char *name) {
+int cb_rp_dim_of(const char *name) {
   for (int d = 0; d < RP_NDIMS; d++)
     if (!strcmp(dim_names[d], name)) return d;
   return -1;
 }
 
-const char *rp_key_dim(const rp_key *k, rp_dim d) {
+/* A series' coordinate along a dimension. */
+static const char *rp_key_dim(const rp_key *k, rp_dim d) {
   switch (d) {
   case RP_DIM_PLACE: return k->place;
   case RP_DIM_CHANNEL: return k->channel;
@@ -33,12 +34,12 @@ static const cb_metric_def *def_named(const char *metric) {
   return NULL;
 }
 
-int rp_metric_is_stock(const char *metric) {
+int cb_rp_metric_is_stock(const char *metric) {
   const cb_metric_def *d = def_named(metric);
   return d ? d->stock : -1;
 }
 
-const char *rp_metric_unit(const char *metric) {
+const char *cb_rp_metric_unit(const char *metric) {
   const cb_metric_def *d = def_named(metric);
   return d ? d->unit : "";
 }
@@ -49,22 +50,22 @@ static int matches(const rp_key *k, const rp_filter *f) {
          (!f->category || !strcmp(f->category, k->category));
 }
 
-void rp_filter_set(rp_filter *f, rp_dim d, const char *value) {
+void cb_rp_filter_set(rp_filter *f, rp_dim d, const char *value) {
   const char **slot[RP_NDIMS] = {&f->place, &f->channel, &f->origin, &f->category};
   *slot[d] = value;
 }
 
-uint32_t rp_count_matching(const rp_experiment *x, const rp_filter *f) {
+uint32_t cb_rp_count_matching(const rp_experiment *x, const rp_filter *f) {
   uint32_t n = 0;
   for (uint32_t s = 0; s < x->nseries; s++) n += (uint32_t)matches(&x->series[s], f);
   return n;
 }
 
-uint32_t rp_select(const rp_experiment *x, const rp_filter *f, double *out) {
+uint32_t cb_rp_select(const rp_experiment *x, const rp_filter *f, double *out) {
   size_t cells = (size_t)x->nruns * x->ndays;
   memset(out, 0, cells * sizeof *out);
   uint32_t matched = 0;
-  int stock = f->metric && rp_metric_is_stock(f->metric) == 1;
+  int stock = f->metric && cb_rp_metric_is_stock(f->metric) == 1;
   for (uint32_t s = 0; s < x->nseries; s++) {
     if (!matches(&x->series[s], f)) continue;
     matched++;
@@ -79,11 +80,11 @@ uint32_t rp_select(const rp_experiment *x, const rp_filter *f, double *out) {
   return matched;
 }
 
-int rp_select_total(const rp_experiment *x, const rp_filter *f, double *out, cb_err *e) {
+int cb_rp_select_total(const rp_experiment *x, const rp_filter *f, double *out, cb_err *e) {
   double *by = cb_xmalloc(e, ((size_t)x->nruns * x->ndays + 1) * sizeof *by);
   if (!by) return -1;
-  uint32_t matched = rp_select(x, f, by);
-  int stock = f->metric && rp_metric_is_stock(f->metric) == 1;
+  uint32_t matched = cb_rp_select(x, f, by);
+  int stock = f->metric && cb_rp_metric_is_stock(f->metric) == 1;
   for (uint32_t r = 0; r < x->nruns; r++) {
     double t = 0;
     for (uint32_t d = 0; d < x->ndays; d++) t += by[(size_t)r * x->ndays + d];
@@ -93,7 +94,7 @@ int rp_select_total(const rp_experiment *x, const rp_filter *f, double *out, cb_
   return (int)matched;
 }
 
-int rp_dim_values(const rp_experiment *x, const rp_filter *f, rp_dim dim, const char ***out, cb_err *e) {
+int cb_rp_dim_values(const rp_experiment *x, const rp_filter *f, rp_dim dim, const char ***out, cb_err *e) {
   const char **v = NULL;
   uint32_t n = 0, cap = 0;
   for (uint32_t s = 0; s < x->nseries; s++) {
@@ -114,7 +115,7 @@ int rp_dim_values(const rp_experiment *x, const rp_filter *f, rp_dim dim, const 
   return (int)n;
 }
 
-void rp_quantiles(double *v, uint32_t n, double *mid, double *lo, double *hi) {
+void cb_rp_quantiles(double *v, uint32_t n, double *mid, double *lo, double *hi) {
   if (n == 0) {
     *mid = *lo = *hi = 0;
     return;
@@ -125,7 +126,7 @@ void rp_quantiles(double *v, uint32_t n, double *mid, double *lo, double *hi) {
   *hi = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.95);
 }
 
-int rp_band_of(const double *by_run, uint32_t nruns, uint32_t ndays, rp_band *out, cb_err *e) {
+int cb_rp_band_of(const double *by_run, uint32_t nruns, uint32_t ndays, rp_band *out, cb_err *e) {
   memset(out, 0, sizeof *out);
   out->ndays = ndays;
   out->mid = cb_xcalloc(e, ndays + 1, sizeof(double));
@@ -134,18 +135,18 @@ int rp_band_of(const double *by_run, uint32_t nruns, uint32_t ndays, rp_band *ou
   double *col = cb_xcalloc(e, nruns + 1, sizeof(double));
   if (e->code) {
     free(col);
-    rp_band_free(out);
+    cb_rp_band_free(out);
     return e->code;
   }
   for (uint32_t d = 0; d < ndays; d++) {
     for (uint32_t r = 0; r < nruns; r++) col[r] = by_run[(size_t)r * ndays + d];
-    rp_quantiles(col, nruns, &out->mid[d], &out->lo[d], &out->hi[d]);
+    cb_rp_quantiles(col, nruns, &out->mid[d], &out->lo[d], &out->hi[d]);
   }
   free(col);
   return CB_OK;
 }
 
-void rp_band_free(rp_band *b) {
+void cb_rp_band_free(rp_band *b) {
   free(b->mid);
   free(b->lo);
   free(b->hi);

@@ -16,30 +16,28 @@ typedef struct rp_filter {
 
 typedef enum { RP_DIM_PLACE, RP_DIM_CHANNEL, RP_DIM_ORIGIN, RP_DIM_CATEGORY, RP_NDIMS } rp_dim;
 
-const char *rp_dim_name(rp_dim d);
+const char *cb_rp_dim_name(rp_dim d);
 /* The dimension called name ("place", ...), or -1. */
-int rp_dim_of(const char *name);
-/* A series' coordinate along a dimension. */
-const char *rp_key_dim(const rp_key *k, rp_dim d);
+int cb_rp_dim_of(const char *name);
 /* The filter narrowed along a dimension to one value (NULL: any). */
-void rp_filter_set(rp_filter *f, rp_dim d, const char *value);
+void cb_rp_filter_set(rp_filter *f, rp_dim d, const char *value);
 /* How many series match the filter. */
-uint32_t rp_count_matching(const rp_experiment *x, const rp_filter *f);
+uint32_t cb_rp_count_matching(const rp_experiment *x, const rp_filter *f);
 /* Whether the metric is a stock (a value at the period's end, averaged when series are combined)
  * rather than a flow (summed); -1 for an unknown metric. */
-int rp_metric_is_stock(const char *metric);
+int cb_rp_metric_is_stock(const char *metric);
 /* The metric's unit as docs/outputs.md gives it ("units", "USD", ...); "" if unknown. */
-const char *rp_metric_unit(const char *metric);
+const char *cb_rp_metric_unit(const char *metric);
 
 /* Per run and period, the sum (flow) or mean (stock) of the matching series:
  * out[run * ndays + period]. Returns how many series matched. */
-uint32_t rp_select(const rp_experiment *x, const rp_filter *f, double *out);
+uint32_t cb_rp_select(const rp_experiment *x, const rp_filter *f, double *out);
 /* The same over the whole run: out[run] is the sum over periods (flows) or the mean (stocks).
  * Returns how many series matched, or -1 if memory ran out. */
-int rp_select_total(const rp_experiment *x, const rp_filter *f, double *out, cb_err *e);
+int cb_rp_select_total(const rp_experiment *x, const rp_filter *f, double *out, cb_err *e);
 /* The distinct values along dim of the series that match f, in order of first appearance
  * (pointers into x, valid while x lives). Returns the count, or -1 if memory ran out. */
-int rp_dim_values(const rp_experiment *x, const rp_filter *f, rp_dim dim, const char ***out, cb_err *e);
+int cb_rp_dim_values(const rp_experiment *x, const rp_filter *f, rp_dim dim, const char ***out, cb_err *e);
 
 /* A band across runs: for each period, the median and the 5% and 95% quantiles (linear
  * interpolation between order statistics, GSL's quantile) of by_run[run * ndays + period]. */
@@ -47,9 +45,9 @@ typedef struct rp_band {
   uint32_t ndays;
   double *mid, *lo, *hi;
 } rp_band;
-int rp_band_of(const double *by_run, uint32_t nruns, uint32_t ndays, rp_band *out, cb_err *e);
-void rp_band_free(rp_band *b);
+int cb_rp_band_of(const double *by_run, uint32_t nruns, uint32_t ndays, rp_band *out, cb_err *e);
+void cb_rp_band_free(rp_band *b);
 /* Median, 5% and 95% of n values (the values are reordered). */
-void rp_quantiles(double *v, uint32_t n, double *mid, double *lo, double *hi);
+void cb_rp_quantiles(double *v, uint32_t n, double *mid, double *lo, double *hi);
 
 #endif

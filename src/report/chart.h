@@ -62,28 +62,29 @@ typedef struct rp_forest {
 typedef enum { RP_FMT_SVG_INLINE, RP_FMT_SVG, RP_FMT_PNG, RP_FMT_PDF } rp_format;
 
 /* The format a file name asks for by its extension (.svg, .png, .pdf), or -1. */
-int rp_format_of_path(const char *path);
+int cb_rp_format_of_path(const char *path);
 
 /* Renders into *out (malloc'ed, *len bytes). RP_FMT_SVG_INLINE gives an SVG element to place
  * inside HTML: no XML prologue, its ids prefixed with id_prefix so that many can share a page. */
-int rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
-int rp_forest_render(const rp_forest *f, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
+int cb_rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
+int cb_rp_forest_render(const rp_forest *f, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e);
 
-/* The gnuplot script rp_chart_render and rp_forest_render run, written to f (for the tests and the
- * fuzzer): every text in it is a literal written by rp_gnuplot_text; -1 if writing failed. */
-int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt);
-int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt);
+/* The gnuplot script cb_rp_chart_render and cb_rp_forest_render run, written to f (for the tests
+ * and the fuzzer): every text in it is a literal written by cb_rp_gnuplot_text; -1 if writing
+ * failed. */
+int cb_rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt);
+int cb_rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt);
 
 /* Any text as a gnuplot single-quoted literal that gnuplot draws as it is and cannot expand: a
  * quote doubled (after U+200B where gnuplot would not see the pair), control characters as spaces, bytes that are not valid UTF-8 as U+FFFD, and at
  * most RP_GNUPLOT_TEXT_MAX bytes of the text (then an ellipsis). The rule is stated in gnuplot.c. */
 #define RP_GNUPLOT_TEXT_MAX 1024
-void rp_gnuplot_text(FILE *f, const char *s);
+void cb_rp_gnuplot_text(FILE *f, const char *s);
 
-/* A chart with npanels empty panels (fork_day none, ref_y none); rp_chart_free releases them. */
-int rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e);
+/* A chart with npanels empty panels (fork_day none, ref_y none); cb_rp_chart_free releases them. */
+int cb_rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e);
 /* Adds a line to a panel, taking over its band. */
-int rp_panel_add(rp_panel *p, const char *label, rp_band *band, int color, int dashed, cb_err *e);
-void rp_chart_free(rp_chart *c);
+int cb_rp_panel_add(rp_panel *p, const char *label, rp_band *band, int color, int dashed, cb_err *e);
+void cb_rp_chart_free(rp_chart *c);
 
 #endif

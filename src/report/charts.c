@@ -15,11 +15,11 @@ typedef enum { AS_IS, SHARE_OF_BASE, CUMULATIVE } line_mode;
 static int add_band(rp_panel *p, const rp_sides *s, int side, const char *name, const double *by, int color, cb_err *e) {
   const rp_experiment *x = s->x[side];
   rp_band b;
-  if (rp_band_of(by, x->nruns, x->ndays, &b, e)) return e->code;
+  if (cb_rp_band_of(by, x->nruns, x->ndays, &b, e)) return e->code;
   char label[128];
   if (s->n > 1) snprintf(label, sizeof label, "%s%s%s", side ? "B" : "A", *name ? " " : "", name);
   else snprintf(label, sizeof label, "%s", name);
-  return rp_panel_add(p, label, &b, color, side, e);
+  return cb_rp_panel_add(p, label, &b, color, side, e);
 }
 
 /* One side's lines: one per value of dim among A's series matching base (one line named `name`
@@ -29,13 +29,13 @@ static int side_lines(rp_panel *p, const rp_sides *s, int side, const rp_filter 
   size_t cells = (size_t)x->nruns * x->ndays + 1;
   const char **values = NULL;
   int nv = 1;
-  if (dim >= 0 && (nv = rp_dim_values(s->x[0], base, (rp_dim)dim, &values, e)) < 0) return e->code;
+  if (dim >= 0 && (nv = cb_rp_dim_values(s->x[0], base, (rp_dim)dim, &values, e)) < 0) return e->code;
   double *by = cb_xmalloc(e, cells * sizeof *by), *total = cb_xcalloc(e, cells, sizeof *total);
-  if (!e->code && mode == SHARE_OF_BASE) rp_select(x, base, total);
+  if (!e->code && mode == SHARE_OF_BASE) cb_rp_select(x, base, total);
   for (int i = 0; i < nv && !e->code; i++) {
     rp_filter f = *base;
-    if (dim >= 0) rp_filter_set(&f, (rp_dim)dim, values[i]);
-    rp_select(x, &f, by);
+    if (dim >= 0) cb_rp_filter_set(&f, (rp_dim)dim, values[i]);
+    cb_rp_select(x, &f, by);
     for (size_t k = 0; k + 1 < cells; k++) {
       if (mode == SHARE_OF_BASE) by[k] = total[k] > 0 ? by[k] / total[k] : 0;
       if (mode == CUMULATIVE) by[k] = total[k] += by[k];
@@ -56,7 +56,7 @@ static int lines(rp_panel *p, const rp_sides *s, const rp_filter *base, int dim,
 /* ---- the charts ---- */
 
 static int start(rp_chart *c, const rp_sides *s, int npanels, int cols, const char *title, const char *ylabel, cb_err *e) {
-  if (rp_chart_init(c, npanels, cols, e)) return e->code;
+  if (cb_rp_chart_init(c, npanels, cols, e)) return e->code;
   snprintf(c->title, sizeof c->title, "%s", title);
   snprintf(c->ylabel, sizeof c->ylabel, "%s", ylabel);
   c->days = s->x[0]->days;
@@ -77,22 +77,22 @@ static int publish(rp_gallery *g, rp_chart *c, const char *id, const char *capti
       g->c = a;
       rp_rendered *r = &a[g->n];
       memset(r, 0, sizeof *r);
-      rp_html_id(r->id, sizeof r->id, id); /* the id names a market from the results */
+      cb_rp_html_id(r->id, sizeof r->id, id); /* the id names a market from the results */
       snprintf(r->caption, sizeof r->caption, "%s", caption);
       char prefix[72];
       snprintf(prefix, sizeof prefix, "%s-", r->id);
-      if (!rp_chart_render(c, RP_FMT_SVG_INLINE, prefix, &r->svg, &r->len, e)) g->n++;
+      if (!cb_rp_chart_render(c, RP_FMT_SVG_INLINE, prefix, &r->svg, &r->len, e)) g->n++;
     }
   }
-  rp_chart_free(c);
+  cb_rp_chart_free(c);
   return e->code;
 }
 
 static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
   rp_filter any = {.metric = "price_usd"};
   const char **markets = NULL, **cats = NULL;
-  int nm = rp_dim_values(s->x[0], &any, RP_DIM_PLACE, &markets, e);
-  int nc = nm < 0 ? -1 : rp_dim_values(s->x[0], &any, RP_DIM_CATEGORY, &cats, e);
+  int nm = cb_rp_dim_values(s->x[0], &any, RP_DIM_PLACE, &markets, e);
+  int nc = nm < 0 ? -1 : cb_rp_dim_values(s->x[0], &any, RP_DIM_CATEGORY, &cats, e);
   for (int m = 0; m < nm && nc > 0 && !e->code; m++) {
     rp_chart c;
     char title[RP_TITLE_MAX], id[64], caption[600];
@@ -105,7 +105,7 @@ static int prices(const rp_sides *s, rp_gallery *g, cb_err *e) {
     }
     snprintf(id, sizeof id, "chart-prices-%s", markets[m]);
     char market[200]; /* a name from the results, in contraband's HTML */
-    rp_html_escape_to(market, sizeof market, markets[m]);
+    cb_rp_html_escape_to(market, sizeof market, markets[m]);
     snprintf(caption, sizeof caption, "Market price per unit in %s at each period's end (<code>price_usd</code>), one panel per category, one line per origin.", market);
     publish(g, &c, id, caption, e);
   }
@@ -140,7 +140,7 @@ static int enforcement(const rp_sides *s, rp_gallery *g, cb_err *e) {
   return publish(g, &c, "chart-enforcement", "Inspections, and detected violations settled by a bribe, a fine or a confiscation, summed over every checkpoint (consignment and possession checks).", e);
 }
 
-int rp_report_charts(const rp_sides *s, rp_gallery *g, cb_err *e) {
+int cb_rp_report_charts(const rp_sides *s, rp_gallery *g, cb_err *e) {
   memset(g, 0, sizeof *g);
   rp_filter delivered = {.metric = "delivered_units"};
   int cmp = s->n > 1;
@@ -160,13 +160,13 @@ int rp_report_charts(const rp_sides *s, rp_gallery *g, cb_err *e) {
   return e->code;
 }
 
-void rp_gallery_free(rp_gallery *g) {
+void cb_rp_gallery_free(rp_gallery *g) {
   for (int i = 0; i < g->n; i++) free(g->c[i].svg);
   free(g->c);
   memset(g, 0, sizeof *g);
 }
 
-int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e) {
+int cb_rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e) {
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
   char title[RP_TITLE_MAX], ylabel[96];
   if (q->title) snprintf(title, sizeof title, "%s", q->title);
@@ -174,13 +174,13 @@ int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, ch
     const char *vals[RP_NDIMS] = {q->place, q->channel, q->origin, q->category};
     snprintf(title, sizeof title, "%s", q->metric);
     for (int d = 0; d < RP_NDIMS; d++)
-      if (vals[d]) snprintf(title + strlen(title), sizeof title - strlen(title), ", %s %s", rp_dim_name((rp_dim)d), vals[d]);
-    if (q->by >= 0) snprintf(title + strlen(title), sizeof title - strlen(title), ", by %s", rp_dim_name((rp_dim)q->by));
+      if (vals[d]) snprintf(title + strlen(title), sizeof title - strlen(title), ", %s %s", cb_rp_dim_name((rp_dim)d), vals[d]);
+    if (q->by >= 0) snprintf(title + strlen(title), sizeof title - strlen(title), ", by %s", cb_rp_dim_name((rp_dim)q->by));
   }
-  snprintf(ylabel, sizeof ylabel, "%s%s", rp_metric_unit(q->metric), rp_metric_is_stock(q->metric) == 1 ? "" : " per period");
+  snprintf(ylabel, sizeof ylabel, "%s%s", cb_rp_metric_unit(q->metric), cb_rp_metric_is_stock(q->metric) == 1 ? "" : " per period");
   rp_chart c;
   if (start(&c, s, 1, 1, title, ylabel, e)) return e->code;
-  if (!lines(&c.panels[0], s, &f, q->by, q->metric, AS_IS, e)) rp_chart_render(&c, fmt, "", out, len, e);
-  rp_chart_free(&c);
+  if (!lines(&c.panels[0], s, &f, q->by, q->metric, AS_IS, e)) cb_rp_chart_render(&c, fmt, "", out, len, e);
+  cb_rp_chart_free(&c);
   return e->code;
 }

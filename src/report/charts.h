@@ -32,14 +32,14 @@ typedef struct rp_gallery {
 } rp_gallery;
 
 /* Renders every chart of the report into g. */
-int rp_report_charts(const rp_sides *s, rp_gallery *g, cb_err *e);
-void rp_gallery_free(rp_gallery *g);
+int cb_rp_report_charts(const rp_sides *s, rp_gallery *g, cb_err *e);
+void cb_rp_gallery_free(rp_gallery *g);
 
 /* One metric's chart for `contraband plot` (see cb_plot_spec), rendered in fmt. */
 typedef struct rp_plot_request {
   const char *metric, *place, *channel, *origin, *category, *title;
   int by; /* an rp_dim, or -1 for one line */
 } rp_plot_request;
-int rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e);
+int cb_rp_plot_chart(const rp_sides *s, const rp_plot_request *q, rp_format fmt, char **out, size_t *len, cb_err *e);
 
 #endif

@@ -139,7 +139,7 @@ static int read_scenario(rp_context *c, const rp_experiment *x, const char *path
   return CB_OK;
 }
 
-int rp_context_load(rp_context *c, const rp_experiment *x, const char *path, cb_err *e) {
+int cb_rp_context_load(rp_context *c, const rp_experiment *x, const char *path, cb_err *e) {
   memset(c, 0, sizeof *c);
   cb_ytree t = {0};
   cb_scenario *sc = cb_xcalloc(e, 1, sizeof *sc);
@@ -161,7 +161,7 @@ int rp_context_load(rp_context *c, const rp_experiment *x, const char *path, cb_
   return e->code;
 }
 
-void rp_context_free(rp_context *c) {
+void cb_rp_context_free(rp_context *c) {
   for (int i = 0; i < c->nparams; i++) {
     free(c->params[i].key);
     free(c->params[i].value);
@@ -171,7 +171,7 @@ void rp_context_free(rp_context *c) {
   memset(c, 0, sizeof *c);
 }
 
-int rp_context_markers(const rp_context *c, rp_event **out, cb_err *e) {
+int cb_rp_context_markers(const rp_context *c, rp_event **out, cb_err *e) {
   *out = cb_xcalloc(e, (size_t)c->nevents + 1, sizeof **out);
   if (!*out) return e->code;
   for (int i = 0; i < c->nevents; i++) {

@@ -35,10 +35,10 @@ typedef struct rp_context {
 /* Reads the scenario of x: from `path` when given (its hash must match, else an error), else from
  * the path recorded in x (on a missing file or another hash, ctx->ok is 0 and ctx->note says why;
  * this is not an error). */
-int rp_context_load(rp_context *ctx, const rp_experiment *x, const char *path, cb_err *e);
-void rp_context_free(rp_context *ctx);
+int cb_rp_context_load(rp_context *ctx, const rp_experiment *x, const char *path, cb_err *e);
+void cb_rp_context_free(rp_context *ctx);
 /* The events as chart markers, labelled by their number in the list (1-based); periods longer
  * than half a year are drawn as a line at their start, so that they do not cover the chart. */
-int rp_context_markers(const rp_context *ctx, rp_event **out, cb_err *e);
+int cb_rp_context_markers(const rp_context *ctx, rp_event **out, cb_err *e);
 
 #endif

@@ -27,7 +27,7 @@ static rp_figure *add_figure(rp_figures *fs, const char *metric, const char *key
 static int from_metrics(rp_figures *fs, const rp_experiment *x, const char *metric, const char *key, const rp_filter *flt, cb_err *e) {
   rp_figure *f = add_figure(fs, metric, key, 1, e);
   if (!f) return e->code;
-  if (rp_select_total(x, flt, f->v, e) < 0) return e->code;
+  if (cb_rp_select_total(x, flt, f->v, e) < 0) return e->code;
   memset(f->has, 1, x->nruns);
   return CB_OK;
 }
@@ -36,10 +36,10 @@ static int from_metrics(rp_figures *fs, const rp_experiment *x, const char *metr
 static int by_dim(rp_figures *fs, const rp_experiment *x, const char *metric, rp_dim dim, const char *keyname, const char *name, cb_err *e) {
   rp_filter base = {.metric = metric};
   const char **values = NULL;
-  int n = rp_dim_values(x, &base, dim, &values, e);
+  int n = cb_rp_dim_values(x, &base, dim, &values, e);
   for (int i = 0; i < n && !e->code; i++) {
     rp_filter f = base;
-    rp_filter_set(&f, dim, values[i]);
+    cb_rp_filter_set(&f, dim, values[i]);
     char key[96];
     snprintf(key, sizeof key, "%s=%s", keyname, values[i]);
     from_metrics(fs, x, name, key, &f, e);
@@ -66,7 +66,7 @@ static int route_shares(rp_figures *fs, const rp_experiment *x, int first, int n
 }
 
 static int from_totals(rp_figures *fs, const rp_experiment *x, const char *total, const char *metric, const char *key, int share, cb_err *e) {
-  int t = rp_total_index(x, total);
+  int t = cb_rp_total_index(x, total);
   if (t < 0) return CB_OK;
   rp_figure *f = add_figure(fs, metric, key, !share, e);
   if (!f) return e->code;
@@ -87,7 +87,7 @@ static int spreads(rp_figures *fs, cb_err *e) {
     f->n = 0;
     for (uint32_t r = 0; r < fs->nruns; r++)
       if (f->has[r]) v[f->n++] = f->v[r];
-    rp_quantiles(v, f->n, &f->mid, &f->lo, &f->hi);
+    cb_rp_quantiles(v, f->n, &f->mid, &f->lo, &f->hi);
   }
   free(v);
   return CB_OK;
@@ -96,7 +96,7 @@ static int spreads(rp_figures *fs, cb_err *e) {
 static const char *const run_totals[] = {"delivered_units", "seized_units", "bribes", "bribes_usd", "fines",
                                          "fines_usd", "confiscations", "inspections", "buyer_spending_usd"};
 
-int rp_figures_of(const rp_experiment *x, rp_figures *fs, cb_err *e) {
+int cb_rp_figures_of(const rp_experiment *x, rp_figures *fs, cb_err *e) {
   memset(fs, 0, sizeof *fs);
   fs->nruns = x->nruns;
   rp_figures all = {.nruns = x->nruns};
@@ -123,11 +123,11 @@ int rp_figures_of(const rp_experiment *x, rp_figures *fs, cb_err *e) {
     from_totals(fs, x, run_totals[i], run_totals[i], "", 0, e);
   if (!e->code) spreads(fs, e);
 done:
-  rp_figures_free(&all);
+  cb_rp_figures_free(&all);
   return e->code;
 }
 
-void rp_figures_free(rp_figures *fs) {
+void cb_rp_figures_free(rp_figures *fs) {
   for (int i = 0; i < fs->n; i++) {
     free(fs->f[i].v);
     free(fs->f[i].has);
@@ -142,8 +142,8 @@ static const rp_figure *find(const rp_figures *fs, const char *metric, const cha
   return NULL;
 }
 
-int rp_effects(const rp_experiment *a, const rp_experiment *b, const rp_figures *fa, const rp_figures *fb, cb_effect **out, int *n,
-               cb_err *e) {
+int cb_rp_effects(const rp_experiment *a, const rp_experiment *b, const rp_figures *fa, const rp_figures *fb, cb_effect **out, int *n,
+                  cb_err *e) {
   *n = 0;
   uint32_t cap = a->nruns + 1;
   double *va = cb_xcalloc(e, cap, sizeof *va), *vb = cb_xcalloc(e, cap, sizeof *vb);

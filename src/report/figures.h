@@ -26,12 +26,12 @@ typedef struct rp_figures {
   uint32_t nruns;
 } rp_figures;
 
-int rp_figures_of(const rp_experiment *x, rp_figures *out, cb_err *e);
-void rp_figures_free(rp_figures *fs);
+int cb_rp_figures_of(const rp_experiment *x, rp_figures *out, cb_err *e);
+void cb_rp_figures_free(rp_figures *fs);
 
 /* The effects of b against a on every figure of a, over the run numbers both hold. The effects'
  * metric and key point into fa, which must outlive them. */
-int rp_effects(const rp_experiment *a, const rp_experiment *b, const rp_figures *fa, const rp_figures *fb, cb_effect **out, int *n,
-               cb_err *e);
+int cb_rp_effects(const rp_experiment *a, const rp_experiment *b, const rp_figures *fa, const rp_figures *fb, cb_effect **out, int *n,
+                  cb_err *e);
 
 #endif

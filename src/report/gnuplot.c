@@ -7,7 +7,7 @@
  * when it reads a command line, inside double quotes too; system(), load, print and set output
  * can run commands or write files. Titles, labels and legend entries come from outside (a --title,
  * the place and category names of a metrics.csv or a store someone sent), so:
- *   - every text reaches the script only through rp_gnuplot_text, as a single-quoted literal:
+ *   - every text reaches the script only through cb_rp_gnuplot_text, as a single-quoted literal:
  *     gnuplot's documentation ("quote marks", "substitution") says backquote substitution and
  *     macro expansion do not happen inside single quotes, and that there a backslash is an
  *     ordinary character and a quote is written doubled (''). gnuplot 5.4's scanner (scanner.c)
@@ -46,7 +46,7 @@ extern char **environ;
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"};
 #define NPALETTE (int)(sizeof palette / sizeof *palette)
 
-int rp_format_of_path(const char *path) {
+int cb_rp_format_of_path(const char *path) {
   const char *dot = strrchr(path, '.');
   if (!dot) return -1;
   if (!strcmp(dot, ".svg")) return RP_FMT_SVG;
@@ -70,7 +70,7 @@ static void terminal(FILE *f, rp_format fmt, int tall) {
   }
 }
 
-void rp_gnuplot_text(FILE *f, const char *s) {
+void cb_rp_gnuplot_text(FILE *f, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t left = strlen(s), used = 0;
   int after_quote = 1; /* the opening quote, or a quote of the text, was the last thing written */
@@ -99,7 +99,7 @@ static void date_of(int32_t day, char buf[11]) { cb_format_date(day, buf); }
 
 static void common_style(FILE *f, const char *title) {
   fputs("set title ", f);
-  rp_gnuplot_text(f, title);
+  cb_rp_gnuplot_text(f, title);
   fputs(" offset 0,1.2\nset border 3 lc rgb '#444444'\nset tics nomirror out\nset grid ytics lc rgb '#dddddd' lw 1 dt 1\n"
         "set key outside right top vertical Left reverse noautotitle samplen 2 spacing 1.1\n"
         "set style fill transparent solid 0.18 noborder\n",
@@ -131,7 +131,7 @@ static void events(FILE *f, const rp_chart *c) {
       fprintf(f, "set object %d rect from '%s', graph 0 to '%s', graph 1 behind fc rgb '#efe3cf' fs solid 0.6 noborder\n", obj++, a, b);
     else fprintf(f, "set arrow %d from '%s', graph 0 to '%s', graph 1 nohead dt 2 lw 1 lc rgb '#8a6d3b' back\n", arrow++, a, a);
     fprintf(f, "set label %d ", i + 1);
-    rp_gnuplot_text(f, ev->label);
+    cb_rp_gnuplot_text(f, ev->label);
     fprintf(f, " at '%s', graph %.2f center font ',8' tc rgb '#8a6d3b'\n", a, 1.03 + 0.045 * level);
   }
   if (c->fork_day != INT32_MIN) {
@@ -144,7 +144,7 @@ static void events(FILE *f, const rp_chart *c) {
     double y = c->percent ? 100 * c->ref_y : c->ref_y;
     fprintf(f, "set arrow %d from graph 0, first %.10g to graph 1, first %.10g nohead dt 3 lw 1.5 lc rgb '#555555' front\n", arrow + 1, y, y);
     fprintf(f, "set label %d ", c->nevents + 2);
-    rp_gnuplot_text(f, c->ref_label);
+    cb_rp_gnuplot_text(f, c->ref_label);
     fprintf(f, " at graph 0.01, first %.10g offset 0,0.6 font ',9' tc rgb '#555555' front\n", y);
   }
 }
@@ -172,7 +172,7 @@ static void plot_lines(FILE *f, const rp_chart *c, const rp_panel *p) {
     if (c->stacked)
       fprintf(f, "%s$L%d using 1:5:2 with filledcurves fc rgb '%s' fs solid 0.55 noborder title ", first ? "" : ", ", i, color);
     else fprintf(f, "%s$L%d using 1:2 with lines lw 2 dt %d lc rgb '%s' title ", first ? "" : ", ", i, l->dashed ? 2 : 1, color);
-    rp_gnuplot_text(f, l->label);
+    cb_rp_gnuplot_text(f, l->label);
     first = 0;
     if (c->bands)
       fprintf(f, ", $L%d using 1:3:4 with filledcurves fc rgb '%s' fs transparent solid %s noborder notitle", i,
@@ -188,12 +188,12 @@ typedef struct script_job {
   rp_format fmt;
 } script_job;
 
-int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
+int cb_rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   terminal(f, fmt, c->npanels > 2);
   common_style(f, c->title);
   time_axis(f, c);
   fputs("set ylabel ", f);
-  rp_gnuplot_text(f, c->ylabel);
+  cb_rp_gnuplot_text(f, c->ylabel);
   fputs(c->percent ? "\nset yrange [0:100]\n" : "\nset yrange [0:*]\n", f);
   fputs("set format y '%.1s%c'\n", f); /* 80.0k, 1.2M: SI prefixes keep tick labels short */
   events(f, c);
@@ -201,14 +201,14 @@ int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   if (c->npanels > 1) {
     fputs("set multiplot layout ", f);
     fprintf(f, "%d,%d title ", rows, c->cols);
-    rp_gnuplot_text(f, c->title);
+    cb_rp_gnuplot_text(f, c->title);
     fputs(" font ',12'\n", f);
   }
   for (int k = 0; k < c->npanels; k++) {
     const rp_panel *p = &c->panels[k];
     if (c->npanels > 1) {
       fputs("set title ", f);
-      rp_gnuplot_text(f, p->title);
+      cb_rp_gnuplot_text(f, p->title);
       fputs(" font ',10' offset 0,1.2\n", f); /* above the events' labels */
       /* every panel has the same lines: one key, above them all, and none for a lone line */
       if (k == 0 && p->nlines > 1) fputs("set key at screen 0.01, screen 0.99 left top horizontal\n", f);
@@ -222,15 +222,15 @@ int rp_chart_script(FILE *f, const rp_chart *c, rp_format fmt) {
   return ferror(f) ? -1 : 0;
 }
 
-int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
+int cb_rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
   terminal(f, fmt, p->n > 10);
   common_style(f, p->title);
   fputs("set key off\nset grid xtics lc rgb '#dddddd'\nset xlabel ", f);
-  rp_gnuplot_text(f, p->xlabel);
+  cb_rp_gnuplot_text(f, p->xlabel);
   fprintf(f, "\nset yrange [%d:0.5]\nset ytics (", p->n > 0 ? p->n : 1);
   for (int i = 0; i < p->n; i++) {
     fputs(i ? ", " : "", f);
-    rp_gnuplot_text(f, p->labels[i]);
+    cb_rp_gnuplot_text(f, p->labels[i]);
     fprintf(f, " %d", i + 1);
   }
   fputs(")\nset arrow from first 0, graph 0 to first 0, graph 1 nohead lc rgb '#555555' dt 2\n$F << EOD\n", f);
@@ -242,7 +242,7 @@ int rp_forest_script(FILE *f, const rp_forest *p, rp_format fmt) {
 static int write_script(FILE *f, void *ctx, cb_err *e) {
   (void)e;
   const script_job *j = ctx;
-  return j->chart ? rp_chart_script(f, j->chart, j->fmt) : rp_forest_script(f, j->forest, j->fmt);
+  return j->chart ? cb_rp_chart_script(f, j->chart, j->fmt) : cb_rp_forest_script(f, j->forest, j->fmt);
 }
 
 /* ---- running gnuplot ---- */
@@ -378,7 +378,7 @@ static int render(const script_job *job, const char *prefix, char **out, size_t 
   return e->code;
 }
 
-int rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e) {
+int cb_rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e) {
   if (c->ndays < 1 || c->npanels < 1) return cb_err_set(e, CB_EMISUSE, "a chart needs at least one period and one panel");
   for (int k = 0; k < c->npanels; k++)
     if (c->panels[k].nlines < 1) return cb_err_set(e, CB_EMISUSE, "chart '%s': a panel has nothing to draw", c->title);
@@ -386,13 +386,13 @@ int rp_chart_render(const rp_chart *c, rp_format fmt, const char *id_prefix, cha
   return render(&job, id_prefix, out, len, e);
 }
 
-int rp_forest_render(const rp_forest *p, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e) {
+int cb_rp_forest_render(const rp_forest *p, rp_format fmt, const char *id_prefix, char **out, size_t *len, cb_err *e) {
   if (p->n < 1) return cb_err_set(e, CB_EMISUSE, "an interval plot needs at least one estimate");
   script_job job = {NULL, p, fmt};
   return render(&job, id_prefix, out, len, e);
 }
 
-int rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e) {
+int cb_rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e) {
   memset(c, 0, sizeof *c);
   c->ref_y = NAN;
   c->fork_day = INT32_MIN;
@@ -402,10 +402,10 @@ int rp_chart_init(rp_chart *c, int npanels, int cols, cb_err *e) {
   return CB_OK;
 }
 
-int rp_panel_add(rp_panel *p, const char *label, rp_band *band, int color, int dashed, cb_err *e) {
+int cb_rp_panel_add(rp_panel *p, const char *label, rp_band *band, int color, int dashed, cb_err *e) {
   rp_line *a = cb_xrealloc(e, p->lines, (size_t)(p->nlines + 1) * sizeof *a);
   if (!a) {
-    rp_band_free(band);
+    cb_rp_band_free(band);
     return e->code;
   }
   p->lines = a;
@@ -419,9 +419,9 @@ int rp_panel_add(rp_panel *p, const char *label, rp_band *band, int color, int d
   return CB_OK;
 }
 
-void rp_chart_free(rp_chart *c) {
+void cb_rp_chart_free(rp_chart *c) {
   for (int k = 0; k < c->npanels; k++) {
-    for (int i = 0; i < c->panels[k].nlines; i++) rp_band_free(&c->panels[k].lines[i].band);
+    for (int i = 0; i < c->panels[k].nlines; i++) cb_rp_band_free(&c->panels[k].lines[i].band);
     free(c->panels[k].lines);
   }
   free(c->panels);

@@ -1,11 +1,11 @@
 /* Writing the report page (see html.h).
  *
  * The rule for text in the page: every text that is not contraband's own (a path, an override,
- * a place or category name from the results, a message) is written through rp_html_escape, in
+ * a place or category name from the results, a message) is written through cb_rp_html_escape, in
  * element content or in a double-quoted attribute, never anywhere else (no URL, script or style
  * is ever made from it, so a javascript: or data: text stays text). The charts' SVG is gnuplot's,
  * which escapes < and & in the texts it draws; their ids are contraband's own, made plain by
- * rp_html_id. */
+ * cb_rp_html_id. */
 #include "report/html.h"
 
 #include <math.h>
@@ -39,7 +39,7 @@ static const char *html_piece(const unsigned char *p, size_t len, uint32_t cp) {
   }
 }
 
-void rp_html_escape(FILE *f, const char *s) {
+void cb_rp_html_escape(FILE *f, const char *s) {
   if (!s) return;
   const unsigned char *p = (const unsigned char *)s;
   for (size_t left = strlen(s); left > 0;) {
@@ -54,7 +54,7 @@ void rp_html_escape(FILE *f, const char *s) {
   }
 }
 
-char *rp_html_escape_to(char *dst, size_t cap, const char *s) {
+char *cb_rp_html_escape_to(char *dst, size_t cap, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t n = 0;
   for (size_t left = strlen(s); left > 0;) {
@@ -73,7 +73,7 @@ char *rp_html_escape_to(char *dst, size_t cap, const char *s) {
   return dst;
 }
 
-char *rp_html_id(char *dst, size_t cap, const char *s) {
+char *cb_rp_html_id(char *dst, size_t cap, const char *s) {
   size_t n = 0;
   for (; *s && n + 1 < cap; s++) {
     char c = *s;
@@ -84,7 +84,7 @@ char *rp_html_id(char *dst, size_t cap, const char *s) {
   return dst;
 }
 
-static void esc(FILE *f, const char *s) { rp_html_escape(f, s); }
+static void esc(FILE *f, const char *s) { cb_rp_html_escape(f, s); }
 
 /* Escaped texts as the cells of a row, "a</td><td>b": the caller opens and closes the row. */
 static void cells(FILE *f, const char *const *texts, int n) {
@@ -312,7 +312,7 @@ static void parameters(FILE *f, const rp_context *c, const char *side) {
   fputs("</table></details>\n", f);
 }
 
-int rp_html_write(FILE *f, const rp_page *p, cb_err *e) {
+int cb_rp_html_write(FILE *f, const rp_page *p, cb_err *e) {
   (void)e;
   fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\n<title>contraband report: ", f);
   esc(f, p->x[p->n - 1]->scenario);

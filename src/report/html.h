@@ -26,14 +26,14 @@ typedef struct rp_page {
   const rp_gallery *charts;
 } rp_page;
 
-int rp_html_write(FILE *f, const rp_page *p, cb_err *e);
+int cb_rp_html_write(FILE *f, const rp_page *p, cb_err *e);
 
 /* Text for HTML element content or a double-quoted attribute: < > & " ' as entities, control
  * characters and bytes that are not valid UTF-8 as U+FFFD. _to writes into dst (cap bytes,
  * NUL-terminated, cut at a character's end if it does not fit) and returns dst. */
-void rp_html_escape(FILE *f, const char *s);
-char *rp_html_escape_to(char *dst, size_t cap, const char *s);
+void cb_rp_html_escape(FILE *f, const char *s);
+char *cb_rp_html_escape_to(char *dst, size_t cap, const char *s);
 /* s as an id: letters, digits, '-' and '_' kept, any other byte '_' (into dst, cap bytes). */
-char *rp_html_id(char *dst, size_t cap, const char *s);
+char *cb_rp_html_id(char *dst, size_t cap, const char *s);
 
 #endif

@@ -30,7 +30,7 @@ cb_report *cb_report_new(void) { return cb_xcalloc(NULL, 1, sizeof(cb_report)); 
 
 void cb_report_free(cb_report *R) {
   if (!R) return;
-  rp_results_free(&R->res);
+  cb_rp_results_free(&R->res);
   free(R->scenario);
   free(R);
 }
@@ -42,8 +42,8 @@ const char *cb_report_warning(const cb_report *R) { return R->warning[0] ? R->wa
 int cb_report_open(cb_report *R, const char *results) {
   cb_err_clear(&R->err);
   if (R->opened) return cb_err_set(&R->err, CB_EMISUSE, "cb_report_open: results are already open; use a new cb_report");
-  if (rp_results_load(&R->res, results, &R->err)) {
-    rp_results_free(&R->res);
+  if (cb_rp_results_load(&R->res, results, &R->err)) {
+    cb_rp_results_free(&R->res);
     return R->err.code;
   }
   R->opened = 1;
@@ -141,7 +141,7 @@ static int merge_events(rp_context *a, const rp_context *b, cb_err *e) {
 static int contexts(cb_report *R, const rp_sides *s, rp_context ctx[2]) {
   R->warning[0] = '\0';
   for (int i = 0; i < s->n; i++) {
-    if (rp_context_load(&ctx[i], s->x[i], i == 0 || s->n == 1 ? R->scenario : NULL, &R->err)) return R->err.code;
+    if (cb_rp_context_load(&ctx[i], s->x[i], i == 0 || s->n == 1 ? R->scenario : NULL, &R->err)) return R->err.code;
     if (!ctx[i].ok) {
       char raw[sizeof R->warning];
       snprintf(raw, sizeof raw, "parameters and policy events left out: %s", ctx[i].note);
@@ -171,7 +171,7 @@ static int forest(const cb_effect *ef, int n, char **svg, size_t *len, cb_err *e
   *svg = NULL;
   if (!e->code && k > 0) {
     rp_forest p = {"Effects of B against A", "effect, % of A's mean (95% interval)", k, labels, v, v + n + 1, v + 2 * n + 2};
-    rp_forest_render(&p, RP_FMT_SVG_INLINE, "chart-effects-", svg, len, e);
+    cb_rp_forest_render(&p, RP_FMT_SVG_INLINE, "chart-effects-", svg, len, e);
   }
   free(labels);
   free(v);
@@ -179,7 +179,7 @@ static int forest(const cb_effect *ef, int n, char **svg, size_t *len, cb_err *e
   return e->code;
 }
 
-static int write_page(FILE *f, void *page, cb_err *e) { return rp_html_write(f, page, e); }
+static int write_page(FILE *f, void *page, cb_err *e) { return cb_rp_html_write(f, page, e); }
 
 int cb_report_write_html(cb_report *R, const char *path) {
   cb_err_clear(&R->err);
@@ -194,23 +194,23 @@ int cb_report_write_html(cb_report *R, const char *path) {
   char *forest_svg = NULL;
   size_t forest_len = 0;
   cb_err *e = &R->err;
-  if (contexts(R, &s, ctx) || rp_context_markers(&ctx[0], &markers, e)) goto done;
+  if (contexts(R, &s, ctx) || cb_rp_context_markers(&ctx[0], &markers, e)) goto done;
   s.events = markers;
   s.nevents = ctx[0].nevents;
   for (int i = 0; i < s.n; i++)
-    if (rp_figures_of(s.x[i], &fig[i], e)) goto done;
-  if (s.n == 2 && (rp_effects(s.x[0], s.x[1], &fig[0], &fig[1], &effects, &neffects, e) || forest(effects, neffects, &forest_svg, &forest_len, e)))
+    if (cb_rp_figures_of(s.x[i], &fig[i], e)) goto done;
+  if (s.n == 2 && (cb_rp_effects(s.x[0], s.x[1], &fig[0], &fig[1], &effects, &neffects, e) || forest(effects, neffects, &forest_svg, &forest_len, e)))
     goto done;
-  if (rp_report_charts(&s, &gallery, e)) goto done;
+  if (cb_rp_report_charts(&s, &gallery, e)) goto done;
   rp_page page = {R->res.path, R->res.from_store, {s.x[0], s.x[1]}, s.n, {&ctx[0], &ctx[1]}, {&fig[0], &fig[1]},
                   effects, neffects, forest_svg, &gallery};
   cb_atomic_write(path, write_page, &page, e);
 done:
   for (int i = 0; i < 2; i++) {
-    rp_context_free(&ctx[i]);
-    rp_figures_free(&fig[i]);
+    cb_rp_context_free(&ctx[i]);
+    cb_rp_figures_free(&fig[i]);
   }
-  rp_gallery_free(&gallery);
+  cb_rp_gallery_free(&gallery);
   free(markers);
   free(effects);
   free(forest_svg);
@@ -235,11 +235,11 @@ static int check_plot(cb_report *R, const cb_plot_spec *q, const char *path, int
   if (q->title && strlen(q->title) >= RP_TITLE_MAX)
     return cb_err_set(&R->err, CB_EPARSE, "--title is %zu bytes long; a figure's title can be at most %d bytes (of UTF-8)", strlen(q->title),
                       RP_TITLE_MAX - 1);
-  if (rp_metric_is_stock(q->metric) < 0)
+  if (cb_rp_metric_is_stock(q->metric) < 0)
     return cb_err_set(&R->err, CB_EPARSE, "metric '%s' is not one contraband writes; the metrics are listed in docs/outputs.md section 1.2", q->metric);
-  *by = q->by ? rp_dim_of(q->by) : -1;
+  *by = q->by ? cb_rp_dim_of(q->by) : -1;
   if (q->by && *by < 0) return cb_err_set(&R->err, CB_EPARSE, "--by '%s': give place, channel, origin or category", q->by);
-  if ((*fmt = rp_format_of_path(path)) < 0)
+  if ((*fmt = cb_rp_format_of_path(path)) < 0)
     return cb_err_set(&R->err, CB_EPARSE, "%s: the figure's file name must end in .svg, .png or .pdf (the format follows it)", path);
   return CB_OK;
 }
@@ -250,24 +250,24 @@ int cb_report_plot(cb_report *R, const cb_plot_spec *q, const char *path) {
   rp_sides s;
   if (check_plot(R, q, path, &by, &fmt) || pick(R, &s)) return R->err.code;
   rp_filter f = {q->metric, q->place, q->channel, q->origin, q->category};
-  if (!rp_count_matching(s.x[0], &f))
+  if (!cb_rp_count_matching(s.x[0], &f))
     return cb_err_set(&R->err, CB_EPARSE, "no series of %s matches the filters in %s (a flow that was always zero is not written; check the names with the place, channel, origin and category columns of metrics.csv)",
                       q->metric, R->res.path);
   rp_context ctx[2] = {{0}, {0}};
   rp_event *markers = NULL;
   char *img = NULL;
   size_t len = 0;
-  if (!contexts(R, &s, ctx) && !rp_context_markers(&ctx[0], &markers, &R->err)) {
+  if (!contexts(R, &s, ctx) && !cb_rp_context_markers(&ctx[0], &markers, &R->err)) {
     for (int i = 0; i < ctx[0].nevents; i++) markers[i].label[0] = '\0'; /* a lone figure has no table to number them in */
     s.events = markers;
     s.nevents = ctx[0].nevents;
     rp_plot_request req = {q->metric, q->place, q->channel, q->origin, q->category, q->title, by};
-    if (!rp_plot_chart(&s, &req, (rp_format)fmt, &img, &len, &R->err)) {
+    if (!cb_rp_plot_chart(&s, &req, (rp_format)fmt, &img, &len, &R->err)) {
       bytes_job b = {img, len};
       cb_atomic_write(path, write_bytes, &b, &R->err);
     }
   }
-  for (int i = 0; i < 2; i++) rp_context_free(&ctx[i]);
+  for (int i = 0; i < 2; i++) cb_rp_context_free(&ctx[i]);
   free(markers);
   free(img);
   return R->err.code;

@@ -78,7 +78,7 @@ static uint32_t series_index(builder *b, const char *const k[5]) {
   rp_key *s = &a[b->x->nseries];
   char **f[5] = {&s->metric, &s->place, &s->channel, &s->origin, &s->category};
   for (int i = 0; i < 5; i++) *f[i] = cb_xstrdup(b->e, k[i]);
-  b->x->nseries++; /* counted even if a copy failed, so that rp_results_free frees the others */
+  b->x->nseries++; /* counted even if a copy failed, so that cb_rp_results_free frees the others */
   if (b->e->code) return UINT32_MAX;
   b->slots[h] = b->x->nseries;
   return b->x->nseries - 1;
@@ -156,7 +156,7 @@ static void builder_free(builder *b) {
 }
 
 static int add_total(rp_experiment *x, cb_err *e, const char *name, uint32_t run_index, double value) {
-  int i = rp_total_index(x, name);
+  int i = cb_rp_total_index(x, name);
   if (i < 0) {
     char **names = cb_xrealloc(e, x->total_names, (x->ntotals + 1) * sizeof *names);
     if (!names) return e->code;
@@ -172,7 +172,7 @@ static int add_total(rp_experiment *x, cb_err *e, const char *name, uint32_t run
   return CB_OK;
 }
 
-int rp_total_index(const rp_experiment *x, const char *name) {
+int cb_rp_total_index(const rp_experiment *x, const char *name) {
   for (uint32_t i = 0; i < x->ntotals; i++)
     if (!strcmp(x->total_names[i], name)) return (int)i;
   return -1;
@@ -308,7 +308,7 @@ static int summary_totals(rp_experiment *x, json_t *root, const char *file, cb_e
   return CB_OK;
 }
 
-int rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e) {
+int cb_rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e) {
   json_error_t je;
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   if (!root)
@@ -321,7 +321,7 @@ int rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char 
   return e->code;
 }
 
-int rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e) {
+int cb_rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e) {
   size_t nul = strlen(text);
   if (nul < len) return cb_err_set(e, CB_EPARSE, "%s: a NUL byte at offset %zu; the file is damaged: run the scenario again", file, nul);
   builder b = {.x = x, .e = e};
@@ -347,7 +347,7 @@ static int parse_file(const char *path, int (*parse)(rp_experiment *, const uint
 }
 
 static int parse_summary(rp_experiment *x, const uint8_t *text, size_t len, const char *file, void *sha, cb_err *e) {
-  return rp_summary_parse(x, (const char *)text, len, file, sha, e);
+  return cb_rp_summary_parse(x, (const char *)text, len, file, sha, e);
 }
 
 /* metrics.csv, once its bytes are shown to be the ones summary.json was written with. */
@@ -358,7 +358,7 @@ static int parse_metrics(rp_experiment *x, const uint8_t *text, size_t len, cons
   if (strcmp(p[0], actual))
     return cb_err_set(e, CB_EPARSE, "%s does not belong with %s: its SHA-256 is %.12s..., the summary's metrics_sha256 %.12s...; "
                       "run the scenario again to write the pair", file, p[1], actual, p[0]);
-  return rp_metrics_parse(x, (const char *)text, len, file, e);
+  return cb_rp_metrics_parse(x, (const char *)text, len, file, e);
 }
 
 static int load_run_folder(rp_results *r, const char *dir, cb_err *e) {
@@ -465,14 +465,14 @@ static int load_store(rp_results *r, const char *path, cb_err *e) {
       load_experiment_data(st, &c, r->exp[r->nexp - 1].id);
     }
   }
-  rp_results_free(&listed);
+  cb_rp_results_free(&listed);
   cb_store_close(st);
   if (!e->code && r->nexp == 0)
     cb_err_set(e, CB_EPARSE, "%s: the results store holds no experiments; store runs with contraband ensemble or compare first", path);
   return e->code;
 }
 
-int rp_results_load(rp_results *r, const char *path, cb_err *e) {
+int cb_rp_results_load(rp_results *r, const char *path, cb_err *e) {
   memset(r, 0, sizeof *r);
   struct stat st;
   if (stat(path, &st))
@@ -482,7 +482,7 @@ int rp_results_load(rp_results *r, const char *path, cb_err *e) {
   return S_ISDIR(st.st_mode) ? load_run_folder(r, path, e) : load_store(r, path, e);
 }
 
-void rp_experiment_free(rp_experiment *x) {
+void cb_rp_experiment_free(rp_experiment *x) {
   free(x->kind);
   free(x->scenario);
   free(x->scenario_sha256);
@@ -503,8 +503,8 @@ void rp_experiment_free(rp_experiment *x) {
   free(x->totals);
 }
 
-void rp_results_free(rp_results *r) {
-  for (int i = 0; i < r->nexp; i++) rp_experiment_free(&r->exp[i]);
+void cb_rp_results_free(rp_results *r) {
+  for (int i = 0; i < r->nexp; i++) cb_rp_experiment_free(&r->exp[i]);
   free(r->exp);
   free(r->path);
   memset(r, 0, sizeof *r);

@@ -43,21 +43,21 @@ typedef struct rp_results {
 
 /* Reads a run's output folder or a results store (checked as every command checks it). Errors name
  * the file and, for metrics.csv, the line and column. */
-int rp_results_load(rp_results *r, const char *path, cb_err *e);
-void rp_results_free(rp_results *r);
+int cb_rp_results_load(rp_results *r, const char *path, cb_err *e);
+void cb_rp_results_free(rp_results *r);
 /* The two files of a run folder, parsed from their bytes into x (file names them in messages):
  * summary.json (its identity and totals; metrics_sha gets its metrics_sha256) and metrics.csv
- * (its rows, as run x->runs[0] when the summary set one). rp_results_load also checks that the
+ * (its rows, as run x->runs[0] when the summary set one). cb_rp_results_load also checks that the
  * two belong together. */
-int rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e);
-int rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e);
+int cb_rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e);
+int cb_rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e);
 /* Frees what an experiment holds (not the experiment itself). */
-void rp_experiment_free(rp_experiment *x);
+void cb_rp_experiment_free(rp_experiment *x);
 
 static inline const double *rp_values(const rp_experiment *x, uint32_t series, uint32_t run) {
   return x->v + ((size_t)series * x->nruns + run) * x->ndays;
 }
 /* Index of a total by name, or -1. */
-int rp_total_index(const rp_experiment *x, const char *name);
+int cb_rp_total_index(const rp_experiment *x, const char *name);
 
 #endif
