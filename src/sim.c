@@ -277,6 +277,10 @@ static void record_stocks(cb_sim *S) {
     }
   }
   cb_metrics_set(mt, CB_M_ACTIVE_TRADERS, 0, 0, 0, 0, S->nactive);
+  double based[CB_MAX_ENTRIES] = {0};
+  for (uint32_t k = 0; k < S->nactive; k++)
+    if (S->T[S->active_ids[k]].home != CB_NO_HOME) based[S->T[S->active_ids[k]].home] += 1;
+  for (int x = 0; x < S->sc.n_crossings; x++) cb_metrics_set(mt, CB_M_BASED_TRADERS, x, 0, 0, 0, based[x]);
 }
 
 static int end_of_day(cb_sim *S, int32_t day) {

@@ -463,6 +463,50 @@ static void test_event_on_first_day_applies_once(void **state) {
 }
 
 /* A buyer keeps a byte per income source, so a scenario may name at most CB_MAX_SOURCES of them. */
+/* Based traders: dealers are based at Sinuiju or Hyesan, the other types nowhere; a based trader
+ * ships only through its base's crossing; with a crossing sealed for good, reviews move the
+ * dealers away from it, unless moving costs more than it would gain. */
+static int based_at(const cb_sim *S, int x) {
+  int n = 0;
+  for (uint32_t k = 0; k < S->nactive; k++) n += S->T[S->active_ids[k]].home == (unsigned)x;
+  return n;
+}
+
+static void test_based_traders(void **state) {
+  (void)state;
+  cb_sim *S = MAKE("traders.relocate_prob=0");
+  int si = crossing(S, "sinuiju"), hy = crossing(S, "hyesan");
+  for (uint32_t k = 0; k < S->nactive; k++) {
+    const cb_trader *t = &S->T[S->active_ids[k]];
+    int dealer = strcmp(S->sc.trader_types[t->type].name, "dealer") == 0;
+    if (dealer ? t->home != (unsigned)si && t->home != (unsigned)hy : t->home != CB_NO_HOME)
+      fail_msg("trader %u (%s) is based at %u", S->active_ids[k], S->sc.trader_types[t->type].name, t->home);
+  }
+  assert_true(based_at(S, si) > 3 && based_at(S, hy) > 3); /* the first bases are drawn evenly */
+  uint32_t seen = 0;
+  for (int32_t day = S->start; day < cbt_day("2012-07-01"); day++) {
+    assert_int_equal(cb_step(S), CB_OK);
+    for (uint32_t c = 0; c < S->ncons; c++) {
+      const cb_consignment *k = &S->C[c];
+      unsigned home = S->T[k->trader].home;
+      if (!k->live || home == CB_NO_HOME) continue;
+      seen++;
+      if (S->routes[k->route].crossing != (int)home) fail_msg("a trader based at %u ships through crossing %d", home, S->routes[k->route].crossing);
+    }
+  }
+  assert_true(seen > 100);
+  static const char *const sealed[] = {"closures.seal.start=2012-01-01", "closures.seal.end=2019-12-31", "closures.seal.crossing=sinuiju",
+                                       "closures.seal.channels=[legal, disguised, smuggled, luggage]", "traders.relocate_prob=1",
+                                       "traders.relocate_cost_usd=10", "traders.relocate_cost_usd=1e12"};
+  for (int dear = 0; dear <= 1; dear++) {
+    S = make_sim(sealed, 6 + (size_t)dear);
+    int before = based_at(S, si);
+    assert_int_equal(cb_run_until(S, "2012-06-30"), CB_OK);
+    if (dear) assert_int_equal(based_at(S, si), before); /* no move pays its cost */
+    else assert_true(based_at(S, si) * 10 < before);   /* nearly every dealer has left the sealed crossing */
+  }
+}
+
 static void test_scenario_limits(void **state) {
   (void)state;
   cb_sim *S = cb_new();
@@ -601,6 +645,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_crackdown_multipliers, free_sim),
       cmocka_unit_test_teardown(test_closures_and_campaigns, free_sim),
       cmocka_unit_test_teardown(test_income_shocks, free_sim),
+      cmocka_unit_test_teardown(test_based_traders, free_sim),
       cmocka_unit_test(test_scenario_limits),
       cmocka_unit_test_teardown(test_event_on_first_day_applies_once, free_sim),
       cmocka_unit_test_teardown(test_market_prices, free_sim),

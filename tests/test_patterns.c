@@ -278,6 +278,12 @@ static const char *const mirrored_all[] = {
 #define NMIRRORED ((int)(sizeof mirrored / sizeof *mirrored))
 #define NMIRRORED_ALL ((int)(sizeof mirrored_all / sizeof *mirrored_all))
 
+static double dealers_at_sinuiju(const cb_sim *S) {
+  double all = msum(S, CB_M_BASED_TRADERS, (filter){.from = "2013-01-01"});
+  assert_true(all > 0);
+  return msum(S, CB_M_BASED_TRADERS, (filter){.place = "sinuiju", .from = "2013-01-01"}) / all;
+}
+
 static void pattern1_route_concentration(void **state) {
   (void)state;
   contrast c = {"share of foreign electronics delivered through Sinuiju", BASELINE, {0}, sinuiju_share, 0};
@@ -289,6 +295,13 @@ static void pattern1_route_concentration(void **state) {
   contrast geo = {"change in that share with Hyesan given Sinuiju's geography only", {"baseline.yaml", mirrored, NMIRRORED}, BASELINE,
                   sinuiju_share, 0};
   assert_below(holds("pattern 1", &geo), -0.05);
+  /* "so many wholesale dealers in Sinuiju": dealers start spread evenly over the two towns and
+   * move where their orders earn most; with the two crossings alike they stay spread */
+  contrast dealers = {"share of based dealers who are based at Sinuiju (2013 on)", BASELINE, {0}, dealers_at_sinuiju, 0};
+  estimate don, doff = knock_out("pattern 1", &dealers, "Sinuiju's geography and officials (Hyesan made its full mirror)", mirrored_all, NMIRRORED_ALL, &don);
+  assert_above(don, 0.6);    /* most of them, the more so the longer the run (the seed gives no number) */
+  assert_below(doff, 0.55);
+  assert_below(doff, don.lo);
 }
 
 /* ---- 2. Stopping illicit trade at Hyesan barely reduces total supply: traffic moves. Stopping
@@ -323,6 +336,11 @@ static void pattern2_displacement(void **state) {
   assert_below(on, -0.2);
   assert_below(on, hyesan.lo);
   assert_above(off, on.hi); /* without capacities Hyesan absorbs more of it */
+  /* and without located order books: dealers who could ship through any crossing would move their
+   * orders to Hyesan at once, instead of only as they move their bases */
+  static const char *const unbased[] = {"trader_types.dealer.based_at=[]"};
+  estimate lon, loff = knock_out("pattern 2", &cut, "located order books (dealers not based anywhere)", unbased, 1, &lon);
+  assert_above(loff, lon.hi);
   contrast dearer = {"relative change in the foreign price index (2013 on) when Sinuiju is sealed", sinuiju, BASELINE, foreign_price, 1};
   assert_above(holds("pattern 2", &dearer), 0.02);
 }

@@ -37,6 +37,8 @@ static const cb_metric_def defs[CB_NMETRICS] = {
     [CB_M_LANDED_COST_USD] = {"landed_cost_usd", CB_PLACE_MARKET, OR | CA, 1, "USD", "traders' cost index per unit delivered: goods, transport, relabelling, bribes, fines and seized goods"},
     [CB_M_MARKUP] = {"markup", CB_PLACE_MARKET, OR | CA, 1, "share", "traders' markup over the cost index"},
     [CB_M_FINES_AVOIDED_USD] = {"fines_avoided_usd", CB_PLACE_CHECKPOINT, 0, 0, "USD", "statutory fines of the violations a bribe settled for good (what those bribes replaced)"},
+    [CB_M_BASED_TRADERS] = {"based_traders", CB_PLACE_CROSSING, 0, 1, "traders", "traders in business based at the crossing (trader_types.*.based_at) at the period's end"},
+    [CB_M_TRADER_MOVES] = {"trader_moves", CB_PLACE_CROSSING, 0, 0, "traders", "based traders who moved their base to the crossing"},
     [CB_M_SOLD_UNITS] = {"sold_units", CB_PLACE_MARKET, OR | CA, 0, "units", "units handed to buyers (orders filled, shelf and state-shop sales)"},
 };
 

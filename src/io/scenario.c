@@ -164,6 +164,7 @@ static const cb_field f_trader_types[] = {
     DBL(cb_sc_trader_type, stock_share, 0, 5, "0", "ratio", "units bought for the shelf per unit ordered"),
     DBL(cb_sc_trader_type, client_weight, 0, BIG, "1", "weight", "relative chance a buyer orders through a trader of this type"),
     FLAGS(cb_sc_trader_type, channels, channel_names, NULL, "channels open to this type"),
+    REFS(cb_sc_trader_type, based_at, "crossings", "[]", "crossings where a trader of this type may have its base (its porters, warehouse and contacts): a based trader ships only through its base's crossing, and buyers' orders wait in its book there; the first base is drawn uniformly from these, later ones follow traders.relocate_prob (empty: not based, any crossing)"),
 };
 
 static const cb_field f_buyers[] = {
@@ -209,6 +210,8 @@ static const cb_field f_traders[] = {
     DBL(cb_sc_traders, protection_clients, 0.0001, BIG, NULL, "buyers", "top-rank clients that give a trader full protection"),
     DBL(cb_sc_traders, protection_effect, 0, 1, "0", "share", "cut in inspection chance for a fully protected trader"),
     DBL(cb_sc_traders, memory_months, 0.1, 1200, "1", "months", "half-life of the trade-wide pooled experience"),
+    DBL(cb_sc_traders, relocate_prob, 0, 1, "0", "share/month", "chance a month that a based trader reviews its base: it moves to the crossing where its order book would earn most, if the gain exceeds relocate_cost_usd (0: bases stay where they were first drawn)"),
+    DBL(cb_sc_traders, relocate_cost_usd, 0, BIG, "0", "USD", "cost of moving a base (new porters, storage and contacts), paid from the trader's capital"),
 };
 
 static const cb_field f_middlemen[] = {

@@ -114,6 +114,7 @@ typedef struct cb_sc_trader_type {
   char name[CB_NAME_MAX];
   double share, capital_usd, capital_sigma, trip_days, capacity_bulk, haggling, haggling_spread, stock_share, client_weight;
   uint32_t channels;
+  cb_reflist based_at;   /* crossings a trader of this type may be based at (empty: not based, uses any crossing) */
 } cb_sc_trader_type;
 
 typedef struct cb_sc_buyers {
@@ -127,7 +128,7 @@ typedef struct cb_sc_buyers {
 
 typedef struct cb_sc_traders {
   double learning_rate, gossip, risk_prior, choice_temperature, profit_tolerance, holding_cost_per_day, exit_capital_usd,
-      entry_rate, entry_profit_rate, protection_clients, protection_effect, memory_months;
+      entry_rate, entry_profit_rate, protection_clients, protection_effect, memory_months, relocate_prob, relocate_cost_usd;
 } cb_sc_traders;
 
 typedef struct cb_sc_middlemen {

@@ -18,7 +18,7 @@
 #include "model/world.h"
 
 #define SNAP_MAGIC "CBSNAP\r\n"
-#define SNAP_VERSION 4u  /* 4: buyers keep a share per income source; 3: officials' penalty replaces ask and willingness; traders' haggling skill and deals per supplier replace the fixed discount */
+#define SNAP_VERSION 5u  /* 5: traders have a base; 4: buyers keep a share per income source; 3: officials' penalty replaces ask and willingness; traders' haggling skill and deals per supplier replace the fixed discount */
 #define SNAP_BOM 0x01020304u
 
 typedef struct snap_io {
@@ -130,7 +130,9 @@ static int io_buckets(snap_io *io, cb_buckets *b) {
 }
 
 static int io_trader(snap_io *io, cb_sim *S, cb_trader *t) {
-  IO(io, t->type); IO(io, t->active); IO(io, t->exiting);
+  IO(io, t->type); IO(io, t->active); IO(io, t->exiting); IO(io, t->home);
+  if (io->loading && (t->type >= S->sc.n_trader_types || (t->home != CB_NO_HOME && t->home >= S->sc.n_crossings)))
+    return cb_err_set(io->e, CB_EPARSE, "snapshot %s: a trader has a type or base that does not exist; the file is corrupt", io->name);
   IO(io, t->capital); IO(io, t->month_start_capital); IO(io, t->month_profit); IO(io, t->haggling);
   IO(io, t->revenue_usd); IO(io, t->bribes_usd); IO(io, t->fines_usd);
   IO(io, t->next_trip); IO(io, t->protection); IO(io, t->top_clients); IO(io, t->in_flight);

@@ -217,35 +217,54 @@ typedef struct option {
   double unit_cost, fixed_cost, profit;  /* fixed_cost: the unit cost but the bargained goods price */
 } option;
 
-/* The option a trader takes for a product and market: a logit over expected profit, the price
- * less the unit cost times (1 + expected enforcement cost share + holding cost over the transit);
- * noise scales with the price. The goods part of the unit cost is the price the trader would
- * bargain from the hub's middleman for a consignment of `bulk_units` — the intended quantity,
- * since what it can afford depends on that price in turn (ship_group settles the quantity). The
- * expected share blends the trader's own experience with the trade's (traders.gossip). Returns 0
- * if no option is open. */
+/* The bargained goods price at each hub for a consignment of bulk_units (options share hubs, so it
+ * is found once per hub); 0 where the trader has no middleman. */
+static void goods_prices(const cb_sim *S, const cb_trader *t, double source, double bulk_units, double goods[CB_MAX_ENTRIES]) {
+  for (int h = 0; h < S->sc.n_hubs; h++)
+    goods[h] = t->supply[h].middleman == UINT32_MAX ? 0.0 : cb_middlemen_price(S, t, h, source, bulk_units);
+}
+
+/* Whether a trader could take an option if it were based at crossing `base` (CB_NO_HOME: anywhere). */
+static int option_open(const cb_sim *S, const cb_trader *t, const cb_option_proto *p, unsigned base) {
+  if (t->supply[p->hub].middleman == UINT32_MAX) return 0; /* no middleman at that hub */
+  return base == CB_NO_HOME || S->routes[p->route].crossing == (int)base;
+}
+
+/* Expected profit per unit of an option: the price less the unit cost times (1 + expected
+ * enforcement cost share + holding cost over the transit and the queue at the border). The expected
+ * share blends the trader's own experience with the trade's (traders.gossip). */
+static double option_profit(const cb_sim *S, const cb_trader *t, const cb_option_proto *p, double price, const double *goods,
+                            int32_t day, double *unit_cost) {
+  double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
+  *unit_cost = goods[p->hub] + p->fixed_cost;
+  double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
+  double wait = cb_lane_wait(S, cb_lane(S->routes[p->route].crossing, p->channel), day + S->routes[p->route].days_to_cross);
+  return price - *unit_cost * (1.0 + risk + hold * (p->days + wait));
+}
+
+static const cb_option_proto *options_of(const cb_sim *S, int type, int market, int product, int *count) {
+  size_t l = option_list(S, type, market, product);
+  *count = S->opt_count[l];
+  return S->opt_protos + l * (size_t)(S->nroutes * CB_NCHANNELS * 2);
+}
+
+/* The option a trader takes for a product and market: a logit over expected profit (option_profit);
+ * noise scales with the price. A based trader chooses among its base's routes only. The goods part
+ * of the unit cost is the price the trader would bargain from the hub's middleman for a
+ * consignment of `bulk_units` — the intended quantity, since what it can afford depends on that
+ * price in turn (ship_group settles the quantity). Returns 0 if no option is open. */
 static int choose_option(const cb_sim *S, const cb_trader *t, uint32_t tid, int product, int market, double price,
                          double bulk_units, int32_t day, uint32_t salt, option *chosen) {
   enum { MAX_OPTIONS = CB_MAX_ENTRIES * CB_NCHANNELS * 2 };
-  size_t l = option_list(S, t->type, market, product);
-  int count = S->opt_count[l];
-  const cb_option_proto *list = S->opt_protos + l * (size_t)(S->nroutes * CB_NCHANNELS * 2);
-  double source = S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)];
-  double g = S->sc.traders.gossip, hold = S->sc.traders.holding_cost_per_day;
-  double profit[MAX_OPTIONS], cost[MAX_OPTIONS], weight[MAX_OPTIONS], best = -INFINITY;
-  double goods[CB_MAX_ENTRIES]; /* the bargained goods price per hub, found once: options share hubs */
-  for (int h = 0; h < S->sc.n_hubs; h++)
-    goods[h] = t->supply[h].middleman == UINT32_MAX ? 0.0 : cb_middlemen_price(S, t, h, source, bulk_units);
+  int count;
+  const cb_option_proto *list = options_of(S, t->type, market, product, &count);
+  double profit[MAX_OPTIONS], cost[MAX_OPTIONS], weight[MAX_OPTIONS], best = -INFINITY, goods[CB_MAX_ENTRIES];
+  goods_prices(S, t, S->sc.categories[cb_prod_cat(S, product)].price_usd[cb_prod_origin(S, product)], bulk_units, goods);
   int idx[MAX_OPTIONS], n = 0;
   for (int i = 0; i < count && n < MAX_OPTIONS; i++) {
-    const cb_option_proto *p = &list[i];
-    if (t->supply[p->hub].middleman == UINT32_MAX) continue; /* no middleman at that hub */
-    double unit_cost = goods[p->hub] + p->fixed_cost;
-    double risk = (1.0 - g) * cb_risk_get(t->risk[p->risk_index]) + g * S->risk_pooled[p->risk_index];
+    if (!option_open(S, t, &list[i], t->home)) continue;
     idx[n] = i;
-    cost[n] = unit_cost;
-    double wait = cb_lane_wait(S, cb_lane(S->routes[p->route].crossing, p->channel), day + S->routes[p->route].days_to_cross);
-    profit[n] = price - unit_cost * (1.0 + risk + hold * (p->days + wait));
+    profit[n] = option_profit(S, t, &list[i], price, goods, day, &cost[n]);
     if (profit[n] > best) best = profit[n];
     n++;
   }
@@ -281,13 +300,14 @@ typedef struct group {
   double price_sum;
 } group;
 
-/* Groups the uncovered orders by market and product in one pass, using S->group_of (one slot per
- * market and product, -1 when unused) as the index; the caller resets the slots it used. */
-static int collect_groups(cb_sim *S, const cb_trader *t, group *g, int max) {
+/* Groups the uncovered orders (every order if `all`) by market and product in one pass, using
+ * S->group_of (one slot per market and product, -1 when unused) as the index; the caller resets
+ * the slots it used (release_groups). */
+static int collect_groups(cb_sim *S, const cb_trader *t, group *g, int max, int all) {
   int n = 0;
   for (uint32_t i = 0; i < t->norders; i++) {
     const cb_order *o = &t->orders[i];
-    if (o->covered) continue;
+    if (o->covered && !all) continue;
     int *slot = &S->group_of[o->market * S->nprod + o->product];
     if (*slot < 0) {
       if (n == max) continue;
@@ -298,6 +318,10 @@ static int collect_groups(cb_sim *S, const cb_trader *t, group *g, int max) {
     g[*slot].price_sum += o->price;
   }
   return n;
+}
+
+static void release_groups(cb_sim *S, const group *g, int n) {
+  for (int i = 0; i < n; i++) S->group_of[g[i].market * S->nprod + g[i].product] = -1;
 }
 
 /* Marks, oldest first, as many uncovered orders of each group as its consignment will fill. */
@@ -358,11 +382,11 @@ static int ship_group(cb_sim *S, uint32_t tid, group *g, int salt, double *room,
 static int plan_trip(cb_sim *S, uint32_t tid, int32_t day) {
   cb_trader *t = &S->T[tid];
   group g[256];
-  int n = collect_groups(S, t, g, 256), rc = CB_OK;
+  int n = collect_groups(S, t, g, 256, 0), rc = CB_OK;
   double room = ttype(S, t)->capacity_bulk;
   for (int i = 0; i < n && rc == CB_OK; i++) rc = ship_group(S, tid, &g[i], i, &room, day);
   if (rc == CB_OK) cover_orders(S, t, g);
-  for (int i = 0; i < n; i++) S->group_of[g[i].market * S->nprod + g[i].product] = -1;
+  release_groups(S, g, n);
   return rc;
 }
 
@@ -457,6 +481,12 @@ static void draw_trader(cb_sim *S, uint32_t tid, int32_t day) {
   t->capital = ty->capital_usd * exp(sig * cb_normal(w.v[0], w.v[1]) - 0.5 * sig * sig);
   t->haggling = fmin(0.95, fmax(0.0, ty->haggling + ty->haggling_spread * (2.0 * cb_u01(w.v[2]) - 1.0)));
   t->next_trip = day + 1 + (int32_t)(cb_u01(w.v[3]) * ty->trip_days);
+  t->home = (uint8_t)CB_NO_HOME;
+  if (ty->based_at.n > 0) { /* salt past the contacts' draws below */
+    double u = cb_rng_u01(&S->rng, CB_RNG_INIT_TRADER, tid, day, CB_MAX_CONTACTS + 1);
+    int k = (int)(u * ty->based_at.n);
+    t->home = (uint8_t)ty->based_at.idx[k < ty->based_at.n ? k : ty->based_at.n - 1];
+  }
   t->active = 1;
   t->exiting = 0;
   S->trader_open[tid] = 1;
@@ -612,9 +642,56 @@ static int entries(cb_sim *S, int32_t day) {
   return CB_OK;
 }
 
+/* What a trader's whole order book would earn, by expected profit, if it were based at `base`:
+ * per product and market, the best option open from there times the orders waiting (an order
+ * nothing from there would fill earns nothing). */
+static double book_value_at(cb_sim *S, const cb_trader *t, const group *g, int n, unsigned base, int32_t day) {
+  double value = 0;
+  for (int i = 0; i < n; i++) {
+    int count, cat = cb_prod_cat(S, g[i].product);
+    const cb_option_proto *list = options_of(S, t->type, g[i].market, g[i].product, &count);
+    double price = g[i].price_sum / g[i].uncovered, best = 0, goods[CB_MAX_ENTRIES], unit;
+    goods_prices(S, t, S->sc.categories[cat].price_usd[cb_prod_origin(S, g[i].product)], g[i].uncovered * S->sc.categories[cat].bulk, goods);
+    for (int j = 0; j < count; j++)
+      if (option_open(S, t, &list[j], base)) best = fmax(best, option_profit(S, t, &list[j], price, goods, day, &unit));
+    value += best * g[i].uncovered;
+  }
+  return value;
+}
+
+/* "Officials have already taken measures in Sinuiju ... This is why there are so many wholesale
+ * dealers in Sinuiju" [DNK 2014]: where dealers are based is their choice, not an input. Each
+ * month a based trader reviews its base with chance relocate_prob and moves to the crossing of its
+ * type's based_at where its order book would earn most, if the gain beats the cost of moving. */
+static void relocate(cb_sim *S, int32_t day) {
+  double p = S->sc.traders.relocate_prob, cost = S->sc.traders.relocate_cost_usd;
+  if (p <= 0) return;
+  for (uint32_t k = 0; k < S->nactive; k++) {
+    uint32_t tid = S->active_ids[k];
+    cb_trader *t = &S->T[tid];
+    const cb_reflist *at = &ttype(S, t)->based_at;
+    if (t->exiting || t->home == CB_NO_HOME || at->n < 2 || cb_rng_u01(&S->rng, CB_RNG_RELOCATE, tid, day, 0) >= p) continue;
+    group g[256];
+    int n = collect_groups(S, t, g, 256, 1);
+    double here = book_value_at(S, t, g, n, t->home, day), best = here;
+    int to = t->home;
+    for (int j = 0; j < at->n; j++) {
+      double v = at->idx[j] == t->home ? here : book_value_at(S, t, g, n, (unsigned)at->idx[j], day);
+      if (v > best) best = v, to = at->idx[j];
+    }
+    release_groups(S, g, n);
+    if (to == t->home || best - here <= cost || t->capital < cost) continue;
+    t->home = (uint8_t)to;
+    t->capital -= cost;
+    t->month_profit -= cost;
+    cb_metrics_add(&S->metrics, CB_M_TRADER_MOVES, to, 0, 0, 0, 1);
+  }
+}
+
 int cb_traders_monthly(cb_sim *S, int32_t day) {
   pool_experience(S);
   exits(S);
+  relocate(S, day);
   if (wind_up(S, day) || entries(S, day)) return S->err.code;
   for (uint32_t tid = 0; tid < S->ntraders_max; tid++) {
     S->T[tid].month_profit = 0;

@@ -18,6 +18,7 @@
 
 #define CB_NO_HOLDING 255u
 #define CB_NO_TRADER UINT32_MAX   /* a buyer not yet linked to a trader */
+#define CB_NO_HOME 255u           /* a trader of a type with no based_at: it uses any crossing */
 #define CB_MAX_THREADS 256        /* --threads at most */
 #define CB_TOP_RANK 2             /* the rank whose clients protect a trader */
 #define CB_MAX_CONTACTS 16
@@ -106,6 +107,7 @@ typedef struct cb_supply {
 
 typedef struct cb_trader {
   uint8_t type, active, exiting;
+  uint8_t home;           /* crossing the trader is based at (trader_types.*.based_at), or CB_NO_HOME */
   double capital, month_start_capital, month_profit;
   double haggling;        /* 0-1: share of a middleman's margin the trader's haggling alone would win */
   double revenue_usd, bribes_usd, fines_usd;  /* cumulative, for the ledger */
