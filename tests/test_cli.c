@@ -460,6 +460,14 @@ static void test_malformed_measures(void **state) {
   EXPECT_SET_REJECTED("checkpoint_kinds.border_guard.listed_label=[legal]", "checkpoint_kinds.border_guard", "a channel it does not see");
 }
 
+/* Bases name crossings that exist; the review's chance is a probability. */
+static void test_malformed_bases(void **state) {
+  (void)state;
+  EXPECT_SET_REJECTED("trader_types.dealer.based_at=[sinuiju, chongjin]", "--set #5:", "trader_types.dealer.based_at", "'chongjin'", "crossings");
+  EXPECT_SET_REJECTED("traders.relocate_prob=2", "--set #5:", "traders.relocate_prob", "out of range");
+  EXPECT_SET_REJECTED("traders.relocate_cost_usd=-1", "--set #5:", "traders.relocate_cost_usd", "out of range");
+}
+
 /* The route network: hub -> crossing -> market. A leg pointing back (a cycle) names the wrong kind
  * of place; dead ends and doubled legs are refused too. */
 static void test_route_back_edge(void **state) {
@@ -1033,6 +1041,7 @@ int main(void) {
     cmocka_unit_test(test_event_end_before_start),
     cmocka_unit_test(test_unknown_goods),
     cmocka_unit_test(test_malformed_measures),
+    cmocka_unit_test(test_malformed_bases),
     cmocka_unit_test(test_route_back_edge),
     cmocka_unit_test(test_route_duplicate_leg),
     cmocka_unit_test(test_route_dead_ends),
