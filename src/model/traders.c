@@ -642,21 +642,23 @@ static int entries(cb_sim *S, int32_t day) {
   return CB_OK;
 }
 
-/* What a trader's whole order book would earn, by expected profit, if it were based at `base`:
- * per product and market, the best option open from there times the orders waiting (an order
- * nothing from there would fill earns nothing). */
-static double book_value_at(cb_sim *S, const cb_trader *t, const group *g, int n, unsigned base, int32_t day) {
-  double value = 0;
+/* What a trader's whole order book would earn, by expected profit, from each crossing as its
+ * base: per product and market, the best option open from there times the orders waiting (an order
+ * nothing from there would fill earns nothing). One pass over the options serves every crossing. */
+static void book_values(cb_sim *S, const cb_trader *t, const group *g, int n, int32_t day, double value[CB_MAX_ENTRIES]) {
+  for (int x = 0; x < S->sc.n_crossings; x++) value[x] = 0;
   for (int i = 0; i < n; i++) {
     int count, cat = cb_prod_cat(S, g[i].product);
     const cb_option_proto *list = options_of(S, t->type, g[i].market, g[i].product, &count);
-    double price = g[i].price_sum / g[i].uncovered, best = 0, goods[CB_MAX_ENTRIES], unit;
+    double price = g[i].price_sum / g[i].uncovered, best[CB_MAX_ENTRIES] = {0}, goods[CB_MAX_ENTRIES], unit;
     goods_prices(S, t, S->sc.categories[cat].price_usd[cb_prod_origin(S, g[i].product)], g[i].uncovered * S->sc.categories[cat].bulk, goods);
-    for (int j = 0; j < count; j++)
-      if (option_open(S, t, &list[j], base)) best = fmax(best, option_profit(S, t, &list[j], price, goods, day, &unit));
-    value += best * g[i].uncovered;
+    for (int j = 0; j < count; j++) {
+      if (!option_open(S, t, &list[j], CB_NO_HOME)) continue;
+      int x = S->routes[list[j].route].crossing;
+      best[x] = fmax(best[x], option_profit(S, t, &list[j], price, goods, day, &unit));
+    }
+    for (int x = 0; x < S->sc.n_crossings; x++) value[x] += best[x] * g[i].uncovered;
   }
-  return value;
 }
 
 /* "Officials have already taken measures in Sinuiju ... This is why there are so many wholesale
@@ -672,15 +674,13 @@ static void relocate(cb_sim *S, int32_t day) {
     const cb_reflist *at = &ttype(S, t)->based_at;
     if (t->exiting || t->home == CB_NO_HOME || at->n < 2 || cb_rng_u01(&S->rng, CB_RNG_RELOCATE, tid, day, 0) >= p) continue;
     group g[256];
-    int n = collect_groups(S, t, g, 256, 1);
-    double here = book_value_at(S, t, g, n, t->home, day), best = here;
-    int to = t->home;
-    for (int j = 0; j < at->n; j++) {
-      double v = at->idx[j] == t->home ? here : book_value_at(S, t, g, n, (unsigned)at->idx[j], day);
-      if (v > best) best = v, to = at->idx[j];
-    }
+    double value[CB_MAX_ENTRIES];
+    int n = collect_groups(S, t, g, 256, 1), to = t->home;
+    book_values(S, t, g, n, day, value);
     release_groups(S, g, n);
-    if (to == t->home || best - here <= cost || t->capital < cost) continue;
+    for (int j = 0; j < at->n; j++)
+      if (value[at->idx[j]] > value[to]) to = at->idx[j];
+    if (to == t->home || value[to] - value[t->home] <= cost || t->capital < cost) continue;
     t->home = (uint8_t)to;
     t->capital -= cost;
     t->month_profit -= cost;
