@@ -4,6 +4,7 @@
 #define CB_EXP_EXPERIMENT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "contraband.h"
 #include "engine/err.h"
@@ -34,6 +35,27 @@ typedef struct cb_exp_point {
   char **sets;
   char *json;
 } cb_exp_point;
+
+/* A parameter's range, key.path=LOW:HIGH[:log] (points.c). */
+#define CB_EXP_MAX_RANGES 40 /* GSL's Sobol sequence goes to 40 dimensions */
+typedef struct cb_exp_range {
+  char *key;
+  double lo, hi;
+  int integer, log;
+} cb_exp_range;
+/* Parses one range given to option (named in messages). */
+int cb_exp_parse_range(cb_err *e, const char *option, const char *spec, cb_exp_range *r);
+/* X's ranges (cb_experiment_vary), parsed into r[0..*d-1]; a key given twice is refused. */
+int cb_exp_ranges(cb_experiment *X, const char *option, cb_exp_range *r, int *d);
+void cb_exp_free_ranges(cb_exp_range *r, int d);
+/* The value at unit coordinate x in [0, 1]: uniform or log-uniform between the bounds, rounded for
+ * an integer range. */
+double cb_exp_range_value(const cb_exp_range *r, double x);
+/* n points from their unit coordinates u (n x d): each point's --set assignments and JSON values. */
+int cb_exp_build_points(cb_err *e, const cb_exp_range *r, int d, const double *u, uint32_t n, cb_exp_point **out);
+void cb_exp_free_points(cb_exp_point *pts, uint32_t n);
+/* Text written by write(f, ctx) into memory; NULL if memory ran out. */
+char *cb_exp_json_text(void (*write)(FILE *, const void *), const void *ctx);
 
 /* What to run: scenario A (and, with a fork day, B continued from A's state on that day), at
  * each sweep point (none: one point with no values), under the experiment kind and design. */

@@ -1,8 +1,7 @@
 /* Parameter sweeps: points in the box the --vary ranges span, laid out by a design (a full grid, a
  * Latin hypercube, or a Sobol sequence from GSL), each run for replicates 0..R-1 with the same
  * seeds at every point (common random numbers across points), every run stored with its point's
- * parameter values. A range whose bounds are both written as integers varies an integer
- * parameter: its values are rounded. */
+ * parameter values (ranges and points: points.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,50 +13,13 @@
 #include "exp/experiment.h"
 #include "io/summary.h"
 
-#define MAX_VARY 40          /* GSL's Sobol sequence goes to 40 dimensions */
 #define MAX_POINTS 1000000u
-
-typedef struct range {
-  char *key;
-  double lo, hi;
-  int integer;
-} range;
-
-/* One bound of a --vary range: a finite number; `integer` if written without '.', 'e' or 'E'. */
-static int parse_bound(const char *s, size_t n, double *v, int *integer) {
-  char buf[64];
-  if (n == 0 || n >= sizeof buf) return -1;
-  memcpy(buf, s, n);
-  buf[n] = '\0';
-  char *end;
-  *v = strtod(buf, &end);
-  if (*end || !isfinite(*v)) return -1;
-  *integer = strpbrk(buf, ".eE") == NULL;
-  return 0;
-}
-
-static int parse_range(cb_experiment *X, const char *spec, range *r) {
-  const char *eq = strchr(spec, '='), *colon = eq ? strchr(eq, ':') : NULL;
-  int i1 = 0, i2 = 0;
-  if (!eq || eq == spec || !colon || parse_bound(eq + 1, (size_t)(colon - eq - 1), &r->lo, &i1) ||
-      parse_bound(colon + 1, strlen(colon + 1), &r->hi, &i2))
-    return cb_err_set(&X->err, CB_EPARSE, "--vary '%s': write key.path=LOW:HIGH with two numbers, e.g. "
-                      "--vary buyers.review_days=20:40", spec);
-  if (r->lo > r->hi)
-    return cb_err_set(&X->err, CB_ESCHEMA, "--vary '%s': LOW is above HIGH; write the range from low to high", spec);
-  r->integer = i1 && i2;
-  r->key = cb_xmalloc(&X->err, (size_t)(eq - spec) + 1);
-  if (!r->key) return X->err.code;
-  memcpy(r->key, spec, (size_t)(eq - spec));
-  r->key[eq - spec] = '\0';
-  return CB_OK;
-}
 
 /* The ranges are checked as they are given and kept as written; the sweep parses them again. */
 int cb_experiment_vary(cb_experiment *X, const char *spec) {
   cb_err_clear(&X->err);
-  range r;
-  if (parse_range(X, spec, &r)) return X->err.code;
+  cb_exp_range r;
+  if (cb_exp_parse_range(&X->err, "--vary", spec, &r)) return X->err.code;
   free(r.key);
   char **v = cb_xrealloc(&X->err, X->vary, (size_t)(X->n_vary + 1) * sizeof *v);
   if (!v) return X->err.code;
@@ -128,55 +90,8 @@ static double *design_points(cb_experiment *X, const char *design, uint32_t samp
   return u;
 }
 
-/* The value of range r at unit coordinate x, as --set writes it. */
-static void format_value(const range *r, double x, char out[64]) {
-  double v = r->lo + (r->hi - r->lo) * x;
-  if (r->integer) snprintf(out, 64, "%lld", (long long)llround(v));
-  else snprintf(out, 64, "%.17g", v);
-}
-
-static void free_points(cb_exp_point *pts, uint32_t n) {
-  for (uint32_t p = 0; pts && p < n; p++) {
-    for (int i = 0; i < pts[p].n; i++) free(pts[p].sets[i]);
-    free(pts[p].sets);
-    free(pts[p].json);
-  }
-  free(pts);
-}
-
-/* Text held in a memory stream (the one JSON escaper writes the names). */
-static char *json_text(void (*write)(FILE *, const void *), const void *ctx) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  if (!f) return NULL;
-  write(f, ctx);
-  if (fclose(f) != 0) {
-    free(buf);
-    return NULL;
-  }
-  return buf;
-}
-
-typedef struct point_ctx {
-  const range *r;
-  int d;
-  char (*values)[64];
-} point_ctx;
-
-static void write_point(FILE *f, const void *ctx) {
-  const point_ctx *c = ctx;
-  fputc('{', f);
-  for (int i = 0; i < c->d; i++) {
-    fputs(i ? ", " : "", f);
-    cb_json_string(f, c->r[i].key);
-    fprintf(f, ": %s", c->values[i]);
-  }
-  fputc('}', f);
-}
-
 typedef struct design_ctx {
-  const range *r;
+  const cb_exp_range *r;
   int d;
   const char *design;
   uint32_t samples;
@@ -188,61 +103,36 @@ static void write_design(FILE *f, const void *ctx) {
   for (int i = 0; i < c->d; i++) {
     fputs(i ? ", {\"key\": " : "{\"key\": ", f);
     cb_json_string(f, c->r[i].key);
-    fprintf(f, ", \"low\": %.17g, \"high\": %.17g, \"integer\": %s}", c->r[i].lo, c->r[i].hi, c->r[i].integer ? "true" : "false");
+    fprintf(f, ", \"low\": %.17g, \"high\": %.17g, \"integer\": %s%s}", c->r[i].lo, c->r[i].hi, c->r[i].integer ? "true" : "false",
+            c->r[i].log ? ", \"log\": true" : ""); /* absent on a linear scale: older stores keep their identities */
   }
   fputs("]}", f);
-}
-
-static int build_points(cb_experiment *X, const range *r, int d, const double *u, uint32_t n, cb_exp_point **out) {
-  cb_exp_point *pts = cb_xcalloc(&X->err, n, sizeof *pts);
-  if (!pts) return X->err.code;
-  char values[MAX_VARY][64];
-  for (uint32_t p = 0; p < n && !X->err.code; p++) {
-    pts[p].sets = cb_xcalloc(&X->err, (size_t)d, sizeof(char *));
-    if (!pts[p].sets) break;
-    pts[p].n = d;
-    for (int i = 0; i < d && !X->err.code; i++) {
-      format_value(&r[i], u[(uint64_t)p * (uint64_t)d + (uint64_t)i], values[i]);
-      size_t len = strlen(r[i].key) + strlen(values[i]) + 2;
-      if ((pts[p].sets[i] = cb_xmalloc(&X->err, len))) snprintf(pts[p].sets[i], len, "%s=%s", r[i].key, values[i]);
-    }
-    point_ctx pc = {r, d, values};
-    if (!X->err.code && !(pts[p].json = json_text(write_point, &pc))) cb_err_set(&X->err, CB_ENOMEM, "out of memory");
-  }
-  if (X->err.code) {
-    free_points(pts, n);
-    return X->err.code;
-  }
-  *out = pts;
-  return CB_OK;
 }
 
 int cb_experiment_sweep(cb_experiment *X, const char *db, const char *design, uint32_t samples, uint32_t runs, int jobs) {
   cb_err_clear(&X->err);
   if (X->n_vary == 0) return cb_err_set(&X->err, CB_EMISUSE, "a sweep needs at least one --vary key.path=LOW:HIGH");
-  if (X->n_vary > MAX_VARY) return cb_err_set(&X->err, CB_EMISUSE, "at most %d --vary parameters", MAX_VARY);
   if (samples == 0) return cb_err_set(&X->err, CB_EMISUSE, "--samples must be at least 1");
-  range r[MAX_VARY];
+  cb_exp_range r[CB_EXP_MAX_RANGES];
   int d = 0;
-  for (; d < X->n_vary; d++)
-    if (parse_range(X, X->vary[d], &r[d])) break;
+  if (cb_exp_ranges(X, "--vary", r, &d)) return X->err.code;
   double *u = NULL;
   cb_exp_point *pts = NULL;
   char *design_json = NULL;
   uint32_t n = 0;
   X->seed_used = X->seed_set ? X->seed : cb_exp_scenario_seed(X);
-  if (!X->err.code && (u = design_points(X, design, samples, d, &n)) && !build_points(X, r, d, u, n, &pts)) {
+  if (!X->err.code && (u = design_points(X, design, samples, d, &n)) && !cb_exp_build_points(&X->err, r, d, u, n, &pts)) {
     design_ctx dc = {r, d, design, samples};
-    if (!(design_json = json_text(write_design, &dc))) cb_err_set(&X->err, CB_ENOMEM, "out of memory");
+    if (!(design_json = cb_exp_json_text(write_design, &dc))) cb_err_set(&X->err, CB_ENOMEM, "out of memory");
   }
   if (!X->err.code) {
     cb_exp_spec spec = {.kind = "sweep", .scenario_a = X->scenario, .points = pts, .npoints = n, .design = design_json};
     int64_t experiment[2] = {0, 0};
     cb_exp_run(X, &spec, db, runs, jobs, experiment);
   }
-  for (int i = 0; i < d; i++) free(r[i].key);
+  cb_exp_free_ranges(r, d);
   free(u);
-  free_points(pts, n);
+  cb_exp_free_points(pts, n);
   free(design_json);
   return X->err.code;
 }

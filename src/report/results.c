@@ -444,10 +444,28 @@ static int load_experiment_data(cb_store *st, store_ctx *c, int64_t id) {
   return c->e->code;
 }
 
+#define EXPERIMENT_COLUMNS \
+  "SELECT id, kind, scenario, scenario_sha256, overrides, CAST(master_seed AS TEXT), fork_day, coalesce(parent_id, 0), version" \
+  " FROM experiments"
+
+int cb_rp_store_experiment(rp_experiment *x, cb_store *st, const char *path, int64_t id, cb_err *e) {
+  memset(x, 0, sizeof *x);
+  rp_results one = {0};
+  store_ctx c = {.r = &one, .e = e, .path = path};
+  if (!cb_store_query(st, EXPERIMENT_COLUMNS " WHERE id = ?1", id, take_experiment, &c, e)) {
+    if (one.nexp == 1) load_experiment_data(st, &c, id);
+    else cb_err_set(e, CB_EPARSE, "%s: the store holds no experiment %lld", path, (long long)id);
+  }
+  if (!e->code) {
+    *x = one.exp[0];
+    memset(&one.exp[0], 0, sizeof one.exp[0]);
+  }
+  cb_rp_results_free(&one);
+  return e->code;
+}
+
 static int load_store(rp_results *r, const char *path, cb_err *e) {
-  static const char exp_sql[] =
-      "SELECT id, kind, scenario, scenario_sha256, overrides, CAST(master_seed AS TEXT), fork_day, coalesce(parent_id, 0), version"
-      " FROM experiments WHERE ?1 = ?1 ORDER BY id";
+  static const char exp_sql[] = EXPERIMENT_COLUMNS " WHERE ?1 = ?1 ORDER BY id";
   cb_store *st = NULL;
   if (cb_store_open(&st, path, 0, e)) return e->code;
   r->from_store = 1;
