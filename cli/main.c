@@ -28,7 +28,7 @@ static const char usage_text[] =
     "                 [--set ...] [--check] [--out DIR] [--quiet] [--max-memory SIZE]\n"
     "  contraband sweep SCENARIO.yaml --vary key.path=LOW:HIGH [...] --design grid|lhs|sobol --samples K --runs R\n"
     "                 [--jobs J] [--threads T] [--db FILE] [--seed N] [--set ...] [--check] [--quiet] [--max-memory SIZE]\n"
-    "  contraband export RESULTS.db [--format csv] [--out FILE]\n"
+    "  contraband export RESULTS.db [--format csv] [--summaries] [--out FILE]\n"
     "  contraband report RESULTS [-o FILE] [--experiment ID [--experiment ID]] [--scenario FILE] [--quiet]\n"
     "  contraband plot RESULTS --metric NAME [--place P] [--channel C] [--origin O] [--category K] [--by DIM]\n"
     "                 [--title T] [--experiment ID ...] [--scenario FILE] -o FIGURE.svg|png|pdf\n"
@@ -60,6 +60,7 @@ static const char options_text[] =
     "                  of 1024; an experiment's runs in progress share it); default: the memory available\n"
     "  --db FILE       ensemble, compare, sweep: the SQLite results store, created if missing (default: results.db)\n"
     "  --format csv    export: the format (csv, the only one)\n"
+    "  --summaries     export: one row per run (its parameters and totals) instead of the metrics rows\n"
     "  --fork-at DATE  compare: each run of B continues from its run of A's state on DATE\n"
     "  --vary K=LO:HI  sweep: a parameter and its range (integers: an integer parameter); repeatable\n"
     "  --design D      sweep: grid (K levels per parameter), lhs (Latin hypercube of K points) or\n"
@@ -136,7 +137,7 @@ typedef struct options {
   const char *metric, *place, *channel, *origin, *category, *by, *title, *scenario_file;
   uint64_t experiment[2];
   int nexperiments;
-  int quiet, check, have_seed, have_run;
+  int quiet, check, summaries, have_seed, have_run;
   uint64_t seed, run, runs, jobs, samples, threads, max_memory;
 } options;
 
@@ -165,6 +166,7 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       if (v == sizeof valued / sizeof *valued) {
         if (!strcmp(a, "--check")) o->check = 1;
         if (!strcmp(a, "--quiet")) o->quiet = 1;
+        if (!strcmp(a, "--summaries")) o->summaries = 1;
         continue;
       }
       if (i + 1 >= argc) return usage("%s needs a value", a), -1;
@@ -413,12 +415,14 @@ static int cmd_sweep(int argc, char **argv) {
 
 static int cmd_export(int argc, char **argv) {
   options o = {.format = "csv"};
-  if (parse_options(argc, argv, "--format --out", 1, &o)) return EXIT_USAGE;
+  if (parse_options(argc, argv, "--format --summaries --out", 1, &o)) return EXIT_USAGE;
   if (!o.scenario) return usage("%s", "export needs a results store (the --db file of an ensemble)");
   if (strcmp(o.format, "csv")) return usage("unknown export format '%s' (csv is the only one)", o.format);
   cb_experiment *X = cb_experiment_new();
   if (!X) return EXIT_NOMEM;
-  if (cb_experiment_export_csv(X, o.scenario, o.out ? o.out : "-")) return fail_experiment(X);
+  const char *path = o.out ? o.out : "-";
+  if (o.summaries ? cb_experiment_export_summaries_csv(X, o.scenario, path) : cb_experiment_export_csv(X, o.scenario, path))
+    return fail_experiment(X);
   cb_experiment_free(X);
   return EXIT_OKAY;
 }

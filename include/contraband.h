@@ -158,8 +158,13 @@ CB_API int cb_experiment_progress(cb_experiment *X, cb_progress_fn fn, void *ctx
  * is touched. Killed at any moment and called again, it runs exactly the runs still missing. */
 CB_API int cb_experiment_ensemble(cb_experiment *X, const char *db, uint32_t runs, int jobs);
 /* Writes every metrics row in the store at db as CSV (experiment,run, then metrics.csv's columns)
- * to the file at path, atomically, or to standard output if path is "-". */
+ * to the file at path, atomically, or to standard output if path is "-". When runs carry
+ * parameters (sweeps), point,replicate and one column per parameter key follow experiment,run. */
 CB_API int cb_experiment_export_csv(cb_experiment *X, const char *db, const char *path);
+/* Writes one CSV row per stored run instead, as cb_experiment_export_csv writes: experiment,kind,
+ * run,point,replicate,seed, the parameter columns (if any), then one column per total of the
+ * summaries table, sorted by name (docs/outputs.md, section 3.4). */
+CB_API int cb_experiment_export_summaries_csv(cb_experiment *X, const char *db, const char *path);
 /* The effect of scenario B against A on one key figure over n paired replicates: the means of A
  * and B, the mean of the paired differences B - A, and its 95% confidence interval (Student's t
  * with n - 1 degrees of freedom; both bounds equal the effect when n < 2). */

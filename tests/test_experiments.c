@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,10 +70,15 @@ static char *export_text(const char *dir, const char *db) {
   return t;
 }
 
-/* The rows of one run in an export, in metrics.csv's form (header included). */
+/* The rows of one run in an export, in metrics.csv's form (header included): each line without
+ * the columns before date (experiment,run, and a sweep's point,replicate and parameters). */
 static char *rows_of_run(const char *export, int experiment, int run) {
   char prefix[32];
   snprintf(prefix, sizeof prefix, "%d,%d,", experiment, run);
+  const char *date = strstr(export, ",date,");
+  assert_non_null(date);
+  int before = 1; /* the columns before date */
+  for (const char *c = export; c < date; c++) before += *c == ',';
   size_t cap = strlen(export) + 64, n = 0;
   char *out = malloc(cap);
   n += (size_t)sprintf(out, "date,metric,place,channel,origin,category,value\n");
@@ -80,8 +86,10 @@ static char *rows_of_run(const char *export, int experiment, int run) {
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
     if (!strncmp(line, prefix, strlen(prefix))) {
-      memcpy(out + n, line + strlen(prefix), len - strlen(prefix));
-      n += len - strlen(prefix);
+      const char *rest = line;
+      for (int k = 0; k < before; k++) rest = strchr(rest, ',') + 1;
+      memcpy(out + n, rest, len - (size_t)(rest - line));
+      n += len - (size_t)(rest - line);
     }
     line += len;
   }
@@ -653,6 +661,182 @@ static void test_mpi_two_ranks_store_the_same(void **state) {
   assert_null(cbt_read_file(a, NULL));
 }
 
+/* A tiny world over half a year, for the export's tests. */
+#define TINY_CLI                                                                                               \
+  "--set population.buyers=300 --set population.traders=20 --set population.middlemen=4 "                     \
+  "--set population.officials=10 --set simulation.end=2012-06-30"
+
+/* The fields of a CSV line without quoted fields (names and numbers only), as a NULL-ended array
+ * pointing into a copy kept in *buf. */
+static char **fields_of(const char *line, char **buf) {
+  const char *end = strchr(line, '\n');
+  size_t len = end ? (size_t)(end - line) : strlen(line);
+  *buf = strndup(line, len);
+  char **f = calloc(len + 2, sizeof *f);
+  int n = 0;
+  for (char *p = *buf;; p++) {
+    f[n++] = p;
+    p = strchr(p, ',');
+    if (!p) break;
+    *p = '\0';
+  }
+  return f;
+}
+
+static int column_of(char **header, const char *name) {
+  for (int i = 0; header[i]; i++)
+    if (!strcmp(header[i], name)) return i;
+  fail_msg("no column %s", name);
+  return -1;
+}
+
+static void test_export_wide_and_summaries(void **state) {
+  (void)state;
+  const char *dir = cbt_tmpdir("exp_export_wide");
+  char *out = NULL, path[800], db[700];
+  /* an ensemble store: the export keeps its narrow form, the summaries have no parameter columns */
+  snprintf(db, sizeof db, "%s/e.db", dir);
+  if (cbt_run(&out, "'%s' ensemble '%s' " TINY_CLI " --seed 5 --runs 2 --quiet --db '%s' && '%s' export '%s' --out '%s/e.csv'"
+              " && '%s' export '%s' --summaries --out '%s/es.csv'", CB_CLI, BASELINE, db, CB_CLI, db, dir, CB_CLI, db, dir))
+    fail_msg("%s", out);
+  free(out);
+  snprintf(path, sizeof path, "%s/e.csv", dir);
+  char *csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  const char *narrow = "experiment,run,date,metric,place,channel,origin,category,value\n1,0,2012-01-01,";
+  assert_true(!strncmp(csv, narrow, strlen(narrow)));
+  for (const char *line = csv; *line; line = strchr(line, '\n') + 1) { /* 9 fields on every line */
+    int commas = 0;
+    for (const char *c = line; *c != '\n'; c++) commas += *c == ',';
+    assert_int_equal(commas, 8);
+  }
+  free(csv);
+  snprintf(path, sizeof path, "%s/es.csv", dir);
+  csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  const char *plain = "experiment,kind,run,point,replicate,seed,active_traders,bribes,";
+  assert_true(!strncmp(csv, plain, strlen(plain)));
+  assert_non_null(strstr(csv, "\n1,ensemble,1,0,1,5,"));
+  free(csv);
+
+  /* a sweep of 2 points x 2 replicates into the ensemble's store: the parameter columns (empty for
+   * the ensemble's runs), with point and replicate */
+  if (cbt_run(&out, "'%s' sweep '%s' " TINY_CLI " --seed 5 --runs 2 --samples 2 --design grid --vary buyers.review_days=20:40"
+              " --quiet --db '%s' && '%s' export '%s' --out '%s/w.csv' && '%s' export '%s' --summaries --out '%s/ws.csv'",
+              CB_CLI, BASELINE, db, CB_CLI, db, dir, CB_CLI, db, dir))
+    fail_msg("%s", out);
+  free(out);
+  snprintf(path, sizeof path, "%s/w.csv", dir);
+  csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  const char *wide = "experiment,run,point,replicate,buyers.review_days,date,metric,place,channel,origin,category,value\n"
+                     "1,0,0,0,,2012-01-01,";
+  assert_true(!strncmp(csv, wide, strlen(wide)));
+  /* every sweep row carries its run's point, replicate and value, as in runs */
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT point, replicate, json_extract(parameters, '$.\"buyers.review_days\"')"
+                                         " FROM runs WHERE experiment_id = ?1 AND run = ?2", -1, &q, NULL), SQLITE_OK);
+  int rows = 0;
+  for (const char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+    char *buf;
+    char **f = fields_of(line, &buf);
+    sqlite3_bind_int64(q, 1, atoll(f[0]));
+    sqlite3_bind_int64(q, 2, atoll(f[1]));
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(atoi(f[2]), sqlite3_column_int(q, 0));
+    assert_int_equal(atoi(f[3]), sqlite3_column_int(q, 1));
+    if (sqlite3_column_type(q, 2) == SQLITE_NULL) assert_string_equal(f[4], "");
+    else assert_true(strtod(f[4], NULL) == sqlite3_column_double(q, 2));
+    rows += atoi(f[0]) == 2;
+    sqlite3_reset(q);
+    free(f);
+    free(buf);
+  }
+  sqlite3_finalize(q);
+  assert_true(rows > 0);
+  assert_non_null(strstr(csv, "\n2,3,1,1,40,2012-01-01,"));
+  free(csv);
+
+  /* the summaries: one row per run, the parameter and total columns, the totals as stored */
+  snprintf(path, sizeof path, "%s/ws.csv", dir);
+  csv = cbt_read_file(path, NULL);
+  assert_non_null(csv);
+  char *hbuf;
+  char **header = fields_of(csv, &hbuf);
+  const char *fixed[] = {"experiment", "kind", "run", "point", "replicate", "seed", "buyers.review_days", "active_traders"};
+  for (int i = 0; i < 8; i++) assert_string_equal(header[i], fixed[i]);
+  for (int i = 8; header[i]; i++) assert_true(strcmp(header[i - 1], header[i]) < 0); /* totals sorted by name */
+  int delivered = column_of(header, "delivered_units");
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT value FROM summaries WHERE experiment_id = ?1 AND run = ?2 AND name = ?3", -1, &q,
+                                      NULL), SQLITE_OK);
+  int lines = 0;
+  char run3[64] = "";
+  for (const char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1, lines++) {
+    char *buf;
+    char **f = fields_of(line, &buf);
+    assert_string_equal(f[1], atoi(f[0]) == 1 ? "ensemble" : "sweep");
+    assert_string_equal(f[5], "5");
+    if (atoi(f[0]) == 1) assert_string_equal(f[6], "");
+    for (int i = 7; header[i]; i++) {
+      assert_non_null(f[i]);
+      sqlite3_bind_int64(q, 1, atoll(f[0]));
+      sqlite3_bind_int64(q, 2, atoll(f[2]));
+      sqlite3_bind_text(q, 3, header[i], -1, SQLITE_STATIC);
+      if (sqlite3_step(q) == SQLITE_ROW) {
+        char want[32];
+        snprintf(want, sizeof want, "%.10g", sqlite3_column_double(q, 0));
+        assert_string_equal(f[i], want);
+      } else {
+        assert_string_equal(f[i], "");
+      }
+      sqlite3_reset(q);
+    }
+    if (atoi(f[0]) == 2 && atoi(f[2]) == 3) {
+      assert_string_equal(f[3], "1");
+      assert_string_equal(f[4], "1");
+      assert_string_equal(f[6], "40");
+      snprintf(run3, sizeof run3, "%s", f[delivered]);
+    }
+    free(f);
+    free(buf);
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+  assert_int_equal(lines, 2 + 4);
+  /* run 3 of the sweep (point 1, replicate 1) is `run --seed 5 --run 1` with its value */
+  if (cbt_run(&out, "'%s' run '%s' " TINY_CLI " --set buyers.review_days=40 --seed 5 --run 1 --quiet --out '%s/one'", CB_CLI,
+              BASELINE, dir))
+    fail_msg("%s", out);
+  free(out);
+  snprintf(path, sizeof path, "%s/one/summary.json", dir);
+  json_error_t je;
+  json_t *summary = json_load_file(path, 0, &je);
+  assert_non_null(summary);
+  json_t *d = json_object_get(json_object_get(summary, "totals"), "delivered_units");
+  assert_true(json_is_number(d));
+  assert_true(run3[0] != '\0');
+  assert_true(strtod(run3, NULL) == json_number_value(d));
+  json_decref(summary);
+  free(header);
+  free(hbuf);
+  free(csv);
+
+  /* parameters that are not a JSON object are refused, naming the run */
+  snprintf(path, sizeof path, "%s/bad.db", dir);
+  if (cbt_run(&out, "cp '%s' '%s' && sqlite3 '%s' \"UPDATE runs SET parameters = '[1]' WHERE experiment_id = 2 AND run = 1\"", db,
+              path, path))
+    fail_msg("%s", out);
+  free(out);
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(cbt_run(&out, "'%s' export '%s' %s --out '%s/bad.csv'", CB_CLI, path, k ? "--summaries" : "", dir), 1);
+    assert_non_null(strstr(out, "run 1 of experiment 2"));
+    assert_non_null(strstr(out, "not a JSON object"));
+    free(out);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replicate_is_the_single_run),
@@ -666,6 +850,7 @@ int main(void) {
       cmocka_unit_test(test_compare_forked_from_a_shared_history),
       cmocka_unit_test(test_sweep_grid_keeps_its_parameters),
       cmocka_unit_test(test_sweep_lhs_and_sobol),
+      cmocka_unit_test(test_export_wide_and_summaries),
       cmocka_unit_test(test_mpi_two_ranks_store_the_same),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

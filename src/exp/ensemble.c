@@ -509,19 +509,37 @@ int cb_experiment_ensemble(cb_experiment *X, const char *db, uint32_t runs, int 
   return cb_exp_run(X, &spec, db, runs, jobs, experiment);
 }
 
-static int write_export(FILE *f, void *ctx, cb_err *e) { return cb_store_export_csv(ctx, f, e); }
+typedef int (*export_fn)(cb_store *s, FILE *f, cb_err *e);
+typedef struct export_ctx {
+  cb_store *st;
+  export_fn fn;
+} export_ctx;
 
-int cb_experiment_export_csv(cb_experiment *X, const char *db, const char *path) {
+static int write_export(FILE *f, void *ctx, cb_err *e) {
+  const export_ctx *c = ctx;
+  return c->fn(c->st, f, e);
+}
+
+static int export_store(cb_experiment *X, const char *db, const char *path, export_fn fn) {
   cb_err_clear(&X->err);
   cb_store *st = NULL;
   if (cb_store_open(&st, db, 0, &X->err) == CB_OK) {
     if (!strcmp(path, "-")) {
-      if (!cb_store_export_csv(st, stdout, &X->err) && fflush(stdout) != 0)
+      if (!fn(st, stdout, &X->err) && fflush(stdout) != 0)
         cb_err_set(&X->err, CB_EIO, "export of %s: cannot write to standard output", db);
     } else {
-      cb_atomic_write(path, write_export, st, &X->err);
+      export_ctx c = {st, fn};
+      cb_atomic_write(path, write_export, &c, &X->err);
     }
   }
   cb_store_close(st);
   return X->err.code;
+}
+
+int cb_experiment_export_csv(cb_experiment *X, const char *db, const char *path) {
+  return export_store(X, db, path, cb_store_export_csv);
+}
+
+int cb_experiment_export_summaries_csv(cb_experiment *X, const char *db, const char *path) {
+  return export_store(X, db, path, cb_store_export_summaries_csv);
 }

@@ -5,6 +5,7 @@
 #include "exp/store.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <nettle/sha2.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -470,29 +471,317 @@ int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_
 
 /* ---- export ---- */
 
+/* The stored runs with their parameter values, spread into columns: the union of the keys of every
+ * run's parameters object (a nested object's keys as key paths a.b), in the order they first
+ * appear by experiment and run. cells[first .. first + n) are a run's values. */
+typedef struct param_cell {
+  uint32_t col;
+  char *text;
+} param_cell;
+
+typedef struct param_run {
+  int64_t experiment, run, point, replicate;
+  uint32_t first, n;
+} param_run;
+
+typedef struct param_table {
+  char **names;
+  uint32_t ncols, cap_cols;
+  param_run *runs;
+  uint32_t nruns, cap_runs;
+  param_cell *cells;
+  uint32_t ncells, cap_cells;
+} param_table;
+
+static void param_table_free(param_table *t) {
+  for (uint32_t i = 0; i < t->ncols; i++) free(t->names[i]);
+  for (uint32_t i = 0; i < t->ncells; i++) free(t->cells[i].text);
+  free(t->names);
+  free(t->runs);
+  free(t->cells);
+}
+
+/* A number as the shortest text that reads back as the same double (integers as they are). */
+static void format_number(const json_t *v, char buf[40]) {
+  if (json_is_integer(v)) {
+    snprintf(buf, 40, "%lld", (long long)json_integer_value(v));
+    return;
+  }
+  double d = json_real_value(v);
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, 40, "%.*g", digits, d);
+    if (strtod(buf, NULL) == d) return;
+  }
+}
+
+static int param_add(param_table *t, const char *key, const json_t *v, cb_err *e) {
+  char num[40];
+  char *text;
+  if (json_is_null(v)) return CB_OK; /* as if absent */
+  if (json_is_string(v)) text = cb_xstrdup(e, json_string_value(v));
+  else if (json_is_array(v)) {
+    if (!(text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) return cb_err_set(e, CB_ENOMEM, "out of memory");
+  } else {
+    if (json_is_number(v)) format_number(v, num);
+    else snprintf(num, sizeof num, "%s", json_is_true(v) ? "true" : "false");
+    text = cb_xstrdup(e, num);
+  }
+  if (!text) return e->code;
+  uint32_t col = 0;
+  while (col < t->ncols && strcmp(t->names[col], key)) col++;
+  if (col == t->ncols) {
+    char **names = cb_xgrow(e, t->names, &t->cap_cols, t->ncols, sizeof *names, 8);
+    char *name = names ? cb_xstrdup(e, key) : NULL;
+    if (names) t->names = names;
+    if (!name) {
+      free(text);
+      return e->code;
+    }
+    t->names[t->ncols++] = name;
+  }
+  param_run *r = &t->runs[t->nruns - 1];
+  for (uint32_t i = r->first; i < r->first + r->n; i++) /* the same path twice (a.b and {"a": {"b"}}): the last wins */
+    if (t->cells[i].col == col) {
+      free(t->cells[i].text);
+      t->cells[i].text = text;
+      return CB_OK;
+    }
+  param_cell *cells = cb_xgrow(e, t->cells, &t->cap_cells, t->ncells, sizeof *cells, 64);
+  if (!cells) {
+    free(text);
+    return e->code;
+  }
+  t->cells = cells;
+  t->cells[t->ncells++] = (param_cell){col, text};
+  r->n++;
+  return CB_OK;
+}
+
+static int param_object(param_table *t, const char *prefix, const json_t *o, cb_err *e) {
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)o, key, v) {
+    size_t len = strlen(prefix) + strlen(key) + 2;
+    char *path = cb_xmalloc(e, len);
+    if (!path) return e->code;
+    snprintf(path, len, "%s%s%s", prefix, *prefix ? "." : "", key);
+    int rc = json_is_object(v) ? param_object(t, path, v, e) : param_add(t, path, v, e);
+    free(path);
+    if (rc) return rc;
+  }
+  return CB_OK;
+}
+
+static int param_table_load(cb_store *s, param_table *t, cb_err *e) {
+  memset(t, 0, sizeof *t);
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT experiment_id, run, point, replicate, parameters FROM runs ORDER BY experiment_id, run",
+                         -1, &q, NULL) != SQLITE_OK)
+    return db_fail(s, e, "cannot read runs");
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    param_run *runs = cb_xgrow(e, t->runs, &t->cap_runs, t->nruns, sizeof *runs, 64);
+    if (!runs) break;
+    t->runs = runs;
+    t->runs[t->nruns++] = (param_run){sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                                      sqlite3_column_int64(q, 3), t->ncells, 0};
+    const char *text = (const char *)sqlite3_column_text(q, 4);
+    json_error_t je; /* a key given twice (--vary k twice) keeps the last value, the one the run used */
+    json_t *o = json_loads(text ? text : "", 0, &je);
+    if (!o) o = json_loads(text ? text : "", JSON_DECODE_INT_AS_REAL, &je); /* beyond int64 */
+    if (!json_is_object(o)) {
+      json_decref(o);
+      cb_err_set(e, CB_EIO, "results store %s: run %lld of experiment %lld: its parameters are not a JSON object (%s)", s->path,
+                 (long long)sqlite3_column_int64(q, 1), (long long)sqlite3_column_int64(q, 0),
+                 o ? "another JSON value" : je.text);
+      break;
+    }
+    int bad = param_object(t, "", o, e);
+    json_decref(o);
+    if (bad) break;
+  }
+  if (!e->code && rc != SQLITE_DONE) db_fail(s, e, "cannot read runs");
+  sqlite3_finalize(q);
+  if (e->code) param_table_free(t);
+  return e->code;
+}
+
+/* A run's columns point,replicate and its parameter values (each after a comma), when the store has
+ * parameter columns at all. */
+static void write_param_cells(FILE *f, const param_table *t, const param_run *r, int with_place) {
+  if (!t->ncols) return;
+  if (with_place) fprintf(f, ",%lld,%lld", (long long)r->point, (long long)r->replicate);
+  for (uint32_t c = 0; c < t->ncols; c++) {
+    fputc(',', f);
+    for (uint32_t i = r->first; i < r->first + r->n; i++)
+      if (t->cells[i].col == c) cb_csv_field(f, t->cells[i].text);
+  }
+}
+
+static void write_param_names(FILE *f, const param_table *t, int with_place) {
+  if (!t->ncols) return;
+  if (with_place) fputs(",point,replicate", f);
+  for (uint32_t c = 0; c < t->ncols; c++) {
+    fputc(',', f);
+    cb_csv_field(f, t->names[c]);
+  }
+}
+
+/* The run (experiment, run) in t, found by moving *at forward (both walk in the same order). */
+static const param_run *param_run_of(const param_table *t, uint32_t *at, int64_t experiment, int64_t run) {
+  while (*at < t->nruns && (t->runs[*at].experiment < experiment ||
+                            (t->runs[*at].experiment == experiment && t->runs[*at].run < run)))
+    (*at)++;
+  if (*at < t->nruns && t->runs[*at].experiment == experiment && t->runs[*at].run == run) return &t->runs[*at];
+  return NULL;
+}
+
+static int export_failed(cb_store *s, FILE *f, int bad, cb_err *e) {
+  if (e->code) return e->code;
+  if (bad || ferror(f)) return cb_err_set(e, CB_EIO, "export of %s: cannot write the CSV: %s", s->path, strerror(errno));
+  return CB_OK;
+}
+
 int cb_store_export_csv(cb_store *s, FILE *f, cb_err *e) {
   static const char sql[] =
       "SELECT v.experiment_id, v.run, v.day, s.metric, s.place, s.channel, s.origin, s.category, v.value"
       " FROM metric_values v JOIN series s ON s.id = v.series_id ORDER BY v.experiment_id, v.run, v.day, s.ord";
+  param_table t;
+  if (param_table_load(s, &t, e)) return e->code;
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot read metrics");
-  fputs("experiment,run," CB_METRICS_CSV_HEADER "\n", f);
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+    param_table_free(&t);
+    return db_fail(s, e, "cannot read metrics");
+  }
+  fputs("experiment,run", f);
+  write_param_names(f, &t, 1);
+  fputs("," CB_METRICS_CSV_HEADER "\n", f);
+  /* the columns before date are the same for all of a run's rows: written once into prefix */
+  char *prefix = NULL;
+  size_t prefix_len = 0;
+  int64_t cur_x = -1, cur_run = -1;
+  uint32_t at = 0;
   int rc, bad = 0;
   while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t x = sqlite3_column_int64(q, 0), run = sqlite3_column_int64(q, 1);
+    if (!prefix || x != cur_x || run != cur_run) {
+      free(prefix);
+      prefix = NULL;
+      FILE *m = open_memstream(&prefix, &prefix_len);
+      if (!m) {
+        bad = 1;
+        break;
+      }
+      fprintf(m, "%lld,%lld", (long long)x, (long long)run);
+      const param_run *r = param_run_of(&t, &at, x, run);
+      param_run none = {x, run, 0, run, 0, 0};
+      write_param_cells(m, &t, r ? r : &none, 1);
+      fputc(',', m);
+      if (fclose(m) != 0) {
+        bad = 1;
+        break;
+      }
+      cur_x = x;
+      cur_run = run;
+    }
     char date[11];
     cb_format_date((int32_t)sqlite3_column_int64(q, 2), date);
     cb_metric_row r = {date, (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
                        (const char *)sqlite3_column_text(q, 5), (const char *)sqlite3_column_text(q, 6),
                        (const char *)sqlite3_column_text(q, 7), sqlite3_column_double(q, 8), 0};
-    bad = fprintf(f, "%lld,%lld,", (long long)sqlite3_column_int64(q, 0), (long long)sqlite3_column_int64(q, 1)) < 0 ||
-          cb_metrics_write_row_csv(f, &r);
+    bad = fwrite(prefix, 1, prefix_len, f) != prefix_len || cb_metrics_write_row_csv(f, &r);
   }
-  if (!bad && rc != SQLITE_DONE) {
-    db_fail(s, e, "cannot read metrics");
-    sqlite3_finalize(q);
-    return e->code;
+  free(prefix);
+  if (!bad && rc != SQLITE_DONE) db_fail(s, e, "cannot read metrics");
+  sqlite3_finalize(q);
+  param_table_free(&t);
+  return export_failed(s, f, bad, e);
+}
+
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int cb_store_export_summaries_csv(cb_store *s, FILE *f, cb_err *e) {
+  param_table t;
+  if (param_table_load(s, &t, e)) return e->code;
+  char **totals = NULL;
+  uint32_t ntotals = 0, cap = 0;
+  double *value = NULL;
+  uint8_t *has = NULL;
+  sqlite3_stmt *q = NULL, *v = NULL;
+  int rc = SQLITE_DONE, bad = 0;
+  /* the totals' names, sorted as strcmp sorts (SQLite's BINARY collation compares the same bytes) */
+  if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT name FROM summaries ORDER BY name", -1, &q, NULL) != SQLITE_OK) {
+    db_fail(s, e, "cannot read totals");
+    goto done;
+  }
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    char **grown = cb_xgrow(e, totals, &cap, ntotals, sizeof *grown, 32);
+    if (!grown) goto done;
+    totals = grown;
+    if (!(totals[ntotals] = cb_xstrdup(e, (const char *)sqlite3_column_text(q, 0)))) goto done;
+    ntotals++;
   }
   sqlite3_finalize(q);
-  if (bad || ferror(f)) return cb_err_set(e, CB_EIO, "export of %s: cannot write the CSV: %s", s->path, strerror(errno));
-  return CB_OK;
+  q = NULL;
+  if (rc != SQLITE_DONE) {
+    db_fail(s, e, "cannot read totals");
+    goto done;
+  }
+  if (!(value = cb_xcalloc(e, ntotals + 1, sizeof *value)) || !(has = cb_xcalloc(e, ntotals + 1, 1))) goto done;
+  if (sqlite3_prepare_v2(s->db, "SELECT r.experiment_id, e.kind, r.run, r.point, r.replicate, r.seed FROM runs r"
+                         " JOIN experiments e ON e.id = r.experiment_id ORDER BY r.experiment_id, r.run", -1, &q, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "SELECT experiment_id, run, name, value FROM summaries ORDER BY experiment_id, run, name", -1, &v,
+                         NULL) != SQLITE_OK) {
+    db_fail(s, e, "cannot read totals");
+    goto done;
+  }
+  fputs("experiment,kind,run,point,replicate,seed", f);
+  write_param_names(f, &t, 0);
+  for (uint32_t i = 0; i < ntotals; i++) {
+    fputc(',', f);
+    cb_csv_field(f, totals[i]);
+  }
+  fputc('\n', f);
+  int vrc = sqlite3_step(v); /* the totals cursor, walked along with the runs */
+  uint32_t at = 0;
+  while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t x = sqlite3_column_int64(q, 0), run = sqlite3_column_int64(q, 2);
+    memset(has, 0, ntotals);
+    for (; vrc == SQLITE_ROW; vrc = sqlite3_step(v)) {
+      int64_t vx = sqlite3_column_int64(v, 0), vrun = sqlite3_column_int64(v, 1);
+      if (vx > x || (vx == x && vrun > run)) break;
+      if (vx < x || vrun < run) continue; /* totals of no stored run */
+      const char *name = (const char *)sqlite3_column_text(v, 2);
+      char **hit = bsearch(&name, totals, ntotals, sizeof *totals, compare_names);
+      if (hit) {
+        value[hit - totals] = sqlite3_column_double(v, 3);
+        has[hit - totals] = 1;
+      }
+    }
+    if (vrc != SQLITE_ROW && vrc != SQLITE_DONE) break;
+    fprintf(f, "%lld,", (long long)x);
+    cb_csv_field(f, (const char *)sqlite3_column_text(q, 1));
+    fprintf(f, ",%lld,%lld,%lld,%llu", (long long)run, (long long)sqlite3_column_int64(q, 3), (long long)sqlite3_column_int64(q, 4),
+            (unsigned long long)sqlite3_column_int64(q, 5));
+    const param_run *r = param_run_of(&t, &at, x, run);
+    param_run none = {x, run, 0, 0, 0, 0};
+    write_param_cells(f, &t, r ? r : &none, 0);
+    for (uint32_t i = 0; i < ntotals; i++) {
+      char buf[32] = "";
+      if (has[i]) cb_metrics_format_value(value[i], buf);
+      fputc(',', f);
+      fputs(buf, f);
+    }
+    bad = fputc('\n', f) == EOF;
+  }
+  if (!bad && (rc != SQLITE_DONE || (vrc != SQLITE_ROW && vrc != SQLITE_DONE))) db_fail(s, e, "cannot read totals");
+done:
+  sqlite3_finalize(q);
+  sqlite3_finalize(v);
+  for (uint32_t i = 0; i < ntotals; i++) free(totals[i]);
+  free(totals);
+  free(value);
+  free(has);
+  param_table_free(&t);
+  return export_failed(s, f, bad, e);
 }

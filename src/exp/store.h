@@ -64,7 +64,14 @@ typedef struct cb_store_row {
 typedef int (*cb_store_row_fn)(void *ctx, const cb_store_row *row);
 int cb_store_query(cb_store *s, const char *sql, int64_t param, cb_store_row_fn fn, void *ctx, cb_err *e);
 /* Writes every stored metrics row as CSV: experiment,run and then metrics.csv's columns, ordered
- * by experiment, run, date and the row order of metrics.csv; values formatted as there. */
+ * by experiment, run, date and the row order of metrics.csv; values formatted as there. When any
+ * run has parameters (a sweep's), point,replicate and one column per parameter key (the union over
+ * the store, in order of first appearance) come after experiment,run; a cell is empty where a run
+ * lacks the key. A run's parameters that are not a JSON object are refused (CB_EIO). */
 int cb_store_export_csv(cb_store *s, FILE *f, cb_err *e);
+/* Writes one CSV row per stored run, ordered by experiment and run: experiment,kind,run,point,
+ * replicate,seed, the parameter columns as above (if any), then one column per total name in
+ * summaries (sorted by name), formatted as metrics.csv's values; empty where a run lacks it. */
+int cb_store_export_summaries_csv(cb_store *s, FILE *f, cb_err *e);
 
 #endif
