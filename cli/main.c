@@ -28,6 +28,9 @@ static const char usage_text[] =
     "                 [--set ...] [--check] [--out DIR] [--quiet] [--max-memory SIZE]\n"
     "  contraband sweep SCENARIO.yaml --vary key.path=LOW:HIGH [...] --design grid|lhs|sobol --samples K --runs R\n"
     "                 [--jobs J] [--threads T] [--db FILE] [--seed N] [--set ...] [--check] [--quiet] [--max-memory SIZE]\n"
+    "  contraband calibrate SCENARIO.yaml --targets TARGETS.yaml --prior key.path=LOW:HIGH[:log] [...] [--observed RUN_DIR]\n"
+    "                 [--particles N] [--generations G] [--runs-per-particle R] [--jobs J] [--threads T] [--db FILE]\n"
+    "                 [--seed N] [--set ...] [--out DIR] [--quiet] [--max-memory SIZE]\n"
     "  contraband export RESULTS.db [--format csv] [--summaries] [--out FILE]\n"
     "  contraband report RESULTS [-o FILE] [--experiment ID [--experiment ID]] [--scenario FILE] [--quiet]\n"
     "  contraband plot RESULTS --metric NAME [--place P] [--channel C] [--origin O] [--category K] [--by DIM]\n"
@@ -66,6 +69,11 @@ static const char options_text[] =
     "  --design D      sweep: grid (K levels per parameter), lhs (Latin hypercube of K points) or\n"
     "                  sobol (K points of a Sobol sequence)\n"
     "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol)\n"
+    "  --targets FILE  calibrate: the summary statistics and what was observed of them (docs/calibration.md)\n"
+    "  --prior K=LO:HI calibrate: a parameter's uniform prior (LO:HI:log: log-uniform); repeatable\n"
+    "  --observed DIR  calibrate: a run folder that targets marked `observed: run` take their values from\n"
+    "  --particles N   calibrate: particles per generation (default 100); --generations G (default 5);\n"
+    "                  --runs-per-particle R: replicates averaged per particle (default 1)\n"
     "  --experiment ID report, plot: the store's experiment to show; twice: compare B (second) with A\n"
     "  --scenario FILE report, plot: where the results' scenario file is now (for parameters and events)\n"
     "  --metric NAME   plot: the metric (docs/outputs.md); --place, --channel, --origin, --category\n"
@@ -134,11 +142,13 @@ static int parse_size(const char *s, uint64_t *out) {
 /* The options shared by run and ensemble, and each command's own; one parser for both. */
 typedef struct options {
   const char *scenario, *scenario_b, *out, *db, *format, *snapshot_at, *snapshot, *from, *fork_at, *design;
+  const char *targets, *observed, *method;
   const char *metric, *place, *channel, *origin, *category, *by, *title, *scenario_file;
   uint64_t experiment[2];
   int nexperiments;
   int quiet, check, summaries, have_seed, have_run;
   uint64_t seed, run, runs, jobs, samples, threads, max_memory;
+  uint64_t particles, generations, runs_per_particle;
 } options;
 
 /* Options that take a value, with the largest value a number may have (0: not a number). */
@@ -147,6 +157,8 @@ static const struct { const char *name; uint64_t max; } valued[] = {
     {"--out", 0}, {"--set", 0}, {"--db", 0}, {"--format", 0}, {"--snapshot-at", 0}, {"--snapshot", 0}, {"--from", 0}, {"--fork-at", 0}, {"--vary", 0}, {"--design", 0}, {"--samples", 1000000}, {"--max-memory", 0},
     {"--experiment", INT64_MAX}, {"--metric", 0}, {"--place", 0}, {"--channel", 0}, {"--origin", 0}, {"--category", 0}, {"--by", 0},
     {"--title", 0}, {"--scenario", 0}, {"-o", 0},
+    {"--targets", 0}, {"--prior", 0}, {"--observed", 0}, {"--particles", 100000}, {"--generations", 1000}, {"--runs-per-particle", 10000},
+    {"--method", 0},
 };
 
 /* Parses argv[2..] against the options `allowed` (space-separated names) and up to `inputs`
@@ -203,6 +215,12 @@ static int parse_options(int argc, char **argv, const char *allowed, int inputs,
       else if (!strcmp(a, "--fork-at")) o->fork_at = val;
       else if (!strcmp(a, "--design")) o->design = val;
       else if (!strcmp(a, "--samples")) o->samples = n;
+      else if (!strcmp(a, "--targets")) o->targets = val;
+      else if (!strcmp(a, "--observed")) o->observed = val;
+      else if (!strcmp(a, "--method")) o->method = val;
+      else if (!strcmp(a, "--particles")) o->particles = n;
+      else if (!strcmp(a, "--generations")) o->generations = n;
+      else if (!strcmp(a, "--runs-per-particle")) o->runs_per_particle = n;
       else if (!strcmp(a, "--max-memory") && (parse_size(val, &o->max_memory) || o->max_memory == 0)) {
         fprintf(stderr, "contraband: --max-memory takes a size in bytes, with K, M, G or T for powers of 1024 (e.g. 512M), not '%s'\n\n", shown(val));
         print_usage(stderr);
@@ -385,6 +403,17 @@ static int cmd_compare(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
+/* Gives X every range of an option (--vary, --prior) in argv; the number given, or -1 after an error. */
+static int ranges_of(cb_experiment *X, int argc, char **argv, const char *option, int (*add)(cb_experiment *, const char *)) {
+  int n = 0;
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], option)) {
+      n++;
+      if (add(X, argv[++i])) return -1;
+    }
+  return n;
+}
+
 static int cmd_sweep(int argc, char **argv) {
   options o = {.db = "results.db", .jobs = 1};
   if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --vary --design --samples --threads --max-memory", 1, &o))
@@ -397,18 +426,43 @@ static int cmd_sweep(int argc, char **argv) {
   int code = EXIT_OKAY;
   cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
   if (!X) return code;
-  int nvary = 0;
-  for (int i = 2; i < argc; i++)
-    if (!strcmp(argv[i], "--vary")) {
-      nvary++;
-      if (cb_experiment_vary(X, argv[++i])) return fail_experiment(X);
-    }
+  int nvary = ranges_of(X, argc, argv, "--vary", cb_experiment_vary);
+  if (nvary < 0) return fail_experiment(X);
   if (nvary == 0) {
     cb_experiment_free(X);
     return usage("%s", "sweep needs at least one --vary key.path=LOW:HIGH");
   }
   if (cb_experiment_sweep(X, o.db, o.design, (uint32_t)o.samples, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
   if (!o.quiet) printf("results: %s (runs of every point: runs.point, runs.parameters)\n", shown(o.db));
+  cb_experiment_free(X);
+  return EXIT_OKAY;
+}
+
+static int cmd_calibrate(int argc, char **argv) {
+  options o = {.db = "results.db", .jobs = 1, .out = "calibration", .particles = 100, .generations = 5, .runs_per_particle = 1};
+  if (parse_options(argc, argv,
+                    "--seed --set --check --quiet --jobs --db --out --targets --prior --observed --particles --generations "
+                    "--runs-per-particle --threads --max-memory", 1, &o))
+    return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "calibrate needs a scenario file");
+  if (!o.targets) return usage("%s", "calibrate needs --targets TARGETS.yaml (docs/calibration.md)");
+  if (o.jobs == 0) return usage("%s", "--jobs must be at least 1");
+  if (o.particles < 2) return usage("%s", "--particles must be at least 2");
+  if (o.generations == 0 || o.runs_per_particle == 0) return usage("%s", "--generations and --runs-per-particle must be at least 1");
+  progress_view view = {isatty(STDERR_FILENO), 0};
+  int code = EXIT_OKAY;
+  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  if (!X) return code;
+  int n = ranges_of(X, argc, argv, "--prior", cb_experiment_prior);
+  if (n < 0) return fail_experiment(X);
+  if (n == 0) {
+    cb_experiment_free(X);
+    return usage("%s", "calibrate needs at least one --prior key.path=LOW:HIGH");
+  }
+  if (cb_experiment_calibrate(X, o.targets, o.observed, o.db, o.out, (uint32_t)o.particles, (uint32_t)o.generations,
+                              (uint32_t)o.runs_per_particle, (int)o.jobs))
+    return fail_experiment(X);
+  if (!o.quiet) printf("posterior: %s/posterior.csv, %s/posterior.json; simulations: %s (kind calibration)\n", shown(o.out), shown(o.out), shown(o.db));
   cb_experiment_free(X);
   return EXIT_OKAY;
 }
@@ -500,6 +554,7 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(argv[1], "export")) return cmd_export(argc, argv);
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
   if (!strcmp(argv[1], "sweep")) return cmd_sweep(argc, argv);
+  if (!strcmp(argv[1], "calibrate")) return cmd_calibrate(argc, argv);
   if (!strcmp(argv[1], "params")) return cmd_params(argc, argv);
   if (!strcmp(argv[1], "report")) return cmd_report(argc, argv);
   if (!strcmp(argv[1], "plot")) return cmd_plot(argc, argv);

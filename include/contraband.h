@@ -182,8 +182,9 @@ typedef struct cb_effect {
  * The effects stay readable with cb_experiment_effect until the next call. */
 CB_API int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *fork_day, const char *db,
                                  uint32_t runs, int jobs, const char *out_dir);
-/* A parameter to sweep, "key.path=LOW:HIGH" (both bounds written as integers: an integer
- * parameter, its values rounded); repeatable, one dimension each. */
+/* A parameter to sweep or to vary in a sensitivity design, "key.path=LOW:HIGH" (both bounds
+ * written as integers: an integer parameter, its values rounded; "LOW:HIGH:log": a log scale);
+ * repeatable, one dimension each. */
 CB_API int cb_experiment_vary(cb_experiment *X, const char *range);
 /* Runs replicates 0..runs-1 at every point of a design over the ranges given with
  * cb_experiment_vary: "grid" (samples levels per parameter, ends included), "lhs" (a Latin
@@ -192,6 +193,18 @@ CB_API int cb_experiment_vary(cb_experiment *X, const char *range);
  * same seeds at every point. Resumable as an ensemble. */
 CB_API int cb_experiment_sweep(cb_experiment *X, const char *db, const char *design, uint32_t samples, uint32_t runs,
                                int jobs);
+/* A calibration prior, "key.path=LOW:HIGH" (uniform) or "key.path=LOW:HIGH:log" (log-uniform);
+ * kept with the ranges of cb_experiment_vary. */
+CB_API int cb_experiment_prior(cb_experiment *X, const char *range);
+/* ABC-SMC calibration of the priors to the targets file (docs/calibration.md): `generations`
+ * generations of `particles` particles, each simulated runs_per_particle times (replicates 0..R-1,
+ * the same seeds for every particle) with `jobs` runs at a time; observed, if not NULL, is a run
+ * folder that targets marked "observed: run" take their values from. Every simulation is stored in
+ * db (kind "calibration"); out_dir receives posterior.csv and posterior.json, written together.
+ * Killed and called again with the same arguments, it runs only the simulations not yet stored and
+ * ends with the same posterior; more generations continue a finished calibration. */
+CB_API int cb_experiment_calibrate(cb_experiment *X, const char *targets, const char *observed, const char *db, const char *out_dir,
+                                   uint32_t particles, uint32_t generations, uint32_t runs_per_particle, int jobs);
 CB_API int cb_experiment_effect_count(const cb_experiment *X);
 CB_API const cb_effect *cb_experiment_effect(const cb_experiment *X, int i);
 CB_API int cb_experiment_errcode(const cb_experiment *X);

@@ -16,7 +16,8 @@ typedef enum {
   CB_RNG_APPEAL, CB_RNG_REVIEW, CB_RNG_CHOICE, CB_RNG_LIFETIME, CB_RNG_LINK,
   CB_RNG_PLAN, CB_RNG_INSPECT, CB_RNG_CHECK, CB_RNG_POSSESSION, CB_RNG_POSSESSION_DEAL, CB_RNG_ENTRY, CB_RNG_SWEEP,
   CB_RNG_ADOPT, CB_RNG_RELOCATE,
-  CB_RNG_BOOTSTRAP, CB_RNG_MORRIS,  /* sensitivity analysis (analysis/sa.h) */
+  CB_RNG_BOOTSTRAP, CB_RNG_MORRIS, /* sensitivity analysis (analysis/sa.h) */
+  CB_RNG_ABC,                       /* calibration proposals (analysis/calibrate.c) */
   CB_RNG_NPURPOSES  /* not a purpose: one past the last */
 } cb_rng_purpose;
 

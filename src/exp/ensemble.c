@@ -476,7 +476,7 @@ int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32
   cb_exp_job *todo = NULL;
   cb_store_experiment id[2] = {{spec->kind ? spec->kind : "ensemble", scenario_a, sha[0], ov, seed[0], NULL, NULL, spec->design}, {0}};
   if (forked) id[1] = (cb_store_experiment){"fork", scenario_b, sha[1], ov, seed[0], fork_day, &id[0], spec->design};
-  if (!X->err.code && !cb_store_open(&st, db, CB_STORE_CREATE, &X->err)) {
+  if (!X->err.code && !cb_store_open(&st, db, CB_STORE_CREATE | (X->store_checked ? CB_STORE_CHECKED : 0), &X->err)) {
     for (int k = 0; k <= forked && !X->err.code; k++)
       if (!cb_store_experiment_id(st, &id[k], &experiment[k], &X->err) && (done[k] = cb_xcalloc(&X->err, runs, 1)))
         cb_store_runs_done(st, experiment[k], done[k], runs, &X->err);

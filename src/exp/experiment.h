@@ -17,6 +17,8 @@ struct cb_experiment {
   uint64_t seed;
   int seed_set, check, threads;
   int jobs;                  /* runs at a time in the current cb_exp_run */
+  int store_checked;         /* the store was checked by this command, which alone has written it since:
+                              * later cb_exp_run calls skip the full check (calibration generations) */
   uint64_t max_memory;       /* cb_experiment_max_memory: for all runs in progress together */
   cb_progress_fn progress;
   void *progress_ctx;
@@ -45,6 +47,8 @@ typedef struct cb_exp_range {
 } cb_exp_range;
 /* Parses one range given to option (named in messages). */
 int cb_exp_parse_range(cb_err *e, const char *option, const char *spec, cb_exp_range *r);
+/* Checks a range given to option and keeps it, as written, in X's list of ranges. */
+int cb_exp_add_range(cb_experiment *X, const char *option, const char *spec);
 /* X's ranges (cb_experiment_vary), parsed into r[0..*d-1]; a key given twice is refused. */
 int cb_exp_ranges(cb_experiment *X, const char *option, cb_exp_range *r, int *d);
 void cb_exp_free_ranges(cb_exp_range *r, int d);

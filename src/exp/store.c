@@ -433,17 +433,24 @@ int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, con
 }
 
 int cb_store_query(cb_store *s, const char *sql, int64_t param, cb_store_row_fn fn, void *ctx, cb_err *e) {
+  return cb_store_query_params(s, sql, &param, 1, fn, ctx, e);
+}
+
+int cb_store_query_params(cb_store *s, const char *sql, const int64_t *params, int nparams, cb_store_row_fn fn, void *ctx, cb_err *e) {
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, e, "cannot query results");
-  sqlite3_bind_int64(q, 1, param);
+  for (int i = 0; i < nparams; i++) sqlite3_bind_int64(q, i + 1, params[i]);
   int rc, n = sqlite3_column_count(q), stop = 0;
   if (n > CB_STORE_MAX_COLUMNS) n = CB_STORE_MAX_COLUMNS;
   const char *text[CB_STORE_MAX_COLUMNS];
   double num[CB_STORE_MAX_COLUMNS];
   while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
     for (int i = 0; i < n; i++) {
-      text[i] = (const char *)sqlite3_column_text(q, i);
-      num[i] = sqlite3_column_double(q, i);
+      /* a number is not printed as text, nor text parsed as a number: no reader uses either,
+       * and the conversions took most of the time of reading a large experiment */
+      int type = sqlite3_column_type(q, i), numeric = type == SQLITE_INTEGER || type == SQLITE_FLOAT;
+      text[i] = numeric ? NULL : (const char *)sqlite3_column_text(q, i);
+      num[i] = numeric ? sqlite3_column_double(q, i) : 0.0;
     }
     cb_store_row row = {n, text, num};
     stop = fn(ctx, &row);

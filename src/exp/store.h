@@ -53,8 +53,9 @@ int cb_store_put_run(cb_store *s, int64_t experiment, const cb_store_run *r, con
  * (key TEXT, run INTEGER, value REAL); fn gets each. */
 typedef void (*cb_store_figure_fn)(void *ctx, const char *key, uint32_t run, double value);
 int cb_store_figures(cb_store *s, int64_t experiment, const char *sql, cb_store_figure_fn fn, void *ctx, cb_err *e);
-/* Runs any read query with ?1 bound to param and calls fn for each result row, with every column
- * as text (NULL for SQL NULL) and as a number; a non-zero return of fn stops and is returned. */
+/* Runs any read query with ?1 bound to param and calls fn for each result row: a column holding a
+ * number as num (text NULL), any other as text (NULL for SQL NULL; num 0); a non-zero return of fn
+ * stops and is returned. */
 #define CB_STORE_MAX_COLUMNS 16
 typedef struct cb_store_row {
   int n;
@@ -63,6 +64,8 @@ typedef struct cb_store_row {
 } cb_store_row;
 typedef int (*cb_store_row_fn)(void *ctx, const cb_store_row *row);
 int cb_store_query(cb_store *s, const char *sql, int64_t param, cb_store_row_fn fn, void *ctx, cb_err *e);
+/* The same with ?1..?nparams bound to params. */
+int cb_store_query_params(cb_store *s, const char *sql, const int64_t *params, int nparams, cb_store_row_fn fn, void *ctx, cb_err *e);
 /* Writes every stored metrics row as CSV: experiment,run and then metrics.csv's columns, ordered
  * by experiment, run, date and the row order of metrics.csv; values formatted as there. When any
  * run has parameters (a sweep's), point,replicate and one column per parameter key (the union over

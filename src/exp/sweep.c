@@ -15,11 +15,11 @@
 
 #define MAX_POINTS 1000000u
 
-/* The ranges are checked as they are given and kept as written; the sweep parses them again. */
-int cb_experiment_vary(cb_experiment *X, const char *spec) {
+/* The ranges are checked as they are given and kept as written; the command parses them again. */
+int cb_exp_add_range(cb_experiment *X, const char *option, const char *spec) {
   cb_err_clear(&X->err);
   cb_exp_range r;
-  if (cb_exp_parse_range(&X->err, "--vary", spec, &r)) return X->err.code;
+  if (cb_exp_parse_range(&X->err, option, spec, &r)) return X->err.code;
   free(r.key);
   char **v = cb_xrealloc(&X->err, X->vary, (size_t)(X->n_vary + 1) * sizeof *v);
   if (!v) return X->err.code;
@@ -28,6 +28,8 @@ int cb_experiment_vary(cb_experiment *X, const char *spec) {
   X->n_vary++;
   return CB_OK;
 }
+
+int cb_experiment_vary(cb_experiment *X, const char *spec) { return cb_exp_add_range(X, "--vary", spec); }
 
 /* The unit-cube coordinates of the design's points: npoints x d numbers in [0, 1]. */
 static double *design_points(cb_experiment *X, const char *design, uint32_t samples, int d, uint32_t *npoints) {

@@ -430,16 +430,19 @@ static int take_total(void *ctx, const cb_store_row *row) {
   return add_total(x, c->e, row->text[0] ? row->text[0] : "", run, row->num[2]);
 }
 
-static int load_experiment_data(cb_store *st, store_ctx *c, int64_t id) {
-  static const char runs_sql[] = "SELECT run FROM runs WHERE experiment_id = ?1 ORDER BY run";
+/* The experiment's runs first..last (all: 0..UINT32_MAX). */
+static int load_experiment_data(cb_store *st, store_ctx *c, int64_t id, uint32_t first, uint32_t last) {
+  static const char runs_sql[] = "SELECT run FROM runs WHERE experiment_id = ?1 AND run BETWEEN ?2 AND ?3 ORDER BY run";
   static const char values_sql[] =
       "SELECT v.run, v.day, s.metric, s.place, s.channel, s.origin, s.category, v.value FROM metric_values v"
-      " JOIN series s ON s.id = v.series_id WHERE v.experiment_id = ?1 ORDER BY s.ord, v.run, v.day";
-  static const char totals_sql[] = "SELECT name, run, value FROM summaries WHERE experiment_id = ?1 ORDER BY name, run";
+      " JOIN series s ON s.id = v.series_id WHERE v.experiment_id = ?1 AND v.run BETWEEN ?2 AND ?3 ORDER BY s.ord, v.run, v.day";
+  static const char totals_sql[] =
+      "SELECT name, run, value FROM summaries WHERE experiment_id = ?1 AND run BETWEEN ?2 AND ?3 ORDER BY name, run";
+  const int64_t p[3] = {id, first, last};
   builder b = {.x = &c->r->exp[c->r->nexp - 1], .e = c->e};
   c->b = &b;
-  if (!cb_store_query(st, runs_sql, id, take_run, c, c->e) && !cb_store_query(st, values_sql, id, take_value, c, c->e))
-    if (!finish(&b)) cb_store_query(st, totals_sql, id, take_total, c, c->e);
+  if (!cb_store_query_params(st, runs_sql, p, 3, take_run, c, c->e) && !cb_store_query_params(st, values_sql, p, 3, take_value, c, c->e))
+    if (!finish(&b)) cb_store_query_params(st, totals_sql, p, 3, take_total, c, c->e);
   builder_free(&b);
   return c->e->code;
 }
@@ -448,12 +451,12 @@ static int load_experiment_data(cb_store *st, store_ctx *c, int64_t id) {
   "SELECT id, kind, scenario, scenario_sha256, overrides, CAST(master_seed AS TEXT), fork_day, coalesce(parent_id, 0), version" \
   " FROM experiments"
 
-int cb_rp_store_experiment(rp_experiment *x, cb_store *st, const char *path, int64_t id, cb_err *e) {
+int cb_rp_store_experiment(rp_experiment *x, cb_store *st, const char *path, int64_t id, uint32_t first, uint32_t last, cb_err *e) {
   memset(x, 0, sizeof *x);
   rp_results one = {0};
   store_ctx c = {.r = &one, .e = e, .path = path};
   if (!cb_store_query(st, EXPERIMENT_COLUMNS " WHERE id = ?1", id, take_experiment, &c, e)) {
-    if (one.nexp == 1) load_experiment_data(st, &c, id);
+    if (one.nexp == 1) load_experiment_data(st, &c, id, first, last);
     else cb_err_set(e, CB_EPARSE, "%s: the store holds no experiment %lld", path, (long long)id);
   }
   if (!e->code) {
@@ -480,7 +483,7 @@ static int load_store(rp_results *r, const char *path, cb_err *e) {
       r->exp[r->nexp++] = listed.exp[i];
       memset(&listed.exp[i], 0, sizeof listed.exp[i]);
       c.r = r;
-      load_experiment_data(st, &c, r->exp[r->nexp - 1].id);
+      load_experiment_data(st, &c, r->exp[r->nexp - 1].id, 0, UINT32_MAX);
     }
   }
   cb_rp_results_free(&listed);

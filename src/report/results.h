@@ -51,10 +51,10 @@ void cb_rp_results_free(rp_results *r);
  * two belong together. */
 int cb_rp_summary_parse(rp_experiment *x, const char *text, size_t len, const char *file, char metrics_sha[65], cb_err *e);
 int cb_rp_metrics_parse(rp_experiment *x, const char *text, size_t len, const char *file, cb_err *e);
-/* One experiment of an open store, as cb_rp_results_load reads each (path names the store in
- * messages). */
+/* One experiment of an open store, as cb_rp_results_load reads each, with its runs first..last
+ * only (path names the store in messages). */
 struct cb_store;
-int cb_rp_store_experiment(rp_experiment *x, struct cb_store *st, const char *path, int64_t id, cb_err *e);
+int cb_rp_store_experiment(rp_experiment *x, struct cb_store *st, const char *path, int64_t id, uint32_t first, uint32_t last, cb_err *e);
 /* Frees what an experiment holds (not the experiment itself). */
 void cb_rp_experiment_free(rp_experiment *x);
 
