@@ -403,15 +403,29 @@ static int cmd_compare(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
-/* Gives X every range of an option (--vary, --prior) in argv; the number given, or -1 after an error. */
-static int ranges_of(cb_experiment *X, int argc, char **argv, const char *option, int (*add)(cb_experiment *, const char *)) {
+/* The experiment of a command that varies parameters, with every range of option (--vary,
+ * --prior) in argv given to it by add; NULL (the error printed, *code set) on failure or when no
+ * range is given. */
+static cb_experiment *ranged_experiment_of(int argc, char **argv, const options *o, progress_view *view, const char *command,
+                                           const char *option, int (*add)(cb_experiment *, const char *), int *code) {
+  cb_experiment *X = experiment_of(argc, argv, o, view, code);
   int n = 0;
-  for (int i = 2; i < argc; i++)
+  for (int i = 2; X && i < argc; i++)
     if (!strcmp(argv[i], option)) {
       n++;
-      if (add(X, argv[++i])) return -1;
+      if (add(X, argv[++i])) {
+        *code = fail_experiment(X);
+        return NULL;
+      }
     }
-  return n;
+  if (X && n == 0) {
+    cb_experiment_free(X);
+    fprintf(stderr, "contraband: %s needs at least one %s key.path=LOW:HIGH\n\n", command, option);
+    print_usage(stderr);
+    *code = EXIT_USAGE;
+    return NULL;
+  }
+  return X;
 }
 
 static int cmd_sweep(int argc, char **argv) {
@@ -424,14 +438,8 @@ static int cmd_sweep(int argc, char **argv) {
   if (o.samples == 0) return usage("%s", "sweep needs --samples K (K >= 1)");
   progress_view view = {isatty(STDERR_FILENO), 0};
   int code = EXIT_OKAY;
-  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  cb_experiment *X = ranged_experiment_of(argc, argv, &o, &view, "sweep", "--vary", cb_experiment_vary, &code);
   if (!X) return code;
-  int nvary = ranges_of(X, argc, argv, "--vary", cb_experiment_vary);
-  if (nvary < 0) return fail_experiment(X);
-  if (nvary == 0) {
-    cb_experiment_free(X);
-    return usage("%s", "sweep needs at least one --vary key.path=LOW:HIGH");
-  }
   if (cb_experiment_sweep(X, o.db, o.design, (uint32_t)o.samples, (uint32_t)o.runs, (int)o.jobs)) return fail_experiment(X);
   if (!o.quiet) printf("results: %s (runs of every point: runs.point, runs.parameters)\n", shown(o.db));
   cb_experiment_free(X);
@@ -451,14 +459,8 @@ static int cmd_calibrate(int argc, char **argv) {
   if (o.generations == 0 || o.runs_per_particle == 0) return usage("%s", "--generations and --runs-per-particle must be at least 1");
   progress_view view = {isatty(STDERR_FILENO), 0};
   int code = EXIT_OKAY;
-  cb_experiment *X = experiment_of(argc, argv, &o, &view, &code);
+  cb_experiment *X = ranged_experiment_of(argc, argv, &o, &view, "calibrate", "--prior", cb_experiment_prior, &code);
   if (!X) return code;
-  int n = ranges_of(X, argc, argv, "--prior", cb_experiment_prior);
-  if (n < 0) return fail_experiment(X);
-  if (n == 0) {
-    cb_experiment_free(X);
-    return usage("%s", "calibrate needs at least one --prior key.path=LOW:HIGH");
-  }
   if (cb_experiment_calibrate(X, o.targets, o.observed, o.db, o.out, (uint32_t)o.particles, (uint32_t)o.generations,
                               (uint32_t)o.runs_per_particle, (int)o.jobs))
     return fail_experiment(X);

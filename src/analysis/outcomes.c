@@ -15,17 +15,6 @@ uint32_t cb_an_width(const cb_targets *T) {
   return w;
 }
 
-static long run_index(const rp_experiment *x, uint32_t run) {
-  long lo = 0, hi = (long)x->nruns - 1;
-  while (lo <= hi) {
-    long mid = (lo + hi) / 2;
-    if (x->runs[mid] == run) return mid;
-    if (x->runs[mid] < run) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 int cb_an_point_stats(const char *db, int64_t experiment, const cb_targets *T, uint32_t first, uint32_t npoints, uint32_t replicates,
                       double *out, cb_err *e) {
   if (npoints == 0) return CB_OK;
@@ -40,7 +29,7 @@ int cb_an_point_stats(const char *db, int64_t experiment, const cb_targets *T, u
       for (uint32_t k = 0; k < w; k++) o[k] = 0;
       for (uint32_t rep = 0; rep < replicates && !e->code; rep++) {
         uint32_t run = (first + p) * replicates + rep;
-        long ri = run_index(&x, run);
+        long ri = cb_rp_run_index(&x, run);
         if (ri < 0) {
           cb_err_set(e, CB_EPARSE, "%s: experiment %lld lacks run %u, which was just stored; is another command writing the store?", db,
                      (long long)experiment, run);

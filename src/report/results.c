@@ -172,6 +172,11 @@ static int add_total(rp_experiment *x, cb_err *e, const char *name, uint32_t run
   return CB_OK;
 }
 
+long cb_rp_run_index(const rp_experiment *x, uint32_t run) {
+  const uint32_t *p = x->nruns ? bsearch(&run, x->runs, x->nruns, sizeof run, cmp_u32) : NULL;
+  return p ? (long)(p - x->runs) : -1;
+}
+
 int cb_rp_total_index(const rp_experiment *x, const char *name) {
   for (uint32_t i = 0; i < x->ntotals; i++)
     if (!strcmp(x->total_names[i], name)) return (int)i;

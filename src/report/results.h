@@ -61,6 +61,8 @@ void cb_rp_experiment_free(rp_experiment *x);
 static inline const double *rp_values(const rp_experiment *x, uint32_t series, uint32_t run) {
   return x->v + ((size_t)series * x->nruns + run) * x->ndays;
 }
+/* Index of a run number in x->runs, or -1. */
+long cb_rp_run_index(const rp_experiment *x, uint32_t run);
 /* Index of a total by name, or -1. */
 int cb_rp_total_index(const rp_experiment *x, const char *name);
 
