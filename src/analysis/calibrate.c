@@ -7,7 +7,10 @@
  * "calibration", one experiment per generation, the candidate as its point), so a killed calibration
  * recomputes the same candidates from the stored runs and runs only what is missing; every random
  * draw is a counter-based draw of (generation, candidate, coordinate), and acceptance goes in
- * candidate order, so --jobs changes nothing.
+ * candidate order, so --jobs changes nothing. Every simulation has a replicate number of its own
+ * (numbered on across generations): with common random numbers every candidate would be judged on
+ * one noise realisation and the posterior would be conditional on it, narrower than the data
+ * allow.
  *
  * Parameters live in the unit cube: coordinate x of a prior LOW:HIGH is LOW + (HIGH - LOW) x, of
  * LOW:HIGH:log the same on the log scale, so every prior is uniform on [0, 1]. The perturbation
@@ -47,6 +50,7 @@ typedef struct population {
 
 typedef struct generation_log {
   double tolerance;   /* INFINITY for the first */
+  uint32_t first_replicate; /* its simulations' replicate numbers start here */
   uint32_t candidates, accepted;
   double ess;
   int64_t experiment;
@@ -205,12 +209,12 @@ static double importance(const abc *A, const double *z, const double *sigma) {
 
 typedef struct gen_ctx {
   const abc *A;
-  uint32_t g;
+  uint32_t g, first;
 } gen_ctx;
 
 static void write_design(FILE *f, const void *ctx) {
   const gen_ctx *c = ctx;
-  fprintf(f, "{\"calibration\": %s, \"generation\": %u}", c->A->config, c->g);
+  fprintf(f, "{\"calibration\": %s, \"generation\": %u, \"first_replicate\": %u}", c->A->config, c->g, c->first);
 }
 
 static void write_config(FILE *f, const void *ctx) {
@@ -231,14 +235,15 @@ static void write_config(FILE *f, const void *ctx) {
 
 /* Runs (or finds stored) candidates 0..n-1 of generation g and reads the statistics of those from
  * `from` on into stats_all. */
-static int simulate(abc *A, uint32_t g, uint32_t from, uint32_t n, int64_t *experiment) {
+static int simulate(abc *A, uint32_t g, uint32_t first, uint32_t from, uint32_t n, int64_t *experiment) {
   cb_err *e = &A->X->err;
   cb_exp_point *pts = NULL;
-  gen_ctx gc = {A, g};
+  gen_ctx gc = {A, g, first};
   char *design = cb_exp_json_text(write_design, &gc);
   if (!design) return cb_err_set(e, CB_ENOMEM, "out of memory");
   if (!cb_exp_build_points(e, A->r, A->d, A->z_all, n, &pts)) {
-    cb_exp_spec spec = {.kind = "calibration", .scenario_a = A->X->scenario, .points = pts, .npoints = n, .design = design};
+    cb_exp_spec spec = {.kind = "calibration", .scenario_a = A->X->scenario, .points = pts, .npoints = n, .design = design,
+                        .distinct_replicates = 1, .first_replicate = first};
     int64_t ids[2] = {0, 0};
     int ok = !cb_exp_run(A->X, &spec, A->db, A->R, A->jobs, ids);
     A->X->store_checked = 1; /* checked by the first call; only this command writes it since */
@@ -307,13 +312,19 @@ static int run_generation(abc *A, uint32_t g) {
   }
   population *p = &A->pop;
   if (alloc_population(e, p, A->N, A->dn, A->W)) return 0;
-  generation_log lg = {eps, 0, 0, 0, 0};
+  /* replicate numbers follow on from the last generation's, which used candidates x R of them */
+  uint64_t first = A->nlog ? A->log[A->nlog - 1].first_replicate + (uint64_t)A->log[A->nlog - 1].candidates * A->R : 0;
+  if (first + (uint64_t)A->N * ABC_MAX_BATCHES * A->R > UINT32_MAX) {
+    cb_err_set(e, CB_EMISUSE, "generation %u would need replicate numbers past 2^32: use fewer --generations or --particles", g);
+    return 0;
+  }
+  generation_log lg = {eps, (uint32_t)first, 0, 0, 0, 0};
   uint32_t batches = g == 0 ? 1 : ABC_MAX_BATCHES;
   for (uint32_t b = 0; b < batches && p->n < A->N && !e->code; b++) {
     uint32_t from = b * A->N, to = from + A->N;
     if (grow(A, to)) return 0;
     for (uint32_t c = from; c < to; c++) propose(A, g, c, sigma, A->z_all + (size_t)c * A->dn);
-    if (simulate(A, g, from, to, &lg.experiment)) return 0;
+    if (simulate(A, g, lg.first_replicate, from, to, &lg.experiment)) return 0;
     lg.candidates = to;
     if (g == 0) update_scales(A, A->stats_all, to);
     for (uint32_t c = from; c < to && p->n < A->N; c++) {

@@ -1,6 +1,6 @@
 /* What the analyses read back from the store: each design point's target statistics, averaged over
- * its replicates (the same replicate seeds at every point, so seed noise is shared, not read as a
- * difference between points). */
+ * its replicates (whichever replicate numbers the design gave them: shared across points for a
+ * sensitivity design, distinct for a calibration's candidates). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

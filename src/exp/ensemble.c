@@ -145,8 +145,12 @@ typedef struct plan {
   int64_t experiment[2];
   const char *fork_day;      /* NULL: plain runs of A */
   const cb_exp_point *points;
-  uint32_t replicates;       /* per point: run i is replicate i % replicates of point i / replicates */
+  uint32_t replicates;       /* per point: run i is a replicate of point i / replicates */
+  int distinct;              /* run i is replicate first + i, else i % replicates (cb_exp_spec) */
+  uint32_t first;
 } plan;
+
+static uint32_t replicate_of(const plan *pl, uint32_t run) { return pl->distinct ? pl->first + run : run % pl->replicates; }
 
 typedef struct finished {
   uint32_t run;
@@ -184,7 +188,7 @@ static void run_job(const cb_experiment *X, const plan *pl, const cb_exp_job *j,
   f->run = j->run;
   double t0 = now_seconds();
   const cb_exp_point *pt = &pl->points[j->run / pl->replicates];
-  uint32_t rep = j->run % pl->replicates;
+  uint32_t rep = replicate_of(pl, j->run);
   cb_sim *A = make_run(X, pl->scenario[0], pt, rep, &f->err);
   if (!A) return;
   if (!pl->fork_day) {
@@ -256,7 +260,7 @@ static int store_finished(cb_experiment *X, cb_store *st, const plan *pl, const 
   if (d->code && !rc) rc = cb_err_set(&X->err, d->code, "run %u: %s", d->run, d->msg);
   if (!rc && d->run >= pr->total) rc = cb_err_set(&X->err, CB_EMISUSE, "a worker sent run %u of %u", d->run, pr->total);
   for (int k = 0; k < 2 && !rc; k++) {
-    cb_store_run r = {d->run, d->run / pl->replicates, d->run % pl->replicates, pl->points[d->run / pl->replicates].json, d->wall[k]};
+    cb_store_run r = {d->run, d->run / pl->replicates, replicate_of(pl, d->run), pl->points[d->run / pl->replicates].json, d->wall[k]};
     if (d->data[k]) rc = cb_store_put_run(st, pl->experiment[k], &r, d->data[k], d->len[k], &X->err);
   }
   if (!rc) {
@@ -461,9 +465,11 @@ int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32
   else if (replicates == 0) cb_err_set(&X->err, CB_EMISUSE, "--runs must be at least 1");
   else if (jobs < 1) cb_err_set(&X->err, CB_EMISUSE, "--jobs must be at least 1");
   else if ((uint64_t)npoints * replicates > UINT32_MAX) cb_err_set(&X->err, CB_EMISUSE, "too many runs: points x --runs must stay below 2^32");
+  else if (spec->distinct_replicates && (uint64_t)spec->first_replicate + (uint64_t)npoints * replicates > UINT32_MAX)
+    cb_err_set(&X->err, CB_EMISUSE, "too many runs: their replicate numbers would pass 2^32");
   else validate(X, spec, points, npoints, sha, seed);
   runs = X->err.code ? 0 : npoints * replicates;
-  plan pl = {{scenario_a, scenario_b}, {0, 0}, fork_day, points, replicates};
+  plan pl = {{scenario_a, scenario_b}, {0, 0}, fork_day, points, replicates, spec->distinct_replicates, spec->first_replicate};
   cb_progress pr = {0, runs, 0, 0.0};
   mpi_ctx mc = {X, NULL, &pl, &pr, now_seconds(), {0}};
   if (cb_mpi_rank() > 0) { /* an MPI worker: runs what rank 0 hands out, never opens the store */

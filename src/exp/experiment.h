@@ -69,6 +69,11 @@ typedef struct cb_exp_spec {
   const cb_exp_point *points;
   uint32_t npoints;
   const char *design;      /* a sweep's design as JSON, part of its identity; NULL otherwise */
+  /* Zero: every point runs replicates 0..R-1 (common random numbers: points differ only by their
+   * values). Nonzero: run i (point i / R) is replicate first_replicate + i, so no two runs share a
+   * noise realisation (a calibration's candidates must not all be judged on one). */
+  int distinct_replicates;
+  uint32_t first_replicate;
 } cb_exp_spec;
 
 /* Runs the replicates 0..replicates-1 of every point that the store at db lacks; experiment[k]
