@@ -303,10 +303,8 @@ static int run_generation(abc *A, uint32_t g) {
     if (update_scales(A, A->stats_all, A->ncand)) return 0;
     wv *a = cb_xcalloc(e, A->prev.n, sizeof *a);
     if (!a) return 0;
-    for (uint32_t i = 0; i < A->prev.n; i++) {
-      A->prev.dist[i] = distance(A, A->prev.stats + (size_t)i * A->W);
-      a[i] = (wv){A->prev.dist[i], A->prev.w[i]};
-    }
+    for (uint32_t i = 0; i < A->prev.n; i++) /* prev.dist keeps the distances that accepted them */
+      a[i] = (wv){distance(A, A->prev.stats + (size_t)i * A->W), A->prev.w[i]};
     eps = weighted_quantile(a, A->prev.n, ABC_ALPHA);
     free(a);
   }

@@ -21,6 +21,11 @@ static int bad(cb_err *e, const cb_ynode *n, const char *target, const char *key
   return cb_err_set(e, CB_ESCHEMA, "%s:%d:%d: target %s, %s: %s", n->src, n->line, n->col, target, key, what);
 }
 
+/* The same about key i of map m, placed at the key itself (an unknown key is a misspelt key). */
+static int bad_key(cb_err *e, const cb_ynode *m, size_t i, const char *target, const char *what) {
+  return cb_err_set(e, CB_ESCHEMA, "%s:%d:%d: target %s, %s: %s", m->src, m->key_line[i], m->key_col[i], target, m->keys[i], what);
+}
+
 static int scalar_number(cb_err *e, const cb_ynode *n, const char *target, const char *key, double *out) {
   if (n->kind != CB_Y_SCALAR || cb_yparse_double(n->value, out))
     return bad(e, n, target, key, "expected a finite number");
@@ -45,7 +50,7 @@ static int read_filter(cb_err *e, const cb_ynode *n, const char *target, const c
   for (size_t i = 0; i < n->n; i++) {
     int d = one_of(n->keys[i], dim_names, CB_TARGET_DIMS);
     const cb_ynode *c = n->children[i];
-    if (d < 0) return bad(e, c, target, n->keys[i], "unknown column; use metric, place, channel, origin or category");
+    if (d < 0) return bad_key(e, n, i, target, "unknown column; use metric, place, channel, origin or category");
     size_t m = c->kind == CB_Y_SEQ ? c->n : 1;
     if (c->kind == CB_Y_MAP || m == 0) return bad(e, c, target, n->keys[i], "expected a name or a non-empty list of names");
     if (!(f->v[d] = cb_xcalloc(e, m, sizeof(char *)))) return e->code;
@@ -103,7 +108,7 @@ static int read_observed(cb_err *e, cb_target *t, const cb_ynode *obs, const cha
                  *hi = cb_ynode_child(obs, "high", NULL);
   for (size_t i = 0; i < obs->n; i++)
     if (one_of(obs->keys[i], (const char *const[]){"value", "low", "high"}, 3) < 0)
-      return bad(e, obs->children[i], t->name, obs->keys[i], "unknown key; observed takes value, or low and high");
+      return bad_key(e, obs, i, t->name, "unknown key; observed takes value, or low and high");
   if (v && (lo || hi)) return bad(e, obs, t->name, "observed", "give either value or low and high, not both");
   if (v) {
     t->observed = CB_OBSERVED_VALUE;
@@ -126,7 +131,7 @@ static int read_target(cb_err *e, cb_target *t, const char *name, const cb_ynode
   if (n->kind != CB_Y_MAP) return bad(e, n, name, "definition", "expected a map with statistic, select, observed, ...");
   for (size_t i = 0; i < n->n; i++)
     if (one_of(n->keys[i], keys, 6) < 0)
-      return bad(e, n->children[i], name, n->keys[i], "unknown key; a target takes statistic, select, part, from, to and observed");
+      return bad_key(e, n, i, name, "unknown key; a target takes statistic, select, part, from, to and observed");
   const cb_ynode *st = cb_ynode_child(n, "statistic", NULL), *sel = cb_ynode_child(n, "select", NULL),
                  *part = cb_ynode_child(n, "part", NULL), *from = cb_ynode_child(n, "from", NULL), *to = cb_ynode_child(n, "to", NULL);
   if (!st || st->kind != CB_Y_SCALAR || (t->statistic = one_of(st->value, statistic_names, 4)) < 0)
@@ -237,9 +242,14 @@ int cb_target_compute(const cb_target *t, const rp_experiment *x, uint32_t ri, d
       if (in_part) part += v[d];
     }
   }
-  if (!found)
-    return cb_err_set(e, CB_ESCHEMA, "%s: target %s: no series of the results matches its select (check the names against the metric, place, "
-                      "channel, origin and category columns of metrics.csv; a flow that was always zero has no rows)", t->where, t->name);
+  if (!found) {
+    char metrics[512] = "";
+    for (uint32_t i = 0; i < t->select.n[0]; i++)
+      snprintf(metrics + strlen(metrics), sizeof metrics - strlen(metrics), "%s%s", i ? ", " : "", t->select.v[0][i]);
+    return cb_err_set(e, CB_ESCHEMA, "%s: target %s: no series of the results matches its select (metric %s; check the names against the "
+                      "metric, place, channel, origin and category columns of metrics.csv; a flow that was always zero has no rows)",
+                      t->where, t->name, metrics);
+  }
   if (t->statistic == CB_TARGET_SUM) out[0] = all;
   else if (t->statistic == CB_TARGET_MEAN) out[0] = cells ? all / (double)cells : NAN;
   else if (t->statistic == CB_TARGET_SHARE) out[0] = all != 0 ? part / all : NAN; /* a share of nothing is undefined */

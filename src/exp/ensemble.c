@@ -409,7 +409,7 @@ static int validate(cb_experiment *X, const cb_exp_spec *spec, const cb_exp_poin
   int forked = spec->fork_day != NULL;
   for (uint32_t p = 1; p < npoints; p++)
     if (identify(X, spec->scenario_a, &points[p], sha[0], &seed[0], NULL)) {
-      cb_err_prefix(&X->err, "sweep point %u (%s): ", p, points[p].json);
+      cb_err_prefix(&X->err, "%s point %u (%s): ", spec->kind ? spec->kind : "sweep", p, points[p].json);
       return X->err.code;
     }
   if (identify(X, spec->scenario_a, &points[0], sha[0], &seed[0], forked ? &probe[0] : NULL) || !forked) return X->err.code;

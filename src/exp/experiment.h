@@ -49,7 +49,7 @@ typedef struct cb_exp_range {
 int cb_exp_parse_range(cb_err *e, const char *option, const char *spec, cb_exp_range *r);
 /* Checks a range given to option and keeps it, as written, in X's list of ranges. */
 int cb_exp_add_range(cb_experiment *X, const char *option, const char *spec);
-/* X's ranges (cb_experiment_vary), parsed into r[0..*d-1]; a key given twice is refused. */
+/* X's ranges (cb_experiment_vary), parsed into r[0..*d-1]; a key given twice is refused (on failure none is kept: *d is 0). */
 int cb_exp_ranges(cb_experiment *X, const char *option, cb_exp_range *r, int *d);
 void cb_exp_free_ranges(cb_exp_range *r, int d);
 /* The value at unit coordinate x in [0, 1]: uniform or log-uniform between the bounds, rounded for

@@ -130,7 +130,10 @@ int cb_exp_ranges(cb_experiment *X, const char *option, cb_exp_range *r, int *d)
         cb_err_set(&X->err, CB_EMISUSE, "%s %s is given twice; give each parameter once", option, r[i].key);
         break;
       }
-  if (X->err.code) cb_exp_free_ranges(r, *d);
+  if (X->err.code) { /* nothing is left to free: *d says so */
+    cb_exp_free_ranges(r, *d);
+    *d = 0;
+  }
   return X->err.code;
 }
 
