@@ -214,7 +214,7 @@ static void test_killed_calibration_resumes(void **state) {
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    char full[5000];
+    char full[6144];
     snprintf(full, sizeof full, "exec %s --db '%s' --out '%s' > /dev/null 2>&1", cmd, db, out);
     execl("/bin/sh", "sh", "-c", full, (char *)NULL);
     _exit(127);
