@@ -197,8 +197,8 @@ CB_API int cb_experiment_sweep(cb_experiment *X, const char *db, const char *des
  * kept with the ranges of cb_experiment_vary. */
 CB_API int cb_experiment_prior(cb_experiment *X, const char *range);
 /* ABC-SMC calibration of the priors to the targets file (docs/calibration.md): `generations`
- * generations of `particles` particles, each simulated runs_per_particle times (replicates 0..R-1,
- * the same seeds for every particle) with `jobs` runs at a time; observed, if not NULL, is a run
+ * generations of `particles` particles, each simulated runs_per_particle times (every simulation
+ * with a replicate number of its own) with `jobs` runs at a time; observed, if not NULL, is a run
  * folder that targets marked "observed: run" take their values from. Every simulation is stored in
  * db (kind "calibration"); out_dir receives posterior.csv and posterior.json, written together.
  * Killed and called again with the same arguments, it runs only the simulations not yet stored and
