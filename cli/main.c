@@ -31,6 +31,9 @@ static const char usage_text[] =
     "  contraband calibrate SCENARIO.yaml --targets TARGETS.yaml --prior key.path=LOW:HIGH[:log] [...] [--observed RUN_DIR]\n"
     "                 [--particles N] [--generations G] [--runs-per-particle R] [--jobs J] [--threads T] [--db FILE]\n"
     "                 [--seed N] [--set ...] [--out DIR] [--quiet] [--max-memory SIZE]\n"
+    "  contraband sensitivity SCENARIO.yaml --vary key.path=LOW:HIGH [...] --method sobol|morris --samples N --runs R\n"
+    "                 [--targets TARGETS.yaml] [--jobs J] [--threads T] [--db FILE] [--seed N] [--set ...] [--out DIR]\n"
+    "                 [--quiet] [--max-memory SIZE]\n"
     "  contraband export RESULTS.db [--format csv] [--summaries] [--out FILE]\n"
     "  contraband report RESULTS [-o FILE] [--experiment ID [--experiment ID]] [--scenario FILE] [--quiet]\n"
     "  contraband plot RESULTS --metric NAME [--place P] [--channel C] [--origin O] [--category K] [--by DIM]\n"
@@ -46,6 +49,8 @@ static const char options_text[] =
     "  --run I         replicate number: `run --seed S --run I` repeats replicate I of an ensemble (default 0)\n"
     "  --out DIR       run: output folder for metrics.csv and summary.json (default: out);\n"
     "                  compare: folder for effects.csv and effects.json (default: compare);\n"
+    "                  calibrate: posterior.csv, posterior.json (default: calibration);\n"
+    "                  sensitivity: indices.csv, indices.json (default: sensitivity);\n"
     "                  export: the CSV file (default: standard output); report: the HTML file\n"
     "                  (default: report.html); plot: the figure (required); -o is the same\n"
     "  --set K=V       override one scenario value, e.g. --set population.buyers=20000\n"
@@ -68,8 +73,11 @@ static const char options_text[] =
     "  --vary K=LO:HI  sweep: a parameter and its range (integers: an integer parameter); repeatable\n"
     "  --design D      sweep: grid (K levels per parameter), lhs (Latin hypercube of K points) or\n"
     "                  sobol (K points of a Sobol sequence)\n"
-    "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol)\n"
-    "  --targets FILE  calibrate: the summary statistics and what was observed of them (docs/calibration.md)\n"
+    "  --samples K     sweep: levels per parameter (grid) or points (lhs, sobol); sensitivity: base rows\n"
+    "                  (sobol: K x (parameters + 2) points) or trajectories (morris: K x (parameters + 1))\n"
+    "  --method M      sensitivity: sobol (S1, ST) or morris (mu, mu_star, sigma); --vary as for sweep\n"
+    "  --targets FILE  calibrate: the summary statistics and what was observed of them (docs/calibration.md);\n"
+    "                  sensitivity: more outputs to analyse, besides compare's key figures\n"
     "  --prior K=LO:HI calibrate: a parameter's uniform prior (LO:HI:log: log-uniform); repeatable\n"
     "  --observed DIR  calibrate: a run folder that targets marked `observed: run` take their values from\n"
     "  --particles N   calibrate: particles per generation (default 100); --generations G (default 5);\n"
@@ -469,6 +477,26 @@ static int cmd_calibrate(int argc, char **argv) {
   return EXIT_OKAY;
 }
 
+static int cmd_sensitivity(int argc, char **argv) {
+  options o = {.db = "results.db", .jobs = 1, .out = "sensitivity"};
+  if (parse_options(argc, argv, "--seed --set --check --quiet --runs --jobs --db --out --vary --method --samples --targets --threads --max-memory",
+                    1, &o))
+    return EXIT_USAGE;
+  if (!o.scenario) return usage("%s", "sensitivity needs a scenario file");
+  if (check_runs("sensitivity", &o)) return EXIT_USAGE;
+  if (!o.method) return usage("%s", "sensitivity needs --method sobol or morris");
+  if (o.samples == 0) return usage("%s", "sensitivity needs --samples N (N >= 1: Sobol base rows, or Morris trajectories)");
+  progress_view view = {isatty(STDERR_FILENO), 0};
+  int code = EXIT_OKAY;
+  cb_experiment *X = ranged_experiment_of(argc, argv, &o, &view, "sensitivity", "--vary", cb_experiment_vary, &code);
+  if (!X) return code;
+  if (cb_experiment_sensitivity(X, o.method, (uint32_t)o.samples, (uint32_t)o.runs, o.targets, o.db, o.out, (int)o.jobs))
+    return fail_experiment(X);
+  if (!o.quiet) printf("indices: %s/indices.csv, %s/indices.json; runs: %s (kind sensitivity)\n", shown(o.out), shown(o.out), shown(o.db));
+  cb_experiment_free(X);
+  return EXIT_OKAY;
+}
+
 static int cmd_export(int argc, char **argv) {
   options o = {.format = "csv"};
   if (parse_options(argc, argv, "--format --summaries --out", 1, &o)) return EXIT_USAGE;
@@ -557,6 +585,7 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
   if (!strcmp(argv[1], "sweep")) return cmd_sweep(argc, argv);
   if (!strcmp(argv[1], "calibrate")) return cmd_calibrate(argc, argv);
+  if (!strcmp(argv[1], "sensitivity")) return cmd_sensitivity(argc, argv);
   if (!strcmp(argv[1], "params")) return cmd_params(argc, argv);
   if (!strcmp(argv[1], "report")) return cmd_report(argc, argv);
   if (!strcmp(argv[1], "plot")) return cmd_plot(argc, argv);

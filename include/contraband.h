@@ -205,6 +205,15 @@ CB_API int cb_experiment_prior(cb_experiment *X, const char *range);
  * ends with the same posterior; more generations continue a finished calibration. */
 CB_API int cb_experiment_calibrate(cb_experiment *X, const char *targets, const char *observed, const char *db, const char *out_dir,
                                    uint32_t particles, uint32_t generations, uint32_t runs_per_particle, int jobs);
+/* Global sensitivity of the key figures compare reports (and of each one-number target of the
+ * targets file, if not NULL) to the ranges given with cb_experiment_vary. method "sobol": Saltelli's
+ * design of samples x (d + 2) points, first-order (S1) and total (ST) indices; "morris": samples
+ * trajectories of d + 1 points (Campolongo's selection), mu, mu_star and sigma. Every point runs
+ * replicates 0..runs-1 with the same seeds at every point, averaged per point. Every run is stored
+ * in db (kind "sensitivity"; resumable as an ensemble); out_dir receives indices.csv and
+ * indices.json with bootstrap 95% intervals, written together. */
+CB_API int cb_experiment_sensitivity(cb_experiment *X, const char *method, uint32_t samples, uint32_t runs, const char *targets,
+                                     const char *db, const char *out_dir, int jobs);
 CB_API int cb_experiment_effect_count(const cb_experiment *X);
 CB_API const cb_effect *cb_experiment_effect(const cb_experiment *X, int i);
 CB_API int cb_experiment_errcode(const cb_experiment *X);

@@ -39,35 +39,26 @@ static const struct figure_query {
 };
 #define NQUERIES (int)(sizeof figure_queries / sizeof *figure_queries)
 
-/* One figure's values per run in A and B. */
-typedef struct figure {
-  int query;
-  char *key;
-  double *v[2];
-  uint8_t *have[2];
-} figure;
-
-typedef struct collect {
-  cb_experiment *X;
-  figure *f;
-  int n, cap, query, side;
-  uint32_t runs;
-} collect;
-
-static figure *find_or_add(collect *c, const char *key) {
+static cb_exp_figure *find_or_add(cb_exp_figures *c, const char *key) {
   for (int i = 0; i < c->n; i++)
     if (c->f[i].query == c->query && !strcmp(c->f[i].key, key)) return &c->f[i];
   if (c->n == c->cap) {
     int cap = c->cap ? 2 * c->cap : 32;
-    figure *a = cb_xrealloc(&c->X->err, c->f, (size_t)cap * sizeof *a);
+    cb_exp_figure *a = cb_xrealloc(&c->X->err, c->f, (size_t)cap * sizeof *a);
     if (!a) return NULL;
     c->f = a;
     c->cap = cap;
   }
-  figure *f = &c->f[c->n];
+  cb_exp_figure *f = &c->f[c->n];
   memset(f, 0, sizeof *f);
   f->query = c->query;
+  f->absent_is_zero = figure_queries[c->query].absent_is_zero;
+  const struct figure_query *q = &figure_queries[c->query];
+  int total = !strcmp(q->metric, "total");
+  size_t len = strlen(q->key) + strlen(key) + 1;
   f->key = cb_xstrdup(&c->X->err, key);
+  f->metric = cb_xstrdup(&c->X->err, total ? key : q->metric);
+  if ((f->label = cb_xmalloc(&c->X->err, len))) snprintf(f->label, len, "%s%s", q->key, total ? "" : key);
   for (int s = 0; s < 2; s++) {
     f->v[s] = cb_xcalloc(&c->X->err, c->runs, sizeof(double));
     f->have[s] = cb_xcalloc(&c->X->err, c->runs, 1);
@@ -77,23 +68,36 @@ static figure *find_or_add(collect *c, const char *key) {
 }
 
 static void take(void *ctx, const char *key, uint32_t run, double value) {
-  collect *c = ctx;
+  cb_exp_figures *c = ctx;
   if (c->X->err.code || run >= c->runs) return;
-  figure *f = find_or_add(c, key);
+  cb_exp_figure *f = find_or_add(c, key);
   if (!f) return;
   f->v[c->side][run] = value;
   f->have[c->side][run] = 1;
 }
 
-static void free_figures(collect *c) {
+int cb_exp_figures_read(cb_experiment *X, cb_store *st, const int64_t *experiment, int sides, uint32_t runs, cb_exp_figures *c) {
+  memset(c, 0, sizeof *c);
+  c->X = X;
+  c->runs = runs;
+  for (c->side = 0; c->side < sides && !X->err.code; c->side++)
+    for (c->query = 0; c->query < NQUERIES && !X->err.code; c->query++)
+      cb_store_figures(st, experiment[c->side], figure_queries[c->query].sql, take, c, &X->err);
+  return X->err.code;
+}
+
+void cb_exp_figures_free(cb_exp_figures *c) {
   for (int i = 0; i < c->n; i++) {
     free(c->f[i].key);
+    free(c->f[i].metric);
+    free(c->f[i].label);
     for (int s = 0; s < 2; s++) {
       free(c->f[i].v[s]);
       free(c->f[i].have[s]);
     }
   }
   free(c->f);
+  memset(c, 0, sizeof *c);
 }
 
 void cb_exp_free_effects(cb_experiment *X) {
@@ -133,30 +137,26 @@ void cb_exp_paired_effect(const double *va, const uint8_t *has_a, const double *
 }
 
 /* The paired effect of one figure over the runs where both sides have it. */
-static void effect_of(const figure *f, uint32_t runs, int absent_is_zero, cb_effect *out) {
+static void effect_of(const cb_exp_figure *f, uint32_t runs, int absent_is_zero, cb_effect *out) {
   cb_exp_paired_effect(f->v[0], f->have[0], f->v[1], f->have[1], runs, absent_is_zero, out);
 }
 
-static int build_effects(cb_experiment *X, collect *c) {
+static int build_effects(cb_experiment *X, cb_exp_figures *c) {
   cb_exp_free_effects(X);
   X->effects = cb_xcalloc(&X->err, (size_t)(c->n ? c->n : 1), sizeof *X->effects);
   X->effect_strings = cb_xcalloc(&X->err, (size_t)(2 * c->n + 1), sizeof *X->effect_strings);
   if (X->err.code) return X->err.code;
   for (int i = 0; i < c->n; i++) {
-    const struct figure_query *q = &figure_queries[c->f[i].query];
-    size_t len = strlen(q->key) + strlen(c->f[i].key) + 1;
-    char *key = cb_xmalloc(&X->err, len);
-    char *metric = cb_xstrdup(&X->err, strcmp(q->metric, "total") ? q->metric : c->f[i].key);
+    char *metric = cb_xstrdup(&X->err, c->f[i].metric), *key = cb_xstrdup(&X->err, c->f[i].label);
     if (!key || !metric) {
       free(key);
       free(metric);
       return X->err.code;
     }
-    snprintf(key, len, "%s%s", q->key, strcmp(q->metric, "total") ? c->f[i].key : "");
     X->effect_strings[2 * i] = metric;
     X->effect_strings[2 * i + 1] = key;
     cb_effect *e = &X->effects[X->neffects++];
-    effect_of(&c->f[i], c->runs, q->absent_is_zero, e);
+    effect_of(&c->f[i], c->runs, c->f[i].absent_is_zero, e);
     e->metric = metric;
     e->key = key;
   }
@@ -241,15 +241,12 @@ int cb_experiment_compare(cb_experiment *X, const char *scenario_b, const char *
   }
   if (cb_mpi_rank() > 0) return X->err.code; /* an MPI worker: rank 0 computes the effects */
   cb_store *st = NULL;
-  collect c = {.X = X, .runs = runs};
-  if (cb_store_open(&st, db, CB_STORE_CHECKED, &X->err) == CB_OK) { /* checked by the runs above */
-    for (c.side = 0; c.side < 2 && !X->err.code; c.side++)
-      for (c.query = 0; c.query < NQUERIES && !X->err.code; c.query++)
-        cb_store_figures(st, exp[c.side], figure_queries[c.query].sql, take, &c, &X->err);
-  }
+  cb_exp_figures c = {0};
+  if (cb_store_open(&st, db, CB_STORE_CHECKED, &X->err) == CB_OK) /* checked by the runs above */
+    cb_exp_figures_read(X, st, exp, 2, runs, &c);
   cb_store_close(st);
   if (!X->err.code && !build_effects(X, &c)) write_effects(X, scenario_b, fork_day, runs, out_dir);
-  free_figures(&c);
+  cb_exp_figures_free(&c);
   return X->err.code;
 }
 

@@ -80,6 +80,27 @@ typedef struct cb_exp_spec {
  * gets the ids of A's (and B's) experiments. */
 int cb_exp_run(cb_experiment *X, const cb_exp_spec *spec, const char *db, uint32_t replicates, int jobs, int64_t experiment[2]);
 
+/* The key figures compare reports (deliveries by crossing and channel, foreign electronics shares,
+ * prices by origin, orders by tier, totals), read per run from one or two experiments (compare.c). */
+typedef struct cb_exp_figure {
+  int query;
+  char *key;           /* the query's key value */
+  char *metric, *label; /* as compare's table names it: metric and key (e.g. delivered_units, crossing=sinuiju) */
+  int absent_is_zero;  /* a run without a row counts as 0 (a flow), else it has no value (a mean or share) */
+  double *v[2];        /* per side, per run */
+  uint8_t *have[2];
+} cb_exp_figure;
+typedef struct cb_exp_figures {
+  cb_experiment *X;
+  cb_exp_figure *f;
+  int n, cap, query, side;
+  uint32_t runs;
+} cb_exp_figures;
+typedef struct cb_store cb_store;
+/* The figures of runs 0..runs-1 of experiment[0..sides-1] (sides 1 or 2). */
+int cb_exp_figures_read(cb_experiment *X, cb_store *st, const int64_t *experiment, int sides, uint32_t runs, cb_exp_figures *out);
+void cb_exp_figures_free(cb_exp_figures *c);
+
 /* The scenario's own seed (simulation.seed, with the overrides applied). */
 uint64_t cb_exp_scenario_seed(cb_experiment *X);
 /* Releases the last comparison's effects (compare.c). */
