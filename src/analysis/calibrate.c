@@ -524,12 +524,9 @@ int cb_experiment_calibrate(cb_experiment *X, const char *targets, const char *o
     if (!run_generation(&A, g)) break;
   }
   if (!e->code && A.nlog == 0) cb_err_set(e, CB_EMISUSE, "the first generation could not be completed");
-  if (!e->code && !cb_mkdir_p(out, e)) {
-    char csv[4096], json[4096];
-    snprintf(csv, sizeof csv, "%s/posterior.csv", out);
-    snprintf(json, sizeof json, "%s/posterior.json", out);
-    cb_output outs[2] = {{csv, write_posterior_csv, &A}, {json, write_posterior_json, &A}};
-    cb_atomic_write_all(outs, 2, e);
+  if (!e->code) {
+    cb_output outs[2] = {{"posterior.csv", write_posterior_csv, &A}, {"posterior.json", write_posterior_json, &A}};
+    cb_atomic_write_in(out, outs, 2, e);
   }
   free_abc(&A);
   X->store_checked = 0;

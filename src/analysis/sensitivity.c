@@ -296,12 +296,9 @@ int cb_experiment_sensitivity(cb_experiment *X, const char *method, uint32_t sam
     cb_store_close(st);
     if (!e->code && A.have_targets) target_outputs(&A);
     if (!e->code) indices(&A);
-    if (!e->code && !cb_mkdir_p(out_dir, e)) {
-      char csv[4096], json[4096];
-      snprintf(csv, sizeof csv, "%s/indices.csv", out_dir);
-      snprintf(json, sizeof json, "%s/indices.json", out_dir);
-      cb_output outs[2] = {{csv, write_csv, &A}, {json, write_json, &A}};
-      cb_atomic_write_all(outs, 2, e);
+    if (!e->code) {
+      cb_output outs[2] = {{"indices.csv", write_csv, &A}, {"indices.json", write_json, &A}};
+      cb_atomic_write_in(out_dir, outs, 2, e);
     }
     cb_exp_figures_free(&F);
   }

@@ -299,3 +299,15 @@ int cb_sha256_file(const char *path, char hex[65], cb_err *e) {
   cb_sha256_hex(&ctx, hex);
   return CB_OK;
 }
+
+int cb_atomic_write_in(const char *dir, const cb_output *outs, int n, cb_err *e) {
+  if (n < 1 || n > 8) return cb_err_set(e, CB_EMISUSE, "cb_atomic_write_in: %d files (1 to 8)", n);
+  if (cb_mkdir_p(dir, e)) return e->code;
+  char paths[8][4096];
+  cb_output in[8];
+  for (int i = 0; i < n; i++) {
+    snprintf(paths[i], sizeof paths[i], "%s/%s", dir, outs[i].path);
+    in[i] = (cb_output){paths[i], outs[i].writer, outs[i].ctx};
+  }
+  return cb_atomic_write_all(in, n, e);
+}

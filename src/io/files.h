@@ -26,6 +26,8 @@ typedef struct cb_output {
   void *ctx;
 } cb_output;
 int cb_atomic_write_all(const cb_output *outs, int n, cb_err *e);
+/* The same into folder dir, made with its parents if missing: each outs[i].path is a name in dir. */
+int cb_atomic_write_in(const char *dir, const cb_output *outs, int n, cb_err *e);
 /* Creates a directory and its parents (like mkdir -p); CB_EIO with the path on failure. */
 int cb_mkdir_p(const char *dir, cb_err *e);
 /* SHA-256 of a file's bytes as 64 lowercase hex digits (nettle). CB_EIO if unreadable. */
